@@ -1,0 +1,166 @@
+"""Demo data: the walks named in DEVELOPERS.md with made-up findings on real paths of their areas.
+
+Deterministic (fixed seed), every row flagged `is_demo`. Used by `python -m dke_geo demo`, the tests
+and the benchmarks.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import shapely
+from sqlalchemy import Engine, func, select
+
+from dke_geo import geo
+from dke_geo.model import TZ, LocationSource, Observation, Walk, WalkKind
+from dke_geo.services import areas as area_service
+from dke_geo.store import observations as obs_store
+from dke_geo.store import walks as walk_store
+from dke_geo.store.db import reading, transaction
+from dke_geo.store.tables import observations, walks
+
+SEED = 2017
+_NS = uuid.UUID("6f1d6c1e-2b8a-4a51-9c1e-0d6b7e2a2017")  # demo ids are uuid5 under this namespace
+
+NOTES = {
+    "lighting": ["Lampe ud ved stien", "Mørk passage mellem blokkene", "Svag belysning ved cykelskuret",
+                 "Lyset blændes af træernes kroner", "Ingen lys ved indgangen"],
+    "signage": ["Mangler skilt til opgangen", "Husnumre kan ikke ses i mørke", "Vejviser væltet"],
+    "overgrowth": ["Buske vokser ind over stien", "Hæk skærmer for udsynet", "Grene hænger lavt over stien"],
+    "graffiti": ["Tags på gavlen", "Graffiti i tunnellen", "Tags på elskabet"],
+    "vandalism": ["Knust glas i busskuret", "Ødelagt bænk", "Sparket dør til kælderen"],
+    "litter": ["Affald ved containerpladsen", "Storskrald stillet på stien", "Overfyldt skraldespand"],
+    "hiding_places": ["Nichen ved garagerne kan ikke overskues", "Tæt beplantning ved stiens sving",
+                      "Blind vinkel bag cykelskuret"],
+    "paths": ["Løse fliser", "Hul i asfalten", "Stien bliver glat og mørk"],
+    "good_place": ["Godt oplyst torv med liv", "Legepladsen bruges meget af familierne", "Hyggeligt fællesareal"],
+    "other": ["Hunde uden snor på stien", "Knallertkørsel på stien"],
+}
+
+
+@dataclass(frozen=True)
+class _DemoWalk:
+    key: str
+    title: str
+    areas: tuple[str, ...]
+    start: datetime
+    hours: float
+    kind: WalkKind
+    focus: str
+    organisations: tuple[tuple[str, int], ...]
+    findings_per_area: int
+    weights: dict[str, float]
+
+
+WALKS = (
+    _DemoWalk("blokland-dark", "Områdevandring i Blokland efter mørkets frembrud", ("blokland",),
+              datetime(2017, 4, 20, 21, 0, tzinfo=TZ), 1.5, WalkKind.ON_FOOT, "Belysning efter mørkets frembrud",
+              (("Den Kriminalpræventive Enhed", 3), ("Boligselskabet", 2), ("Miljø & Teknik", 2),
+               ("Politiet", 1), ("Beboere", 9)),
+              120, {"lighting": 5, "hiding_places": 2, "overgrowth": 2, "signage": 1, "paths": 1, "graffiti": 1,
+                    "vandalism": 1, "litter": 1, "good_place": 0.5, "other": 0.3}),
+    _DemoWalk("blokland-day", "Områdevandring i Blokland i dagslys", ("blokland",),
+              datetime(2017, 5, 16, 15, 0, tzinfo=TZ), 2.0, WalkKind.ON_FOOT,
+              "Naboskab og brug af udearealer",
+              (("Den Kriminalpræventive Enhed", 2), ("Boligselskabet", 2), ("Kultur", 1), ("Beboere", 12)),
+              80, {"litter": 3, "good_place": 3, "overgrowth": 2, "paths": 2, "vandalism": 1, "graffiti": 1,
+                   "signage": 1, "other": 1}),
+    _DemoWalk("night-homecare", "Køretur med nattens hjemmepleje",
+              ("galgebakken", "hyldespjaeldet", "morbaerhaven", "banehegnet", "hedemarksvaenge"),
+              datetime(2017, 10, 24, 22, 0, tzinfo=TZ), 2.0, WalkKind.BY_CAR,
+              "Tryghed for natpersonalet: belysning og adgangsveje",
+              (("Den Kriminalpræventive Enhed", 2), ("Hjemmeplejen, nattevagt", 3)),
+              20, {"lighting": 4, "hiding_places": 3, "paths": 2, "signage": 2, "vandalism": 1, "other": 0.5}),
+)
+
+
+def _lines_in(area_geom_metric) -> np.ndarray:
+    """The real paths, cycle routes and roads inside an area, as LineStrings in EPSG:25832."""
+    parts = []
+    for name in ("paths", "cycle_routes", "roads"):
+        lines = geo.layer(name).to_crs(geo.METRIC).geometry
+        clipped = lines[lines.intersects(area_geom_metric)].intersection(area_geom_metric)
+        parts.extend(g for g in clipped.explode(index_parts=False) if g.geom_type == "LineString")
+    return np.array(parts, dtype=object)
+
+
+def _points_on_paths(area_geom_metric, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n points (EPSG:25832) on the area's paths, jittered by a GPS-like 1.5 m, kept inside the area;
+    where the area has no mapped paths, uniformly inside it."""
+    lines = _lines_in(area_geom_metric)
+    lengths = shapely.length(lines) if len(lines) else np.zeros(0)
+    inner = area_geom_metric.buffer(-1.0)  # 1 m clear of the edge, so rounding keeps it inside
+    if lengths.sum() > 50:
+        xy = np.full((n, 2), np.nan)
+        todo = np.arange(n)
+        while len(todo):  # a point jittered off the area (or on its edge) is drawn again
+            pick = rng.choice(len(lines), size=len(todo), p=lengths / lengths.sum())
+            on_path = shapely.get_coordinates(shapely.line_interpolate_point(lines[pick], rng.uniform(0, lengths[pick])))
+            xy[todo] = on_path + rng.normal(0, 1.5, (len(todo), 2))
+            todo = todo[~shapely.contains_xy(inner, xy[todo, 0], xy[todo, 1])]
+    else:
+        minx, miny, maxx, maxy = area_geom_metric.bounds
+        xy = np.empty((0, 2))
+        while len(xy) < n:
+            cand = np.column_stack([rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)])
+            xy = np.vstack([xy, cand[shapely.contains_xy(area_geom_metric, cand[:, 0], cand[:, 1])]])
+        xy = xy[:n]
+    return xy
+
+
+def is_empty(engine: Engine) -> bool:
+    """True when the database holds no walks and no findings."""
+    with reading(engine) as conn:
+        return not (conn.execute(select(func.count()).select_from(walks)).scalar_one()
+                    or conn.execute(select(func.count()).select_from(observations)).scalar_one())
+
+
+def demo_walks_and_observations() -> tuple[list[Walk], list[Observation]]:
+    """The demo walks and their findings, built the same way every time."""
+    rng = np.random.default_rng(SEED)
+    areas = geo.layer("areas").set_index("id")
+    metric = areas.to_crs(geo.METRIC).geometry
+    out_walks, out_obs = [], []
+    for spec in WALKS:
+        walk = Walk(id=uuid.uuid5(_NS, spec.key), title=spec.title, area_ids=list(spec.areas),
+                    started_at=spec.start, ended_at=spec.start + timedelta(hours=spec.hours), kind=spec.kind,
+                    focus=spec.focus, organisations=[{"name": n, "count": c} for n, c in spec.organisations],
+                    notes="Demo: opdigtet vandring til afprøvning.", is_demo=True, created_by="demo",
+                    created_at=spec.start)
+        out_walks.append(walk)
+        cats = list(spec.weights)
+        p = np.array([spec.weights[c] for c in cats], dtype=float)
+        for area_id in spec.areas:
+            xy = _points_on_paths(metric[area_id], spec.findings_per_area, rng)
+            lons, lats = geo.to_wgs84(xy[:, 0], xy[:, 1])
+            for i, (lon, lat) in enumerate(zip(lons, lats)):
+                cat = str(rng.choice(cats, p=p / p.sum()))
+                at = spec.start + timedelta(minutes=float(rng.uniform(0, spec.hours * 60)))
+                source = LocationSource.GPS if spec.kind == WalkKind.BY_CAR else (
+                    LocationSource.MAP_TAP if rng.random() < 0.6 else LocationSource.GPS)
+                out_obs.append(Observation(
+                    id=uuid.uuid5(_NS, f"{spec.key}/{area_id}/{i}"), walk_id=walk.id,
+                    lon=round(float(lon), 7), lat=round(float(lat), 7), location_source=source,
+                    gps_accuracy_m=round(float(rng.uniform(3, 25)), 1) if source == LocationSource.GPS else None,
+                    area_id=area_id, category=cat, severity=int(rng.choice([1, 2, 3], p=[0.35, 0.45, 0.2])),
+                    perceived_safety=int(rng.integers(1, 6)) if rng.random() < 0.5 else None,
+                    internal_note="Demo: " + str(rng.choice(NOTES[cat])), observed_at=at,
+                    created_by="demo", created_at=at, updated_by="demo", updated_at=at, is_demo=True))
+    return out_walks, out_obs
+
+
+def load_demo(engine: Engine) -> dict[str, int]:
+    """Fill an empty database with the demo walks and findings in one transaction."""
+    area_service.seed_if_empty(engine)
+    demo_walks, demo_obs = demo_walks_and_observations()
+    current = area_service.current(engine)
+    assigned = geo.assign_areas([o.lon for o in demo_obs], [o.lat for o in demo_obs], current)
+    for obs, area_id in zip(demo_obs, assigned):
+        obs.area_id = area_id
+    with transaction(engine) as conn:
+        for walk in demo_walks:
+            walk_store.add(conn, walk)
+        n = obs_store.add_many(conn, demo_obs)
+    return {"walks": len(demo_walks), "observations": n}

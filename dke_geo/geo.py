@@ -1,0 +1,134 @@
+"""Geodata: the shipped layers in data/geo/, CRS checks, point-in-area, and metric work in EPSG:25832.
+
+Storage and maps use EPSG:4326 (lon/lat); distances, grids and densities are computed in EPSG:25832
+(ETRS89 / UTM 32N), Denmark's standard metric CRS.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+from pyproj import Transformer
+from shapely.validation import explain_validity
+
+from dke_geo import config
+from dke_geo.errors import DkeError
+
+WGS84 = 4326
+METRIC = 25832
+_TO_METRIC = Transformer.from_crs(WGS84, METRIC, always_xy=True)
+_TO_WGS84 = Transformer.from_crs(METRIC, WGS84, always_xy=True)
+
+
+class AreaFileError(DkeError):
+    """An areas file that cannot replace the shipped outlines (bad CRS, geometry or names)."""
+
+
+def check_crs(gdf: gpd.GeoDataFrame, epsg: int, what: str) -> gpd.GeoDataFrame:
+    """Refuse `gdf` unless it is in EPSG:`epsg` (a missing CRS is an error, never a guess)."""
+    if gdf.crs is None or gdf.crs.to_epsg() != epsg:
+        raise ValueError(f"{what}: expected EPSG:{epsg}, got {gdf.crs}")
+    return gdf
+
+
+@cache
+def layer(name: str) -> gpd.GeoDataFrame:
+    """A shipped layer from data/geo/ (boundary, areas, paths, roads, cycle_routes), checked to be EPSG:4326."""
+    return check_crs(gpd.read_file(config.geo_dir() / f"{name}.geojson"), WGS84, f"data/geo/{name}.geojson")
+
+
+def to_metric(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Project lon/lat arrays to EPSG:25832 metres, vectorised."""
+    return _TO_METRIC.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+
+
+def to_wgs84(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Project EPSG:25832 arrays back to lon/lat, vectorised."""
+    return _TO_WGS84.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+
+
+@cache
+def _boundary_metric():
+    geom = layer("boundary").to_crs(METRIC).geometry.union_all()
+    shapely.prepare(geom)
+    return geom
+
+
+def boundary_margin() -> float:
+    return config.boundary_margin_m()
+
+
+def distance_outside_m(lon: float, lat: float) -> float:
+    """0 for a point inside Albertslund Kommune, else its distance from the boundary in metres."""
+    x, y = to_metric(lon, lat)
+    point = shapely.Point(float(x), float(y))
+    boundary = _boundary_metric()
+    if not np.isfinite([x, y]).all():
+        return float("inf")
+    return 0.0 if boundary.contains(point) else float(boundary.distance(point))
+
+
+def assign_areas(lon, lat, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """The id of the area containing each point (None outside every area), vectorised.
+
+    >>> import geopandas as gpd, shapely
+    >>> a = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    >>> assign_areas([0.5, 2], [0.5, 2], a).tolist()
+    ['a', None]
+    """
+    check_crs(areas, WGS84, "areas")
+    points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    out = np.full(len(points), None, dtype=object)
+    if len(areas) and len(points):
+        tree = shapely.STRtree(areas.geometry.values)
+        point_idx, area_idx = tree.query(points, predicate="within")
+        out[point_idx] = areas["id"].to_numpy()[area_idx]
+    return out
+
+
+def slug(name: str) -> str:
+    """A stable ascii id from an area name: "Hyldespjældet" -> "hyldespjaeldet"."""
+    text = name.lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "area"
+
+
+def read_areas_file(path: Path, name_field: str) -> gpd.GeoDataFrame:
+    """Read the municipality's own area outlines (GeoJSON, GeoPackage, Shapefile; any CRS) for
+    `areas import`: reprojected to EPSG:4326, each feature checked; a bad one is refused by name."""
+    try:
+        gdf = gpd.read_file(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise AreaFileError("error.area_file_unreadable", path=str(path), reason=str(exc)) from None
+    if name_field not in gdf.columns:
+        raise AreaFileError("error.area_name_field", field=name_field,
+                            fields=", ".join(c for c in gdf.columns if c != "geometry"))
+    if gdf.crs is None:
+        raise AreaFileError("error.area_no_crs", path=str(path))
+    for i, row in enumerate(gdf.itertuples(), start=1):
+        name = str(getattr(row, name_field) or "").strip() or f"#{i}"
+        geom = row.geometry
+        if geom is None or geom.is_empty:
+            raise AreaFileError("error.area_empty", name=name)
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise AreaFileError("error.area_not_polygon", name=name, type=geom.geom_type)
+        if not geom.is_valid:
+            raise AreaFileError("error.area_invalid", name=name, reason=explain_validity(geom))
+    names = gdf[name_field].astype(str).str.strip()
+    out = gpd.GeoDataFrame({"id": names.map(slug), "name": names, "confidence": "official",
+                            "source": f"imported from {Path(path).name}"},
+                           geometry=gdf.geometry.to_crs(WGS84).values, crs=WGS84)
+    duplicated = out["id"][out["id"].duplicated()].tolist()
+    if duplicated:
+        raise AreaFileError("error.area_duplicate", name=duplicated[0])
+    far = [n for n, g in zip(out["name"], out.to_crs(METRIC).geometry)
+           if not g.intersects(_boundary_metric().buffer(boundary_margin()))]
+    if far:
+        raise AreaFileError("error.area_outside", name=far[0])
+    return out

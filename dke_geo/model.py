@@ -1,0 +1,306 @@
+"""The domain: Walk, Observation, Photo, Fix, FixEvent, Area (pydantic v2).
+
+Validation errors use our own error types (see `error.*` in dke_geo/strings/core.toml), so the UI
+can say, in Danish or English, which field is wrong and why. Times are timezone-aware and shown in
+Europe/Copenhagen.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, computed_field,
+                      field_validator, model_validator)
+from pydantic_core import PydanticCustomError
+
+from dke_geo.categories import categories
+from dke_geo.errors import InvalidInput
+from dke_geo.light import LightCondition, light_condition
+
+TZ = ZoneInfo("Europe/Copenhagen")
+MAX_NOTE = 4000
+MAX_TITLE = 200
+
+
+def now() -> datetime:
+    """The current time in Europe/Copenhagen."""
+    return datetime.now(TZ)
+
+
+class WalkKind(StrEnum):
+    ON_FOOT = "on_foot"
+    BY_CAR = "by_car"
+
+
+class LocationSource(StrEnum):
+    MAP_TAP = "map_tap"
+    GPS = "gps"
+    PHOTO_EXIF = "photo_exif"
+    IMPORT = "import"
+
+
+class Priority(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+def _text(max_len: int):
+    def check(value: str) -> str:
+        value = (value or "").strip()
+        if len(value) > max_len:
+            raise PydanticCustomError("too_long", "is {length} characters; at most {max} allowed",
+                                      {"length": len(value), "max": max_len})
+        return value
+    return check
+
+
+def _in_range(lo: int, hi: int):
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise PydanticCustomError("out_of_range", "must be between {min} and {max}",
+                                      {"min": lo, "max": hi, "value": value})
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (lo <= number <= hi) or number != int(number):
+            raise PydanticCustomError("out_of_range", "must be between {min} and {max}",
+                                      {"min": lo, "max": hi, "value": value})
+        return int(number)
+    return check
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise PydanticCustomError("naive_datetime", "must have a time zone")
+    return value.astimezone(TZ)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(validate_assignment=False, extra="forbid", frozen=False)
+
+    @classmethod
+    def parse(cls, data: dict, **context):
+        """Validate `data`; raise InvalidInput (translatable, naming each field) on bad input."""
+        try:
+            return cls.model_validate(data, context=context or None)
+        except ValidationError as exc:
+            raise InvalidInput.from_pydantic(exc) from None
+
+
+class OrganisationCount(_Model):
+    """An organisation taking part in a walk and how many came: no personal names."""
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    count: Annotated[int, Field(ge=1, le=500)] = 1
+
+    _name = field_validator("name", mode="before")(_text(120))
+
+
+class Walk(_Model):
+    id: UUID = Field(default_factory=uuid4)
+    title: str
+    area_ids: list[str] = Field(default_factory=list)
+    started_at: datetime = Field(default_factory=now)
+    ended_at: datetime | None = None
+    kind: WalkKind = WalkKind.ON_FOOT
+    focus: str = ""
+    organisations: list[OrganisationCount] = Field(default_factory=list)
+    notes: str = ""
+    light_condition_override: LightCondition | None = None
+    is_demo: bool = False
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=now)
+
+    _title = field_validator("title", mode="before")(_text(MAX_TITLE))
+    _focus = field_validator("focus", mode="before")(_text(MAX_TITLE))
+    _notes = field_validator("notes", mode="before")(_text(MAX_NOTE))
+    _times = field_validator("started_at", "ended_at", "created_at")(lambda v: v if v is None else _aware(v))
+
+    @field_validator("title")
+    @classmethod
+    def _title_required(cls, value: str) -> str:
+        if not value:
+            raise PydanticCustomError("required", "is required")
+        return value
+
+    @model_validator(mode="after")
+    def _end_after_start(self):
+        if self.ended_at is not None and self.ended_at < self.started_at:
+            raise PydanticCustomError("end_before_start", "the end time is before the start time")
+        return self
+
+    @computed_field
+    @property
+    def light_condition(self) -> LightCondition:
+        """From the sun at Albertslund at the walk's start, unless the user overrode it."""
+        return self.light_condition_override or light_condition(self.started_at)
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class Photo(_Model):
+    """A photo of a finding; the files are written by dke_geo/photos.py."""
+    id: UUID = Field(default_factory=uuid4)
+    observation_id: UUID
+    fix_id: UUID | None = None
+    full_path: str
+    thumb_path: str
+    original_path: str = ""
+    width: int = 0
+    height: int = 0
+    sha256: str = ""
+    exif: dict = Field(default_factory=dict)
+    public_approved: bool = False
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=now)
+
+
+class Observation(_Model):
+    """A finding. The client chooses `id`, so saving the same finding twice stores it once.
+
+    Validation context: `allow_outside=True` skips the municipality check (tests, explicit imports).
+    """
+    id: UUID = Field(default_factory=uuid4)
+    walk_id: UUID | None = None
+    lon: float
+    lat: float
+    location_source: LocationSource = LocationSource.MAP_TAP
+    gps_accuracy_m: float | None = None
+    area_id: str | None = None
+    category: str
+    severity: int = 2
+    perceived_safety: int | None = None
+    internal_note: str = ""
+    public_text: str = ""
+    observed_at: datetime = Field(default_factory=now)
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=now)
+    updated_by: str = ""
+    updated_at: datetime = Field(default_factory=now)
+    deleted: bool = False
+    deleted_by: str | None = None
+    deleted_at: datetime | None = None
+    published: bool = False
+    is_demo: bool = False
+    external_id: str | None = None
+    photos: list[Photo] = Field(default_factory=list)
+
+    _note = field_validator("internal_note", "public_text", mode="before")(_text(MAX_NOTE))
+    _severity = field_validator("severity", mode="before")(_in_range(1, 3))
+    _safety = field_validator("perceived_safety", mode="before")(_in_range(1, 5))
+    _times = field_validator("observed_at", "created_at", "updated_at", "deleted_at")(
+        lambda v: v if v is None else _aware(v))
+
+    @field_validator("lon", "lat", "gps_accuracy_m", mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        try:
+            number = float(value) if value is not None else None
+        except (TypeError, ValueError):
+            return value  # pydantic's own float error follows
+        if number is not None and not math.isfinite(number):
+            raise PydanticCustomError("not_finite", "must be a finite number", {"value": value})
+        return number
+
+    @field_validator("gps_accuracy_m")
+    @classmethod
+    def _accuracy(cls, value: float | None) -> float | None:
+        if value is not None and not 0 <= value <= 100_000:
+            raise PydanticCustomError("out_of_range", "must be between {min} and {max}",
+                                      {"min": 0, "max": 100_000, "value": value})
+        return value
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        known = categories()
+        if value not in known:
+            raise PydanticCustomError("unknown_category", "unknown category",
+                                      {"value": value, "allowed": ", ".join(known)})
+        return value
+
+    @model_validator(mode="after")
+    def _inside_municipality(self, info: ValidationInfo):
+        from dke_geo import geo  # geopandas is heavy; load it only when a point is checked
+
+        if (info.context or {}).get("allow_outside"):
+            return self
+        margin = geo.boundary_margin()
+        distance = geo.distance_outside_m(self.lon, self.lat)
+        if distance <= margin:
+            return self
+        if geo.distance_outside_m(self.lat, self.lon) <= margin:
+            raise PydanticCustomError("swapped_coordinates", "longitude and latitude look swapped",
+                                      {"lon": self.lon, "lat": self.lat})
+        raise PydanticCustomError("outside_municipality", "the point lies outside the municipality",
+                                  {"lon": self.lon, "lat": self.lat, "distance_m": distance, "margin_m": margin})
+
+    @computed_field
+    @property
+    def light_condition(self) -> LightCondition:
+        return light_condition(self.observed_at)
+
+
+class Fix(_Model):
+    """A solution proposal (løsningsforslag); its workflow lives in dke_geo/lifecycle.py."""
+    id: UUID = Field(default_factory=uuid4)
+    title: str
+    description: str = ""
+    observation_ids: list[UUID] = Field(default_factory=list)
+    organisation: str = ""
+    contact_role: str = ""
+    due_date: date | None = None
+    cost_dkk: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    priority: Priority = Priority.MEDIUM
+    state: str = "proposed"
+    reject_reason: str = ""
+    version: int = 1
+    created_by: str = ""
+    created_at: datetime = Field(default_factory=now)
+    updated_by: str = ""
+    updated_at: datetime = Field(default_factory=now)
+    is_demo: bool = False
+
+    _title = field_validator("title", mode="before")(_text(MAX_TITLE))
+    _description = field_validator("description", "reject_reason", mode="before")(_text(MAX_NOTE))
+    _times = field_validator("created_at", "updated_at")(_aware)
+
+    @field_validator("title")
+    @classmethod
+    def _title_required(cls, value: str) -> str:
+        if not value:
+            raise PydanticCustomError("required", "is required")
+        return value
+
+
+class FixEvent(_Model):
+    """One append-only entry in a fix's history."""
+    id: int | None = None
+    fix_id: UUID
+    at: datetime = Field(default_factory=now)
+    by: str
+    from_state: str | None = None
+    to_state: str
+    comment: str = ""
+    photo_id: UUID | None = None
+
+    _comment = field_validator("comment", mode="before")(_text(MAX_NOTE))
+    _at = field_validator("at")(_aware)
+
+
+class Area(_Model):
+    """A housing area; geometry as GeoJSON (EPSG:4326)."""
+    id: str
+    name: str
+    confidence: str = "official"
+    source: str = ""
+    geometry: dict

@@ -1,0 +1,81 @@
+"""Observations (findings) in the database."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+import pandas as pd
+from sqlalchemy import Connection, select, update
+
+from dke_geo.model import Observation
+from dke_geo.store.db import insert_ignoring_duplicates
+from dke_geo.store.tables import observations
+
+_MODEL_ONLY = {"photos"}
+
+
+def _row(obs: Observation) -> dict:
+    data = obs.model_dump(mode="python", exclude=_MODEL_ONLY)
+    data["id"] = str(obs.id)
+    data["walk_id"] = obs.walk_id and str(obs.walk_id)
+    data["location_source"] = obs.location_source.value
+    data["light_condition"] = obs.light_condition.value
+    return data
+
+
+def to_model(row) -> Observation:
+    """A database row as an Observation (no re-validation of the point: it was checked on the way in)."""
+    data = {k: v for k, v in row._mapping.items() if k in Observation.model_fields}
+    return Observation.model_validate(data, context={"allow_outside": True})
+
+
+def add(conn: Connection, obs: Observation) -> bool:
+    """Store `obs`; False if one with the same id (or external id) was already stored."""
+    return insert_ignoring_duplicates(conn, observations, [_row(obs)]) == 1
+
+
+def add_many(conn: Connection, items: Iterable[Observation]) -> int:
+    """Store many observations in the caller's transaction; returns how many were new."""
+    return insert_ignoring_duplicates(conn, observations, [_row(o) for o in items])
+
+
+def replace(conn: Connection, obs: Observation) -> None:
+    """Overwrite the stored observation with the same id."""
+    data = _row(obs)
+    data.pop("id")
+    conn.execute(update(observations).where(observations.c.id == str(obs.id)).values(data))
+
+
+def get(conn: Connection, obs_id: UUID | str) -> Observation | None:
+    row = conn.execute(select(observations).where(observations.c.id == str(obs_id))).first()
+    return to_model(row) if row else None
+
+
+def for_walk(conn: Connection, walk_id: UUID | str, include_deleted: bool = False) -> list[Observation]:
+    """A walk's findings, newest first."""
+    query = select(observations).where(observations.c.walk_id == str(walk_id))
+    if not include_deleted:
+        query = query.where(observations.c.deleted.is_(False))
+    return [to_model(r) for r in conn.execute(query.order_by(observations.c.observed_at.desc(),
+                                                             observations.c.created_at.desc()))]
+
+
+FRAME_COLUMNS = ("id", "walk_id", "lon", "lat", "area_id", "category", "severity", "perceived_safety",
+                 "observed_at", "light_condition", "published", "is_demo", "location_source")
+
+
+def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS, include_deleted: bool = False) -> pd.DataFrame:
+    """The findings as a DataFrame of the given columns: the fast path for maps and charts (no model
+    object per row)."""
+    cols = [observations.c[c] for c in columns]
+    query = select(*cols)
+    if not include_deleted:
+        query = query.where(observations.c.deleted.is_(False))
+    result = conn.execute(query)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def reassign_areas(conn: Connection, assignments: dict[str, str | None]) -> None:
+    """Set area_id for each observation id given."""
+    for obs_id, area_id in assignments.items():
+        conn.execute(update(observations).where(observations.c.id == obs_id).values(area_id=area_id))

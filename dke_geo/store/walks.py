@@ -1,0 +1,58 @@
+"""Walks in the database."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import Connection, func, select, update
+
+from dke_geo.model import Walk
+from dke_geo.store.db import insert_ignoring_duplicates
+from dke_geo.store.tables import observations, walks
+
+
+def _row(walk: Walk) -> dict:
+    data = walk.model_dump(mode="python")
+    data["id"] = str(walk.id)
+    data["organisations"] = [o.model_dump() for o in walk.organisations]
+    data["light_condition"] = walk.light_condition.value
+    data["light_condition_override"] = walk.light_condition_override and walk.light_condition_override.value
+    data["kind"] = walk.kind.value
+    return data
+
+
+def _walk(row) -> Walk:
+    data = dict(row._mapping)
+    data.pop("light_condition")
+    return Walk.model_validate(data)
+
+
+def add(conn: Connection, walk: Walk) -> bool:
+    """Store `walk`; False if a walk with its id was already there (nothing changed)."""
+    return insert_ignoring_duplicates(conn, walks, [_row(walk)]) == 1
+
+
+def update_walk(conn: Connection, walk: Walk) -> None:
+    conn.execute(update(walks).where(walks.c.id == str(walk.id)).values(_row(walk)))
+
+
+def get(conn: Connection, walk_id: UUID | str) -> Walk | None:
+    row = conn.execute(select(walks).where(walks.c.id == str(walk_id))).first()
+    return _walk(row) if row else None
+
+
+def recent(conn: Connection, limit: int = 50, include_demo: bool = True) -> list[tuple[Walk, int]]:
+    """The newest walks with their number of (not deleted) findings."""
+    counts = (select(observations.c.walk_id, func.count().label("n"))
+              .where(observations.c.deleted.is_(False)).group_by(observations.c.walk_id).subquery())
+    query = (select(walks, func.coalesce(counts.c.n, 0).label("n_obs"))
+             .outerjoin(counts, counts.c.walk_id == walks.c.id)
+             .order_by(walks.c.started_at.desc()).limit(limit))
+    if not include_demo:
+        query = query.where(walks.c.is_demo.is_(False))
+    out = []
+    for row in conn.execute(query):
+        data = dict(row._mapping)
+        n = data.pop("n_obs")
+        data.pop("light_condition")
+        out.append((Walk.model_validate(data), n))
+    return out
