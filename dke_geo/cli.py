@@ -48,6 +48,9 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (ex
         raise typer.Exit(1)
     counts = fixtures.load_demo(engine)
     typer.echo(f"demo loaded: {counts['walks']} walks, {counts['observations']} findings (all flagged as demo)")
+    typer.echo("demo accounts (public passwords: remove them before real use):")
+    for name, role, password in fixtures.DEMO_USERS:
+        typer.echo(f"  {role:<8} {name:<18} password: {password}")
 
 
 @areas_app.command("list")

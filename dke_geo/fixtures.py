@@ -15,13 +15,21 @@ from sqlalchemy import Engine, func, select
 
 from dke_geo import geo
 from dke_geo.model import TZ, LocationSource, Observation, Walk, WalkKind
+from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
+from dke_geo.services import users as user_service
 from dke_geo.store import observations as obs_store
+from dke_geo.store import users as user_store
 from dke_geo.store import walks as walk_store
 from dke_geo.store.db import reading, transaction
 from dke_geo.store.tables import observations, walks
 
 SEED = 2017
+# Demo accounts, created by `python -m dke_geo demo` and printed by `make run`. The passwords are public:
+# remove these accounts (`python -m dke_geo user remove NAME`) before real use.
+DEMO_USERS = (("demo-medarbejder", "staff", "demo-medarbejder-2017"),
+              ("demo-planlaegger", "planner", "demo-planlaegger-2017"),
+              ("demo-admin", "admin", "demo-admin-2017"))
 _NS = uuid.UUID("6f1d6c1e-2b8a-4a51-9c1e-0d6b7e2a2017")  # demo ids are uuid5 under this namespace
 
 NOTES = {
@@ -152,7 +160,7 @@ def demo_walks_and_observations() -> tuple[list[Walk], list[Observation]]:
 
 
 def load_demo(engine: Engine) -> dict[str, int]:
-    """Fill an empty database with the demo walks and findings in one transaction."""
+    """Fill an empty database with the demo walks, findings and accounts."""
     area_service.seed_if_empty(engine)
     demo_walks, demo_obs = demo_walks_and_observations()
     current = area_service.current(engine)
@@ -163,4 +171,9 @@ def load_demo(engine: Engine) -> dict[str, int]:
         for walk in demo_walks:
             walk_store.add(conn, walk)
         n = obs_store.add_many(conn, demo_obs)
-    return {"walks": len(demo_walks), "observations": n}
+    for name, role, password in DEMO_USERS:
+        with reading(engine) as conn:
+            exists = user_store.get(conn, name) is not None
+        if not exists:
+            user_service.add_user(engine, SYSTEM, name, Role(role), password, is_demo=True)
+    return {"walks": len(demo_walks), "observations": n, "users": len(DEMO_USERS)}
