@@ -1,4 +1,4 @@
-"""Folium maps served without third-party CDNs: the base map every page builds on.
+"""The base of every map: folium served without third-party CDNs, the municipality and its areas.
 
 folium points its scripts and styles at public CDNs; `localise` rewrites each to our own copy under
 static/vendor/ (or drops what we never use, such as jQuery and Bootstrap) and refuses an unknown one,
