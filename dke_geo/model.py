@@ -164,6 +164,34 @@ class Photo(_Model):
     created_at: datetime = Field(default_factory=now)
 
 
+def _finite_number(value: Any) -> Any:
+    try:
+        number = float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return value  # pydantic's own float error follows
+    if number is not None and not math.isfinite(number):
+        raise PydanticCustomError("not_finite", "must be a finite number", {"value": value})
+    return number
+
+
+def _inside_municipality(point, info: ValidationInfo):
+    """A model's lon/lat must lie in Albertslund (within the margin) unless the validation context says
+    `allow_outside`; swapped coordinates get their own message."""
+    from dke_geo import geo  # geopandas is heavy; load it only when a point is checked
+
+    if (info.context or {}).get("allow_outside"):
+        return point
+    margin = geo.boundary_margin()
+    distance = geo.distance_outside_m(point.lon, point.lat)
+    if distance <= margin:
+        return point
+    if geo.distance_outside_m(point.lat, point.lon) <= margin:
+        raise PydanticCustomError("swapped_coordinates", "longitude and latitude look swapped",
+                                  {"lon": point.lon, "lat": point.lat})
+    raise PydanticCustomError("outside_municipality", "the point lies outside the municipality",
+                              {"lon": point.lon, "lat": point.lat, "distance_m": distance, "margin_m": margin})
+
+
 class Observation(_Model):
     """A finding. The client chooses `id`, so saving the same finding twice stores it once.
 
@@ -200,16 +228,7 @@ class Observation(_Model):
     _times = field_validator("observed_at", "created_at", "updated_at", "deleted_at")(
         lambda v: v if v is None else _aware(v))
 
-    @field_validator("lon", "lat", "gps_accuracy_m", mode="before")
-    @classmethod
-    def _finite(cls, value: Any) -> Any:
-        try:
-            number = float(value) if value is not None else None
-        except (TypeError, ValueError):
-            return value  # pydantic's own float error follows
-        if number is not None and not math.isfinite(number):
-            raise PydanticCustomError("not_finite", "must be a finite number", {"value": value})
-        return number
+    _finite = field_validator("lon", "lat", "gps_accuracy_m", mode="before")(_finite_number)
 
     @field_validator("gps_accuracy_m")
     @classmethod
@@ -228,26 +247,32 @@ class Observation(_Model):
                                       {"value": value, "allowed": ", ".join(known)})
         return value
 
-    @model_validator(mode="after")
-    def _inside_municipality(self, info: ValidationInfo):
-        from dke_geo import geo  # geopandas is heavy; load it only when a point is checked
-
-        if (info.context or {}).get("allow_outside"):
-            return self
-        margin = geo.boundary_margin()
-        distance = geo.distance_outside_m(self.lon, self.lat)
-        if distance <= margin:
-            return self
-        if geo.distance_outside_m(self.lat, self.lon) <= margin:
-            raise PydanticCustomError("swapped_coordinates", "longitude and latitude look swapped",
-                                      {"lon": self.lon, "lat": self.lat})
-        raise PydanticCustomError("outside_municipality", "the point lies outside the municipality",
-                                  {"lon": self.lon, "lat": self.lat, "distance_m": distance, "margin_m": margin})
+    _inside = model_validator(mode="after")(_inside_municipality)
 
     @computed_field
     @property
     def light_condition(self) -> LightCondition:
         return light_condition(self.observed_at)
+
+
+class IncidentReport(_Model):
+    """A police or resident report (date, type, point), imported and kept apart from walk findings.
+    Its point is checked like a finding's (context `allow_outside=True` skips the municipality check)."""
+    id: UUID = Field(default_factory=uuid4)
+    external_id: str | None = None
+    source: Annotated[str, Field(min_length=1, max_length=120)]
+    reported_at: datetime
+    type: Annotated[str, Field(min_length=1, max_length=200)]
+    lon: float
+    lat: float
+    area_id: str | None = None
+    is_demo: bool = False
+    imported_at: datetime = Field(default_factory=now)
+
+    _texts = field_validator("source", "type", mode="before")(_text(MAX_TITLE))
+    _finite = field_validator("lon", "lat", mode="before")(_finite_number)
+    _times = field_validator("reported_at", "imported_at")(_aware)
+    _inside = model_validator(mode="after")(_inside_municipality)
 
 
 class Fix(_Model):
