@@ -51,6 +51,9 @@ GROUPS: dict[State, Group] = {
 }
 
 INITIAL = State.PROPOSED
+FOUND_FIXED = State.VERIFIED
+"""A finding that a follow-up walk finds already fixed, with no fix agreed for it, is recorded as a fix that
+starts verified: one event, from nothing to verified. The history says what was seen, no invented steps."""
 FINAL = frozenset({State.VERIFIED, State.REJECTED})
 """No move leaves these states, and a fix in one of them can no longer be edited."""
 
@@ -104,6 +107,17 @@ def move(source: str, target: str) -> Move:
     if found is None:
         raise TransitionRefused(source=str(source), target=str(target))
     return found
+
+
+def create(fix: Fix, by: str, comment: str = "", at: datetime | None = None, *, found_fixed: bool = False,
+           photo_id=None) -> tuple[Fix, FixEvent]:
+    """A new fix at version 1 in its first state (INITIAL, or FOUND_FIXED) and the event that records it."""
+    at = at or now()
+    state = FOUND_FIXED if found_fixed else INITIAL
+    fix = fix.model_copy(update={"state": state.value, "version": 1, "reject_reason": "", "created_by": by,
+                                 "created_at": at, "updated_by": by, "updated_at": at})
+    return fix, FixEvent(fix_id=fix.id, at=at, by=by, from_state=None, to_state=state.value, comment=comment,
+                         photo_id=photo_id)
 
 
 def apply_transition(fix: Fix, target: str, by: str, comment: str = "", at: datetime | None = None,

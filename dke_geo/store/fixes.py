@@ -84,6 +84,19 @@ def events(conn: Connection, fix_id: UUID | str) -> list[FixEvent]:
     return [FixEvent.model_validate({k: v for k, v in r._mapping.items() if k != "version"}) for r in rows]
 
 
+def states_for_finding(conn: Connection, observation_id: UUID | str) -> list[str]:
+    """The states of the fixes linked to one finding."""
+    return list(conn.execute(select(fixes.c.state).join(fix_observations, fix_observations.c.fix_id == fixes.c.id)
+                             .where(fix_observations.c.observation_id == str(observation_id))).scalars())
+
+
+def findings_with_state(conn: Connection, state: str) -> set[str]:
+    """The ids of findings that have a fix in `state`."""
+    return set(conn.execute(select(fix_observations.c.observation_id)
+                            .join(fixes, fixes.c.id == fix_observations.c.fix_id)
+                            .where(fixes.c.state == str(state))).scalars())
+
+
 FRAME_COLUMNS = ("id", "title", "description", "organisation", "contact_role", "due_date", "cost_dkk", "priority",
                  "state", "reject_reason", "version", "created_by", "created_at", "updated_by", "updated_at",
                  "is_demo")

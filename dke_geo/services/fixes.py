@@ -1,0 +1,354 @@
+"""Solution proposals (fixes): create, edit, move through the workflow, follow up on a later walk, and the
+board's queries and figures.
+
+Who may do what (checked here, whatever a page shows):
+- Permission.MANAGE_FIXES (planners, admins): create and edit fixes and make every move of
+  `lifecycle.MOVES`. Approving needs a responsible organisation.
+- Permission.RECORD (staff, in the field) gives a verdict on a follow-up walk, and nothing else: through
+  `follow_up` a done fix goes to verified ("fixed") or back to in progress ("still a problem"), and through
+  `follow_up_finding` an open finding is recorded as found fixed (a fix that starts verified) or as still a
+  problem (a new proposal for the planners to approve or reject). Each needs a walk that covers an area of
+  the finding(s), and the walk's title goes into the event. Staff cannot approve, reject, start or complete.
+- Permission.VIEW_INTERNAL (staff, planners, admins): read the board, a fix and its history.
+
+Every change is a conditional write on the fix's version (see store/fixes.py): a change made on a stale
+version is refused with "changed by X at T, reload" (errors.Conflict) and changes nothing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from dke_geo import lifecycle, organisations
+from dke_geo.categories import categories
+from dke_geo.errors import Conflict, DkeError, InvalidInput, NotFound
+from dke_geo.i18n import t
+from dke_geo.lifecycle import Group, State
+from dke_geo.model import TZ, Fix, FixEvent, Observation, Walk, now
+from dke_geo.roles import Actor, Permission, require
+from dke_geo.store import fixes as fix_store
+from dke_geo.store import observations as obs_store
+from dke_geo.store import walks as walk_store
+from dke_geo.store.db import reading, transaction
+from dke_geo.store.tables import observations
+
+
+class Verdict(StrEnum):
+    """What staff see on a follow-up walk."""
+    FIXED = "fixed"
+    STILL_A_PROBLEM = "still_a_problem"
+
+
+_FOLLOW_UP_TARGET = {Verdict.FIXED: State.VERIFIED, Verdict.STILL_A_PROBLEM: State.IN_PROGRESS}
+
+
+# ------------------------------------------------------------------ changes
+def create_fix(engine: Engine, actor: Actor, data: dict) -> Fix:
+    """Propose a fix for one or more findings.
+
+    `data`: title (required), observation_ids (at least one), organisation (an id from
+    data/organisations.toml), and optionally description, contact_role, due_date, cost_dkk, priority.
+
+    >>> create_fix(engine, planner, {"title": "Ny lampe", "observation_ids": [oid], "organisation": "bo-vest"})
+    """
+    require(actor, Permission.MANAGE_FIXES)
+    _only_fields(data, (*lifecycle.EDITABLE, "observation_ids"))
+    fix = Fix.parse(data)
+    _check_organisation(fix.organisation)
+    fix.observation_ids = list(dict.fromkeys(fix.observation_ids))
+    if not fix.observation_ids:
+        raise DkeError("fixes.error.no_findings")
+    fix, event = lifecycle.create(fix, actor.name)
+    with transaction(engine) as conn:
+        _check_findings(conn, fix.observation_ids)
+        fix_store.add(conn, fix, event)
+    return fix
+
+
+def edit_fix(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version: int, changes: dict) -> Fix:
+    """Change a fix's details (title, organisation, due date ...); recorded as an event naming the fields."""
+    require(actor, Permission.MANAGE_FIXES)
+    if "organisation" in changes:
+        _check_organisation(changes["organisation"])
+
+    def change(conn: Connection, current: Fix) -> tuple[Fix, FixEvent | None]:
+        return lifecycle.apply_edit(current, changes, actor.name)
+    return _change(engine, fix_id, expected_version, change)
+
+
+def transition_fix(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version: int, target: str,
+                   comment: str = "") -> Fix:
+    """Move a fix to `target` (a state) with an optional comment; rejection needs the reason as comment.
+
+    Raises TransitionRefused for a move not in the table, Conflict when the fix changed since
+    `expected_version` was loaded; in both cases nothing is written.
+    """
+    require(actor, Permission.MANAGE_FIXES)
+
+    def change(conn: Connection, current: Fix) -> tuple[Fix, FixEvent]:
+        if target == State.APPROVED and not current.organisation:
+            raise DkeError("fixes.error.approve_needs_organisation")
+        return lifecycle.apply_transition(current, target, actor.name, comment)
+    return _change(engine, fix_id, expected_version, change)
+
+
+def follow_up(engine: Engine, actor: Actor, walk_id: UUID | str, fix_id: UUID | str, expected_version: int,
+              verdict: Verdict | str, comment: str = "") -> Fix:
+    """A done fix seen again on a later walk: "fixed" makes it verified, "still a problem" puts it back in
+    progress. Only the follow-up moves of the table are possible here."""
+    require(actor, Permission.RECORD)
+    target = _FOLLOW_UP_TARGET[Verdict(verdict)]
+
+    def change(conn: Connection, current: Fix) -> tuple[Fix, FixEvent]:
+        walk = _covering_walk(conn, walk_id, current.observation_ids)
+        if not lifecycle.move(current.state, target).follow_up:
+            raise lifecycle.TransitionRefused(source=current.state, target=target.value)
+        return lifecycle.apply_transition(current, target, actor.name, _walk_comment(walk, comment))
+    return _change(engine, fix_id, expected_version, change)
+
+
+def follow_up_finding(engine: Engine, actor: Actor, walk_id: UUID | str, observation_id: UUID | str,
+                      verdict: Verdict | str, comment: str = "") -> Fix:
+    """An open finding (no agreed fix) seen again on a later walk.
+
+    "fixed": recorded as a fix that starts verified, so the finding is resolved and the history says it was
+    found fixed on this walk. "still a problem": a new proposal on the board for the planners, unless one is
+    already waiting for this finding.
+    """
+    require(actor, Permission.RECORD)
+    verdict = Verdict(verdict)
+    with transaction(engine) as conn:
+        walk = _covering_walk(conn, walk_id, [observation_id])
+        finding = obs_store.get(conn, observation_id)
+        states = fix_store.states_for_finding(conn, observation_id)
+        if lifecycle.finding_status(states) != Group.OPEN:
+            raise DkeError("fixes.error.finding_not_open")
+        if verdict == Verdict.STILL_A_PROBLEM and State.PROPOSED in states:
+            raise DkeError("fixes.error.already_proposed")
+        category = categories()[finding.category].label("da")
+        key = "fixes.followup.found_fixed_title" if verdict == Verdict.FIXED else "fixes.followup.still_title"
+        fix = Fix(title=t(key, "da", category=category), observation_ids=[finding.id], priority="medium",
+                  is_demo=finding.is_demo)
+        fix, event = lifecycle.create(fix, actor.name, _walk_comment(walk, comment),
+                                      found_fixed=verdict == Verdict.FIXED)
+        fix_store.add(conn, fix, event)
+    return fix
+
+
+def _change(engine: Engine, fix_id: UUID | str, expected_version: int, change) -> Fix:
+    """Load the fix, refuse a stale version, apply `change` and write it conditionally; all or nothing."""
+    try:
+        with transaction(engine) as conn:
+            current = _load(conn, fix_id)
+            if current.version != expected_version:
+                raise _conflict(current)
+            changed, event = change(conn, current)
+            if event is None:
+                return current
+            if not fix_store.save_change(conn, changed, event, expected_version):
+                raise _conflict(_load(conn, fix_id))
+    except IntegrityError:  # the unique (fix_id, version) of the history caught a concurrent writer
+        with reading(engine) as conn:
+            raise _conflict(_load(conn, fix_id)) from None
+    return changed
+
+
+def _conflict(current: Fix) -> Conflict:
+    return Conflict("fixes.error.conflict", by=current.updated_by,
+                    at=current.updated_at.astimezone(TZ).strftime("%d.%m.%Y %H:%M:%S"))
+
+
+def _load(conn: Connection, fix_id: UUID | str) -> Fix:
+    fix = fix_store.get(conn, fix_id)
+    if fix is None:
+        raise NotFound("fixes.error.not_found", id=str(fix_id))
+    return fix
+
+
+def _only_fields(data: dict, allowed: tuple[str, ...]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise DkeError("fixes.error.not_editable", field=", ".join(sorted(unknown)))
+
+
+def _check_organisation(org_id: str | None) -> None:
+    if not org_id:
+        raise InvalidInput([{"type": "missing", "loc": ("organisation",), "ctx": {}, "msg": "required"}])
+    if org_id not in organisations.organisations():
+        raise DkeError("fixes.error.unknown_organisation", value=org_id,
+                       allowed=", ".join(organisations.organisations()))
+
+
+def _check_findings(conn: Connection, ids: list[UUID]) -> None:
+    found = set(conn.execute(select(observations.c.id).where(observations.c.id.in_([str(i) for i in ids]),
+                                                             observations.c.deleted.is_(False))).scalars())
+    missing = [str(i) for i in ids if str(i) not in found]
+    if missing:
+        raise NotFound("fixes.error.finding_not_found", id=missing[0])
+
+
+def _covering_walk(conn: Connection, walk_id: UUID | str, observation_ids: list) -> Walk:
+    """The follow-up walk, which must cover the area of at least one of the findings."""
+    walk = walk_store.get(conn, walk_id)
+    if walk is None:
+        raise NotFound("fixes.error.walk_not_found", id=str(walk_id))
+    areas = set(conn.execute(select(observations.c.area_id).where(
+        observations.c.id.in_([str(i) for i in observation_ids]))).scalars())
+    if not areas & set(walk.area_ids):
+        raise DkeError("fixes.error.walk_area", walk=walk.title)
+    return walk
+
+
+def _walk_comment(walk: Walk, comment: str) -> str:
+    comment = (comment or "").strip()
+    return f"{walk.title}: {comment}" if comment else walk.title
+
+
+# ------------------------------------------------------------------ reading
+@dataclass(frozen=True)
+class FixDetail:
+    """What the fix page shows: the fix, its history (oldest first) and its findings."""
+    fix: Fix
+    events: list[FixEvent]
+    findings: list[Observation]
+
+
+def get_fix(engine: Engine, actor: Actor, fix_id: UUID | str) -> FixDetail:
+    require(actor, Permission.VIEW_INTERNAL)
+    with reading(engine) as conn:
+        fix = _load(conn, fix_id)
+        findings = [o for o in (obs_store.get(conn, i) for i in fix.observation_ids) if o is not None]
+        return FixDetail(fix=fix, events=fix_store.events(conn, fix_id), findings=findings)
+
+
+def overdue_mask(table: pd.DataFrame, today: date | None = None) -> pd.Series:
+    """True for fixes past their due date and not yet done (open or planned)."""
+    today = today or now().date()
+    unfinished = table["state"].map(lambda s: lifecycle.group(s) in (Group.OPEN, Group.PLANNED))
+    due = pd.to_datetime(table["due_date"])
+    return (unfinished & due.notna() & (due < pd.Timestamp(today))).astype(bool)
+
+
+def fixes_frame(engine: Engine, actor: Actor, *, area: str | None = None, organisation: str | None = None,
+                walk_id: UUID | str | None = None, overdue_only: bool = False, state: str | None = None,
+                today: date | None = None) -> pd.DataFrame:
+    """The fixes as a table for the board, the CLI and charts, filtered; overdue ones first, then by due date.
+
+    Adds `group` (open/planned/resolved/closed) and `overdue` to the stored columns (see store.fixes.frame).
+    """
+    require(actor, Permission.VIEW_INTERNAL)
+    with reading(engine) as conn:
+        table = fix_store.frame(conn)
+    table["group"] = [lifecycle.group(s).value for s in table["state"]]
+    table["overdue"] = overdue_mask(table, today)
+    keep = pd.Series(True, index=table.index)
+    if area:
+        keep &= table["area_ids"].map(lambda ids: area in ids)
+    if walk_id:
+        keep &= table["walk_ids"].map(lambda ids: str(walk_id) in ids)
+    if organisation:
+        keep &= table["organisation"] == organisation
+    if state:
+        keep &= table["state"] == state
+    if overdue_only:
+        keep &= table["overdue"]
+    table = table[keep]
+    return table.sort_values(["overdue", "due_date", "created_at"], ascending=[False, True, True],
+                             na_position="last").reset_index(drop=True)
+
+
+def figures(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per organisation (`by="organisation"`) or per category (`by="category"`): how many fixes there are,
+    how many are open (not yet done or rejected), how many overdue, and the median days from proposal to
+    done and to verified. A fix covering findings of several categories counts in each."""
+    if by not in ("organisation", "category"):
+        raise ValueError(f"figures by {by!r}")
+    rows = table.explode("categories").rename(columns={"categories": "category"}) if by == "category" else table
+    rows = rows.assign(
+        is_open=rows["group"].isin([Group.OPEN.value, Group.PLANNED.value]),
+        days_done=(rows["done_at"] - pd.to_datetime(rows["created_at"], utc=True)).dt.total_seconds() / 86400,
+        days_verified=(rows["verified_at"] - pd.to_datetime(rows["created_at"], utc=True)).dt.total_seconds() / 86400)
+    out = rows.groupby(rows[by].fillna(""), sort=True).agg(
+        fixes=("id", "size"), open=("is_open", "sum"), overdue=("overdue", "sum"),
+        median_days_to_done=("days_done", "median"), median_days_to_verified=("days_verified", "median"))
+    out[["open", "overdue"]] = out[["open", "overdue"]].astype(int)
+    return out.round(1).reset_index()
+
+
+def fix_figures(engine: Engine, actor: Actor, by: str) -> pd.DataFrame:
+    """`figures` over all fixes, for the planner's charts."""
+    return figures(fixes_frame(engine, actor), by)
+
+
+CSV_COLUMNS = ("id", "title", "state", "organisation", "contact_role", "due_date", "overdue", "priority", "cost_dkk",
+               "area_ids", "categories", "created_at", "done_at", "verified_at", "reject_reason", "version", "is_demo")
+
+
+def to_csv(table: pd.DataFrame, lang: str = "da") -> str:
+    """The board as CSV (UTF-8, comma separated): one row per fix, lists joined with "; ", organisation and
+    state in `lang`. For internal use: it holds no finding notes, but fix descriptions are left out too."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in table.to_dict("records"):
+        values = {**row, "state": t(f"fixes.state.{row['state']}", lang),
+                  "organisation": organisations.label(row["organisation"], lang) if row["organisation"] else "",
+                  "area_ids": "; ".join(row["area_ids"]), "categories": "; ".join(row["categories"])}
+        writer.writerow(["" if _missing(values[c]) else _csv_value(values[c]) for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, (list, str)) and pd.isna(value))
+
+
+def _csv_value(value) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert(TZ).isoformat(timespec="seconds")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# ------------------------------------------------------------------ follow-up
+@dataclass(frozen=True)
+class FollowUpItems:
+    """What a follow-up walk can check: done-but-not-verified fixes and open findings in its areas, each
+    with a position (the fix's at the middle of its findings) for the field map."""
+    fixes: pd.DataFrame     # id, title, version, organisation, lon, lat, done_at
+    findings: pd.DataFrame  # id, category, severity, observed_at, lon, lat, proposed (a proposal is waiting)
+
+
+def follow_up_items(engine: Engine, actor: Actor, walk_id: UUID | str) -> FollowUpItems:
+    """The fixes and findings a follow-up walk should look at, from earlier walks in the walk's areas."""
+    require(actor, Permission.VIEW_INTERNAL)
+    with reading(engine) as conn:
+        walk = walk_store.get(conn, walk_id)
+        if walk is None:
+            raise NotFound("fixes.error.walk_not_found", id=str(walk_id))
+        points = obs_store.frame(conn, ("id", "walk_id", "lon", "lat", "area_id", "category", "severity",
+                                        "observed_at"))
+        table = fix_store.frame(conn)
+        statuses = fix_store.finding_statuses(conn)
+        proposed = fix_store.findings_with_state(conn, State.PROPOSED)
+    points = points[points["area_id"].isin(walk.area_ids)]
+    done = table[table["state"] == State.DONE.value]
+    positions = (done[["id", "observation_ids"]].explode("observation_ids")
+                 .merge(points, left_on="observation_ids", right_on="id", suffixes=("", "_obs"))
+                 .groupby("id")[["lon", "lat"]].mean())
+    done = done.join(positions, on="id", how="inner")
+    status = points["id"].map(statuses.set_index("observation_id")["status"])
+    findings = points[(status == Group.OPEN.value) & (points["walk_id"] != str(walk.id))]
+    findings = findings.assign(proposed=findings["id"].isin(proposed))
+    return FollowUpItems(
+        fixes=done[["id", "title", "version", "organisation", "lon", "lat", "done_at"]].reset_index(drop=True),
+        findings=findings[["id", "category", "severity", "observed_at", "lon", "lat", "proposed"]]
+        .sort_values(["severity", "observed_at"], ascending=[False, False]).reset_index(drop=True))

@@ -1,0 +1,299 @@
+"""Fixes through the service on SQLite and PostGIS: the transition table, roles, the derived finding
+status, the history, follow-up from a later walk, the board's filters, figures and CSV."""
+import csv
+import io
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select, update
+
+from dke_geo import lifecycle
+from dke_geo.errors import DkeError, InvalidInput, NotFound, PermissionDenied
+from dke_geo.lifecycle import State, TransitionRefused
+from dke_geo.roles import Actor, Role
+from dke_geo.services import fixes as svc
+from dke_geo.services.recording import record_observation, start_walk
+from dke_geo.store import fixes as fix_store
+from dke_geo.store.db import reading, transaction
+from dke_geo.store.tables import fix_events, observations
+
+PLANNER = Actor("pia-planlaegger", Role.PLANNER)
+STAFF = Actor("sami-medarbejder", Role.STAFF)
+BLOKLAND = (12.35732, 55.66024)
+GALGEBAKKEN = (12.34734, 55.67768)
+PATHS = {
+    "proposed": [], "approved": ["approved"], "in_progress": ["approved", "in_progress"],
+    "done": ["approved", "in_progress", "done"], "verified": ["approved", "in_progress", "done", "verified"],
+    "rejected": ["rejected"],
+}
+ALLOWED = {(m.source.value, m.target.value) for m in lifecycle.MOVES}
+
+
+def _walk(engine, area="blokland", title="Opfølgning i Blokland"):
+    return start_walk(engine, STAFF, {"title": title, "area_ids": [area]})
+
+
+def _findings(engine, n=2, at=BLOKLAND, area="blokland", category="lighting"):
+    walk = _walk(engine, area, f"Vandring i {area}")
+    return [record_observation(engine, STAFF, {"lon": at[0], "lat": at[1], "category": category,
+                                               "walk_id": walk.id})[0].id for _ in range(n)]
+
+
+def _fix(engine, obs_ids, state="proposed", **extra):
+    fix = svc.create_fix(engine, PLANNER, {"title": "Ny belysning på stien", "observation_ids": obs_ids,
+                                           "organisation": "bo-vest", **extra})
+    for target in PATHS[state]:
+        fix = svc.transition_fix(engine, PLANNER, fix.id, fix.version, target,
+                                 comment="Ikke nødvendigt" if target == "rejected" else "")
+    return fix
+
+
+def _event_count(engine, fix_id):
+    with reading(engine) as conn:
+        return conn.execute(select(func.count()).select_from(fix_events)
+                            .where(fix_events.c.fix_id == str(fix_id))).scalar_one()
+
+
+def _status(engine):
+    with reading(engine) as conn:
+        return fix_store.finding_statuses(conn).set_index("observation_id")
+
+
+def test_create_from_two_findings_records_the_first_event(engine):
+    a, b = _findings(engine)
+    fix = svc.create_fix(engine, PLANNER, {"title": "Ny belysning", "observation_ids": [a, b, a],
+                                           "organisation": "miljo-teknik", "contact_role": "driftschef",
+                                           "due_date": date(2030, 1, 31), "cost_dkk": 45000, "priority": "high"})
+    detail = svc.get_fix(engine, STAFF, fix.id)
+    assert sorted(map(str, detail.fix.observation_ids)) == sorted([str(a), str(b)])
+    assert (detail.fix.state, detail.fix.version, detail.fix.cost_dkk, detail.fix.priority) == ("proposed", 1, 45000,
+                                                                                                "high")
+    assert [(e.from_state, e.to_state, e.by) for e in detail.events] == [(None, "proposed", "pia-planlaegger")]
+    assert {o.id for o in detail.findings} == {a, b}
+
+
+def test_create_is_refused_cleanly(engine):
+    a, = _findings(engine, 1)
+    with pytest.raises(PermissionDenied):
+        svc.create_fix(engine, STAFF, {"title": "x", "observation_ids": [a], "organisation": "dke"})
+    with pytest.raises(DkeError, match="Unknown organisation 'nasa'"):
+        svc.create_fix(engine, PLANNER, {"title": "x", "observation_ids": [a], "organisation": "nasa"})
+    with pytest.raises(InvalidInput, match="Responsible organisation"):
+        svc.create_fix(engine, PLANNER, {"title": "x", "observation_ids": [a]})
+    with pytest.raises(DkeError, match="at least one finding"):
+        svc.create_fix(engine, PLANNER, {"title": "x", "observation_ids": [], "organisation": "dke"})
+    with pytest.raises(InvalidInput, match="Title"):
+        svc.create_fix(engine, PLANNER, {"title": " ", "observation_ids": [a], "organisation": "dke"})
+    with pytest.raises(DkeError, match="state"):
+        svc.create_fix(engine, PLANNER, {"title": "x", "observation_ids": [a], "organisation": "dke",
+                                         "state": "verified"})
+    missing = "00000000-0000-4000-8000-000000000000"
+    with pytest.raises(NotFound, match=missing):
+        svc.create_fix(engine, PLANNER, {"title": "x", "observation_ids": [a, missing], "organisation": "dke"})
+    assert svc.fixes_frame(engine, PLANNER).empty
+
+
+@pytest.mark.parametrize("source", list(PATHS))
+def test_transition_table_through_the_service(engine, source):
+    obs = _findings(engine, 1)
+    for target in [s.value for s in State]:
+        fix = _fix(engine, obs, source)
+        events_before = _event_count(engine, fix.id)
+        if (source, target) in ALLOWED:
+            moved = svc.transition_fix(engine, PLANNER, fix.id, fix.version, target, comment="aftalt på mødet")
+            stored = svc.get_fix(engine, PLANNER, fix.id)
+            assert (stored.fix.state, stored.fix.version) == (target, fix.version + 1) == (moved.state, moved.version)
+            last = stored.events[-1]
+            assert (last.from_state, last.to_state, last.comment, last.by) == (source, target, "aftalt på mødet",
+                                                                              "pia-planlaegger")
+            assert _event_count(engine, fix.id) == events_before + 1
+        else:
+            with pytest.raises(TransitionRefused) as err:
+                svc.transition_fix(engine, PLANNER, fix.id, fix.version, target, comment="x")
+            assert "Intet er ændret" in err.value.message("da")
+            stored = svc.get_fix(engine, PLANNER, fix.id).fix
+            assert (stored.state, stored.version) == (source, fix.version)
+            assert _event_count(engine, fix.id) == events_before
+
+
+def test_rejection_keeps_its_reason_and_staff_cannot_move(engine):
+    obs = _findings(engine, 1)
+    fix = _fix(engine, obs)
+    with pytest.raises(TransitionRefused, match="reason"):
+        svc.transition_fix(engine, PLANNER, fix.id, 1, "rejected", comment="")
+    with pytest.raises(PermissionDenied):
+        svc.transition_fix(engine, STAFF, fix.id, 1, "approved")
+    rejected = svc.transition_fix(engine, PLANNER, fix.id, 1, "rejected", comment="Boligselskabet har ikke budget")
+    assert rejected.reject_reason == "Boligselskabet har ikke budget"
+    assert svc.get_fix(engine, STAFF, fix.id).fix.reject_reason == "Boligselskabet har ikke budget"
+
+
+def test_stale_version_is_a_conflict_naming_who_and_when(engine):
+    obs = _findings(engine, 1)
+    fix = _fix(engine, obs)
+    svc.transition_fix(engine, PLANNER, fix.id, 1, "approved")
+    other = Actor("ole-planlaegger", Role.PLANNER)
+    with pytest.raises(DkeError) as err:
+        svc.edit_fix(engine, other, fix.id, 1, {"title": "Overskrevet"})
+    assert "pia-planlaegger" in err.value.message("da") and "Genindlæs" in err.value.message("da")
+    assert svc.get_fix(engine, PLANNER, fix.id).fix.title == "Ny belysning på stien"
+    assert _event_count(engine, fix.id) == 2
+
+
+def test_history_of_edits_and_moves(engine):
+    obs = _findings(engine, 1)
+    fix = _fix(engine, obs)
+    fix = svc.edit_fix(engine, PLANNER, fix.id, 1, {"due_date": date(2030, 6, 1), "organisation": "dke"})
+    same = svc.edit_fix(engine, PLANNER, fix.id, 2, {"organisation": "dke"})
+    assert same.version == 2
+    fix = svc.transition_fix(engine, PLANNER, fix.id, 2, "approved", comment="Godkendt i styregruppen")
+    history = svc.get_fix(engine, PLANNER, fix.id).events
+    assert [(e.from_state, e.to_state, e.comment) for e in history] == [
+        (None, "proposed", ""), ("proposed", "proposed", "edited: organisation, due_date"),
+        ("proposed", "approved", "Godkendt i styregruppen")]
+    assert all(e.by == "pia-planlaegger" for e in history)
+    assert [e.at for e in history] == sorted(e.at for e in history)
+    with pytest.raises(DkeError, match="Unknown organisation"):
+        svc.edit_fix(engine, PLANNER, fix.id, 3, {"organisation": "nasa"})
+
+
+def test_derived_finding_status_for_the_combinations(engine):
+    planned_and_done, only_done, only_rejected, only_proposed, verified, nothing, deleted = _findings(engine, 7)
+    _fix(engine, [planned_and_done, only_done], "done")
+    _fix(engine, [planned_and_done], "in_progress")
+    _fix(engine, [only_rejected], "rejected")
+    _fix(engine, [only_proposed], "proposed")
+    _fix(engine, [verified], "verified")
+    _fix(engine, [verified], "rejected")
+    with transaction(engine) as conn:
+        conn.execute(update(observations).where(observations.c.id == str(deleted)).values(deleted=True))
+    status = _status(engine)
+    assert status.loc[[str(i) for i in (planned_and_done, only_done, only_rejected, only_proposed, verified, nothing)],
+                      "status"].tolist() == ["planned", "resolved", "open", "open", "resolved", "open"]
+    assert str(deleted) not in status.index
+    assert status["resolved_at"].notna().tolist() == (status["status"] == "resolved").tolist()
+    with reading(engine) as conn:
+        table = fix_store.frame(conn)
+    assert status.loc[str(only_done), "resolved_at"] == table.loc[table["state"] == "done", "done_at"].iloc[0]
+
+
+def test_still_a_problem_takes_a_resolved_finding_back_to_planned(engine):
+    walk = _walk(engine)
+    a, = _findings(engine, 1)
+    fix = _fix(engine, [a], "done")
+    assert _status(engine).loc[str(a), "status"] == "resolved"
+    with pytest.raises(PermissionDenied):
+        svc.transition_fix(engine, STAFF, fix.id, fix.version, "in_progress")
+    back = svc.follow_up(engine, STAFF, walk.id, fix.id, fix.version, "still_a_problem", comment="Lampen er ud igen")
+    assert back.state == "in_progress"
+    assert _status(engine).loc[str(a), "status"] == "planned"
+    last = svc.get_fix(engine, PLANNER, fix.id).events[-1]
+    assert (last.from_state, last.to_state, last.by) == ("done", "in_progress", "sami-medarbejder")
+    assert last.comment == "Opfølgning i Blokland: Lampen er ud igen"
+
+
+def test_staff_verify_only_done_fixes_from_a_walk_in_their_area(engine):
+    blokland_walk, other_walk = _walk(engine), _walk(engine, "galgebakken", "Galgebakken")
+    a, = _findings(engine, 1)
+    running = _fix(engine, [a], "in_progress")
+    with pytest.raises(TransitionRefused):
+        svc.follow_up(engine, STAFF, blokland_walk.id, running.id, running.version, "fixed")
+    done = svc.transition_fix(engine, PLANNER, running.id, running.version, "done")
+    with pytest.raises(DkeError, match="does not cover"):
+        svc.follow_up(engine, STAFF, other_walk.id, done.id, done.version, "fixed")
+    with pytest.raises(PermissionDenied):
+        svc.follow_up(engine, Actor("", Role.PUBLIC), blokland_walk.id, done.id, done.version, "fixed")
+    verified = svc.follow_up(engine, STAFF, blokland_walk.id, done.id, done.version, "fixed")
+    assert verified.state == "verified" and _status(engine).loc[str(a), "status"] == "resolved"
+    assert _event_count(engine, done.id) == 5
+
+
+def test_follow_up_on_open_findings(engine):
+    walk = _walk(engine)
+    seen_fixed, still_there, planned = _findings(engine, 3)
+    _fix(engine, [planned], "approved")
+    record = svc.follow_up_finding(engine, STAFF, walk.id, seen_fixed, "fixed", comment="Busken er klippet")
+    assert record.state == "verified" and record.title == "Belysning: fundet udbedret ved opfølgning"
+    history = svc.get_fix(engine, PLANNER, record.id).events
+    assert [(e.from_state, e.to_state, e.comment) for e in history] == [
+        (None, "verified", "Opfølgning i Blokland: Busken er klippet")]
+    proposal = svc.follow_up_finding(engine, STAFF, walk.id, still_there, "still_a_problem")
+    assert (proposal.state, proposal.organisation) == ("proposed", "")
+    with pytest.raises(DkeError, match="already waiting"):
+        svc.follow_up_finding(engine, STAFF, walk.id, still_there, "still_a_problem")
+    with pytest.raises(DkeError, match="agreed or finished"):
+        svc.follow_up_finding(engine, STAFF, walk.id, planned, "fixed")
+    status = _status(engine)["status"]
+    assert (status[str(seen_fixed)], status[str(still_there)], status[str(planned)]) == ("resolved", "open", "planned")
+    with pytest.raises(DkeError, match="responsible organisation"):
+        svc.transition_fix(engine, PLANNER, proposal.id, 1, "approved")
+    proposal = svc.edit_fix(engine, PLANNER, proposal.id, 1, {"organisation": "bo-vest"})
+    assert svc.transition_fix(engine, PLANNER, proposal.id, proposal.version, "approved").state == "approved"
+
+
+def test_follow_up_items_of_a_later_walk(engine):
+    earlier = _findings(engine, 4)
+    galgebakken = _findings(engine, 1, GALGEBAKKEN, "galgebakken")
+    done = _fix(engine, earlier[:2], "done")
+    _fix(engine, [earlier[2]], "in_progress")
+    _fix(engine, galgebakken, "done")
+    walk = _walk(engine)
+    own, _ = record_observation(engine, STAFF, {"lon": BLOKLAND[0], "lat": BLOKLAND[1], "category": "litter",
+                                               "walk_id": walk.id})
+    items = svc.follow_up_items(engine, STAFF, walk.id)
+    assert items.fixes["id"].tolist() == [str(done.id)]
+    assert items.fixes.loc[0, "lon"] == pytest.approx(BLOKLAND[0]) and items.fixes.loc[0, "version"] == 4
+    assert items.findings["id"].tolist() == [str(earlier[3])]  # not the planned one, not this walk's own
+    assert str(own.id) not in items.findings["id"].tolist()
+
+
+def test_board_filters_overdue_figures_and_csv(engine):
+    blok = _findings(engine, 2)
+    galge = _findings(engine, 1, GALGEBAKKEN, "galgebakken", category="overgrowth")
+    past = date.today() - timedelta(days=3)
+    late = _fix(engine, blok, "approved", due_date=past)
+    _fix(engine, galge, "done", due_date=past, organisation="miljo-teknik")  # done: not overdue
+    _fix(engine, [blok[0]], "proposed", due_date=date.today() + timedelta(days=30))
+    board = svc.fixes_frame(engine, PLANNER)
+    assert board.loc[0, "id"] == str(late.id) and board["overdue"].tolist() == [True, False, False]
+    assert svc.fixes_frame(engine, PLANNER, overdue_only=True)["id"].tolist() == [str(late.id)]
+    assert len(svc.fixes_frame(engine, PLANNER, area="galgebakken")) == 1
+    assert len(svc.fixes_frame(engine, PLANNER, organisation="bo-vest")) == 2
+    with reading(engine) as conn:
+        galge_walk = conn.execute(select(observations.c.walk_id).where(observations.c.id == str(galge[0]))).scalar()
+    assert svc.fixes_frame(engine, PLANNER, walk_id=galge_walk)["organisation"].tolist() == ["miljo-teknik"]
+
+    by_org = svc.fix_figures(engine, PLANNER, "organisation").set_index("organisation")
+    assert by_org.loc["bo-vest", ["fixes", "open", "overdue"]].tolist() == [2, 2, 1]
+    assert by_org.loc["miljo-teknik", ["fixes", "open", "overdue"]].tolist() == [1, 0, 0]
+    assert 0 <= by_org.loc["miljo-teknik", "median_days_to_done"] < 0.01
+    assert pd.isna(by_org.loc["bo-vest", "median_days_to_done"])
+    by_cat = svc.fix_figures(engine, PLANNER, "category").set_index("category")
+    assert by_cat.loc["lighting", "fixes"] == 2 and by_cat.loc["overgrowth", "open"] == 0
+
+    rows = list(csv.DictReader(io.StringIO(svc.to_csv(board, "da"))))
+    assert [r["state"] for r in rows] == ["Godkendt", "Udført", "Foreslået"]
+    assert rows[0]["overdue"] == "True" and rows[0]["due_date"] == past.isoformat()
+    assert rows[1]["organisation"] == "Miljø & Teknik" and rows[1]["done_at"].startswith(str(date.today().year))
+    assert "internal_note" not in rows[0] and "description" not in rows[0]
+    with pytest.raises(PermissionDenied):
+        svc.fixes_frame(engine, Actor("", Role.PUBLIC))
+
+
+def test_figures_medians_from_known_times():
+    created = pd.Timestamp("2017-05-01T10:00", tz="UTC")
+    table = pd.DataFrame({
+        "id": ["a", "b", "c", "d"], "organisation": ["dke", "dke", "dke", "politiet"],
+        "categories": [["lighting"], ["lighting", "signage"], ["signage"], ["lighting"]],
+        "group": ["resolved", "resolved", "planned", "closed"], "overdue": [False, False, True, False],
+        "created_at": [created] * 4,
+        "done_at": [created + pd.Timedelta(days=10), created + pd.Timedelta(days=20), pd.NaT, pd.NaT],
+        "verified_at": [created + pd.Timedelta(days=40), pd.NaT, pd.NaT, pd.NaT],
+    })
+    org = svc.figures(table, "organisation").set_index("organisation")
+    assert org.loc["dke"].tolist() == [3, 1, 1, 15.0, 40.0]
+    assert org.loc["politiet", ["fixes", "open"]].tolist() == [1, 0]
+    cat = svc.figures(table, "category").set_index("category")
+    assert cat.loc["lighting", ["fixes", "median_days_to_done"]].tolist() == [3, 15.0]
+    assert cat.loc["signage", ["fixes", "open", "overdue", "median_days_to_done"]].tolist() == [2, 1, 1, 20.0]
