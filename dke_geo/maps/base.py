@@ -82,18 +82,50 @@ class _Script(MacroElement):
 
 
 def js_string(text: str) -> str:
-    """A JavaScript string literal that cannot break out of its script (escapes </script> too)."""
-    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """A JavaScript string literal that cannot break out of its script: `<` and `>` are escaped, so neither
+    `</script>` nor `<!--` can occur; other characters stay readable (UTF-8)."""
+    return json.dumps(text, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+class _Bound(MacroElement):
+    """HTML bound to its parent layer as a tooltip or popup through a JSON string literal.
+
+    folium's own Tooltip and Popup put the text inside a JavaScript template literal, where a `${...}`
+    or a backtick in a user's text runs as code even after html.escape, and Popup needs jQuery, which we
+    do not load. `content_html` must already be escaped HTML.
+    """
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this._parent.get_name() }}.{{ this.method }}("
+                         "{{ this.content }}, {{ this.options }});{% endmacro %}")
+
+    def __init__(self, method: str, content_html: str, **options):
+        super().__init__()
+        self._name = method
+        self.method = method
+        self.content = js_string(content_html)
+        self.options = json.dumps(options)
+
+
+def safe_tooltip(content_html: str, **options) -> MacroElement:
+    """A tooltip of escaped HTML; add it to a layer with `.add_to(layer)`."""
+    return _Bound("bindTooltip", content_html, sticky=True, **options)
+
+
+def safe_popup(content_html: str, **options) -> MacroElement:
+    """A popup of escaped HTML (no jQuery needed); add it to a layer with `.add_to(layer)`."""
+    return _Bound("bindPopup", content_html, **options)
 
 
 def base_map(lang: str = "da", *, asset_base: str = STREAMLIT_ASSETS, bounds=None, tiles: bool = True,
-             show_paths: bool = True) -> folium.Map:
+             show_paths: bool = True, prefer_canvas: bool = False) -> folium.Map:
     """The municipality: tiles (if configured), boundary, paths and the geodata attribution.
 
     The map stays readable with no tiles at all: outlines and paths are drawn from data/geo/.
+    `prefer_canvas` draws vectors on a canvas (fast for thousands of points; no SVG elements to inspect).
     """
     tile_url = config.get("DKE_GEO_TILE_URL") if tiles else ""
-    m = folium.Map(location=CENTRE, zoom_start=14, tiles=None, control_scale=True, prefer_canvas=True)
+    m = folium.Map(location=CENTRE, zoom_start=14, tiles=None, control_scale=True,
+                   prefer_canvas=prefer_canvas)
     if tile_url:
         folium.TileLayer(tile_url, attr=config.get("DKE_GEO_TILE_ATTRIBUTION"), name="Kort",
                          max_zoom=19, control=False).add_to(m)
@@ -134,9 +166,9 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
         strong = highlight is None or row.id in highlight
         style = {"color": "#c0392b" if strong else "#7f8c8d", "weight": 3 if strong else 2,
                  "fillOpacity": 0.08 if strong else 0.03, "dashArray": "8 6" if approximate else None}
-        folium.GeoJson(row.geometry.__geo_interface__, style_function=lambda _f, s=style: s,
-                       tooltip=folium.Tooltip("<br>".join(lines)),
-                       class_name=f"dke-area dke-area-{html.escape(row.id)}").add_to(group)
+        outline = folium.GeoJson(row.geometry.__geo_interface__, style_function=lambda _f, s=style: s,
+                                 class_name=f"dke-area dke-area-{html.escape(row.id)}").add_to(group)
+        safe_tooltip("<br>".join(lines)).add_to(outline)
         point = row.geometry.representative_point()
         label = html.escape(row.name) + (" *" if approximate else "")
         folium.Marker([point.y, point.x], icon=folium.DivIcon(
