@@ -1,0 +1,33 @@
+"""Incident reports (police, residents) in the database: kept apart from walk findings, read by the
+planner map as their own density layer."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from dke_geo.model import IncidentReport
+from dke_geo.store.db import insert_ignoring_duplicates
+from dke_geo.store.tables import incident_reports
+
+
+def _row(report: IncidentReport) -> dict:
+    data = report.model_dump(mode="python")
+    data["id"] = str(report.id)
+    return data
+
+
+def add_many(conn: Connection, reports: Iterable[IncidentReport]) -> int:
+    """Store reports in the caller's transaction, skipping any whose id or external id is already
+    stored; returns how many were new."""
+    return insert_ignoring_duplicates(conn, incident_reports, [_row(r) for r in reports])
+
+
+FRAME_COLUMNS = ("id", "external_id", "source", "reported_at", "type", "lon", "lat", "area_id", "is_demo")
+
+
+def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS) -> pd.DataFrame:
+    """The reports as a DataFrame (the fast path for the density layer)."""
+    result = conn.execute(select(*[incident_reports.c[c] for c in columns]))
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
