@@ -1,14 +1,17 @@
 """The command line: `python -m dke_geo COMMAND`. Commands run as the operator (admin role)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-from dke_geo import fixtures
+from dke_geo import config, fixtures, static_site
 from dke_geo.errors import DkeError
-from dke_geo.roles import SYSTEM
+from dke_geo.i18n import LANGUAGES
+from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
+from dke_geo.services import users as user_service
 from dke_geo.store.db import default_engine, migrate
 
 app = typer.Typer(help="dke-geo: area walks and safety mapping for Albertslund Kommune.", no_args_is_help=True,
@@ -16,6 +19,9 @@ app = typer.Typer(help="dke-geo: area walks and safety mapping for Albertslund K
 areas_app = typer.Typer(help="Housing areas: list them, or replace the outlines with the municipality's own.",
                         no_args_is_help=True)
 app.add_typer(areas_app, name="areas")
+user_app = typer.Typer(help="Local accounts and roles (with OpenID Connect: the e-mail that maps to a role).",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 
 def _fail(exc: DkeError) -> None:
@@ -43,13 +49,22 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (ex
     if not fixtures.is_empty(engine):
         if if_empty:
             typer.echo("database already holds data: demo not loaded")
+            _print_demo_accounts(engine)
             return
         typer.secho("the database is not empty: demo data is only loaded into an empty database", fg="red", err=True)
         raise typer.Exit(1)
     counts = fixtures.load_demo(engine)
     typer.echo(f"demo loaded: {counts['walks']} walks, {counts['observations']} findings (all flagged as demo)")
-    typer.echo("demo accounts (public passwords: remove them before real use):")
-    for name, role, password in fixtures.DEMO_USERS:
+    _print_demo_accounts(engine)
+
+
+def _print_demo_accounts(engine) -> None:
+    """The demo accounts that exist in the database, with their (public) passwords."""
+    present = {u["name"] for u in user_service.list_users(engine, SYSTEM) if u["is_demo"]}
+    accounts = [a for a in fixtures.DEMO_USERS if a[0] in present]
+    if accounts:
+        typer.echo("demo accounts (public passwords: remove them with `user remove NAME` before real use):")
+    for name, role, password in accounts:
         typer.echo(f"  {role:<8} {name:<18} password: {password}")
 
 
@@ -73,3 +88,76 @@ def areas_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, h
         _fail(exc)
     typer.echo(f"{result['areas']} areas imported; {result['reassigned']} of {result['observations']} "
                "findings moved to another area")
+
+
+def _read_password(from_stdin: bool) -> str:
+    """From a hidden prompt, typed twice; or the first line of standard input, for scripts."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+def user_add(name: str = typer.Argument(..., help="The login name"),
+             role: Role = typer.Option(..., "--role", help="staff, planner or admin"),
+             email: str = typer.Option(None, "--email", help="The e-mail the OpenID Connect provider reports "
+                                       "(maps the municipality login to this account and role)"),
+             no_password: bool = typer.Option(False, "--no-password", help="No local password: login only "
+                                              "through OpenID Connect (needs --email)"),
+             password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from the "
+                                                 "first line of standard input instead of a hidden prompt")) -> None:
+    """Create an account. The password is asked for (hidden, twice), never taken from the command line."""
+    if no_password and not email:
+        typer.secho("--no-password needs --email (the account could not log in at all)", fg="red", err=True)
+        raise typer.Exit(1)
+    password = None if no_password else _read_password(password_stdin)
+    try:
+        user_service.add_user(default_engine(), SYSTEM, name, role, password, email=email)
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"user {name} added with role {role.value}")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the accounts: name, role, e-mail, demo."""
+    for u in user_service.list_users(default_engine(), SYSTEM):
+        flags = " ".join(f for f, on in (("demo", u["is_demo"]), ("inactive", not u["active"])) if on)
+        typer.echo(f"{u['name']:<24} {u['role']:<8} {u['email'] or '-':<32} {flags}".rstrip())
+
+
+@user_app.command("remove")
+def user_remove(name: str = typer.Argument(..., help="The login name")) -> None:
+    """Delete an account (its past actions keep the name they were recorded with)."""
+    try:
+        user_service.remove_user(default_engine(), SYSTEM, name)
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"user {name} removed")
+
+
+@user_app.command("set-role")
+def user_set_role(name: str = typer.Argument(..., help="The login name"),
+                  role: Role = typer.Argument(..., help="staff, planner or admin")) -> None:
+    """Change an account's role (takes effect at the account's next page load)."""
+    try:
+        user_service.set_role(default_engine(), SYSTEM, name, role)
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"user {name} now has role {role.value}")
+
+
+@app.command()
+def publish(out: Path = typer.Option(..., "--out", file_okay=False, help="The folder to write the site into "
+                                     "(replaces an earlier export there)"),
+            lang: str = typer.Option(config.get("DKE_GEO_LANGUAGE") or "da", "--lang", help="da or en")) -> None:
+    """Write the public map as a self-contained static site (index.html, map.html, assets, photos) with the
+    same content as the public page: only published findings, approved photos without EXIF."""
+    if lang not in LANGUAGES:
+        typer.secho(f"--lang must be one of {', '.join(LANGUAGES)}", fg="red", err=True)
+        raise typer.Exit(1)
+    try:
+        result = static_site.write_site(default_engine(), out, lang)
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"public site written to {out}: {result['findings']} findings, {result['photos']} photos")

@@ -26,12 +26,16 @@ from dke_geo.store import fixes as fix_store
 from dke_geo.store import publication as pub_store
 from dke_geo.store.db import reading
 
+THUMB_SIDE = 320
+
 
 @dataclass(frozen=True)
 class PublicPhoto:
-    """An approved photo, ready to serve: JPEG bytes with no metadata, named by a hash of its content."""
+    """An approved photo, ready to serve: JPEG bytes (and a small thumbnail) with no metadata, named by a
+    hash of its content."""
     name: str
     data: bytes
+    thumb: bytes
     width: int
     height: int
 
@@ -84,7 +88,8 @@ def _photo(path: str) -> PublicPhoto | None:
         data, width, height = photos.public_jpeg(file.read_bytes())
     except (OSError, photos.PhotoError):
         return None  # a missing or broken file is left out rather than breaking the public page
-    return PublicPhoto(hashlib.sha256(data).hexdigest()[:20] + ".jpg", data, width, height)
+    thumb = photos.public_jpeg(data, THUMB_SIDE)[0]
+    return PublicPhoto(hashlib.sha256(data).hexdigest()[:20] + ".jpg", data, thumb, width, height)
 
 
 def public_view(engine: Engine, lang: str = "da") -> PublicView:
