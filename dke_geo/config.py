@@ -39,8 +39,8 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def get(name: str) -> str:
-    """The setting's value from the environment, else its default."""
-    return os.environ.get(name) or _BY_NAME[name].default
+    """The setting's value from the environment (set but empty counts: e.g. no tiles), else its default."""
+    return os.environ.get(name, _BY_NAME[name].default)
 
 
 def database_url() -> str:
@@ -50,12 +50,12 @@ def database_url() -> str:
 
 
 def data_dir() -> Path:
-    return Path(get("DKE_GEO_DATA_DIR"))
+    return Path(get("DKE_GEO_DATA_DIR") or _BY_NAME["DKE_GEO_DATA_DIR"].default)
 
 
 def geo_dir() -> Path:
-    return Path(get("DKE_GEO_GEO_DIR"))
+    return Path(get("DKE_GEO_GEO_DIR") or _BY_NAME["DKE_GEO_GEO_DIR"].default)
 
 
 def boundary_margin_m() -> float:
-    return float(get("DKE_GEO_BOUNDARY_MARGIN_M"))
+    return float(get("DKE_GEO_BOUNDARY_MARGIN_M") or _BY_NAME["DKE_GEO_BOUNDARY_MARGIN_M"].default)

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 import folium
 import geopandas as gpd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from dke_geo import config, geo
@@ -140,6 +140,9 @@ def base_map(lang: str = "da", *, asset_base: str = STREAMLIT_ASSETS, bounds=Non
             "map.attributionControl.setPrefix(false);"
             "map.attributionControl.addAttribution(" + js_string(html.escape(t("map.attribution_geo", lang))) + ");"
             ).add_to(m)
+    m.get_root().header.add_child(Element(
+        "<style>.leaflet-control-attribution{font:11px/1.3 sans-serif!important;max-width:70%}"
+        ".dke-area-label{pointer-events:none}</style>"))
     if bounds is not None:
         minx, miny, maxx, maxy = bounds
         m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -182,7 +185,7 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
 def area_map(areas: gpd.GeoDataFrame, lang: str = "da", counts: dict[str, int] | None = None,
              asset_base: str = STREAMLIT_ASSETS) -> folium.Map:
     """The municipality with every housing area outlined and labelled (the entry page's map)."""
-    m = base_map(lang, asset_base=asset_base)
+    m = base_map(lang, asset_base=asset_base, bounds=areas.total_bounds if len(areas) else None)
     add_areas(m, areas, lang, counts)
     folium.LayerControl(collapsed=True).add_to(m)
     return localise(m, asset_base)

@@ -13,6 +13,7 @@ summary = area_service.summary(engine)
 counts = dict(zip(summary["id"], summary["observations"]))
 widgets.show_map(maps.area_map(area_service.current(engine), session.lang(), counts), key="home_map",
                  returned=())
+st.caption(t("map.attribution_full"))
 table = summary.assign(confidence=[t("home.unverified") if c == "unverified" else
                                    t("home.approximate") if c not in ("official", "high") else c
                                    for c in summary["confidence"]])

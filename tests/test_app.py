@@ -1,0 +1,62 @@
+"""The entry page through Streamlit's AppTest (no browser)."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path):
+    from tests.conftest import prepare_app_data
+    for key, value in prepare_app_data(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    from dke_geo.store.db import default_engine
+    default_engine.cache_clear()
+    yield
+    default_engine.cache_clear()
+
+
+def _map_html(at) -> str:
+    maps = [e for e in at.get("component_instance")]
+    assert maps, "no map component on the page"
+    return maps[0].proto.json_args
+
+
+def test_entry_page_shows_the_area_map_in_danish(app_env):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Albertslund Kommune og boligområderne"
+    html = _map_html(at)
+    assert "Blokland" in html and "Galgebakken" in html and "dke-area-hedemarksvaenge" in html
+    table = at.dataframe[0].value
+    assert set(table["Område"]) >= {"Blokland", "Morbærhaven"}
+    assert table.set_index("Område").loc["Blokland", "Fund"] == 200
+
+
+def test_language_switch_to_english(app_env):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.button_group(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Albertslund Municipality and its housing areas"
+    assert "Findings" in at.dataframe[0].value.columns
+
+
+def test_wrong_login_shows_a_message_not_a_trace(app_env):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="login_name").input("demo-medarbejder")
+    at.text_input(key="login_password").input("forkert-kode-123")
+    next(b for b in at.sidebar.button if b.label == "Log ind").click().run()
+    assert not at.exception
+    assert [e.value for e in at.sidebar.error] == ["Forkert brugernavn eller adgangskode."]
+    assert at.text_input(key="login_name").value == "demo-medarbejder"  # the form keeps what was typed
+
+
+def test_right_login_shows_who_is_logged_in(app_env):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="login_name").input("demo-planlaegger")
+    at.text_input(key="login_password").input("demo-planlaegger-2017")
+    next(b for b in at.sidebar.button if b.label == "Log ind").click().run()
+    assert not at.exception
+    assert any("demo-planlaegger (Planlægger)" in c.value for c in at.sidebar.caption)
