@@ -123,10 +123,12 @@ def _geo(path: Path, layer: str | None) -> Source:
     main = layer or (MAIN_TABLE if MAIN_TABLE in layers else _first_point_layer(path, layers))
     if main not in layers:
         raise KeyError(f"no layer {main!r}; the file has: {', '.join(layers)}")
-    frame = pyogrio.read_dataframe(path, layer=main, datetime_as_string=True)
+    kind = "gpkg" if path.suffix.lower() == ".gpkg" else "geojson"
+    # GeoJSON times are text: read them as written (GDAL would cut them to milliseconds)
+    options = {"DATE_AS_STRING": "YES"} if kind == "geojson" else {}
+    frame = pyogrio.read_dataframe(path, layer=main, datetime_as_string=True, **options)
     tables = ({"walks": pyogrio.read_dataframe(path, layer="walks", read_geometry=False, datetime_as_string=True)}
               if "walks" in layers and main != "walks" else {})
-    kind = "gpkg" if path.suffix.lower() == ".gpkg" else "geojson"
     if not isinstance(frame, gpd.GeoDataFrame):  # an attribute table: its location comes from columns
         return Source(frame, list(range(1, len(frame) + 1)), "feature", kind, tables=tables)
     if frame.crs is None:
