@@ -1,0 +1,67 @@
+"""Planners' hotspot maps: filters in the sidebar; the map, charts and area table of the same rows."""
+import streamlit as st
+
+from dke_geo.categories import categories
+from dke_geo.charts import area_csv
+from dke_geo.density import Grid, GridKind
+from dke_geo.errors import DkeError
+from dke_geo.filters import SEVERITIES, STATUSES, Filter
+from dke_geo.light import LightCondition
+from dke_geo.services import planner
+from dke_geo.ui import session, widgets
+from dke_geo.ui.session import t
+
+engine, actor, lang = session.engine(), session.actor(), session.lang()
+choices = planner.choices(engine, actor)
+cats = categories()
+
+with st.sidebar:
+    st.subheader(t("hotspots.filters"))
+    span = (choices.first, choices.last) if choices.first else ()
+    dates = st.date_input(t("hotspots.f_dates"), value=span, key="hotspots_dates", format="DD.MM.YYYY")
+    areas = st.multiselect(t("hotspots.f_areas"), list(choices.areas), format_func=choices.areas.get,
+                           key="hotspots_areas")
+    chosen_cats = st.multiselect(t("hotspots.f_categories"), list(cats), key="hotspots_categories",
+                                 format_func=lambda c: f"{cats[c].icon} {cats[c].label(lang)}")
+    severities = st.pills(t("hotspots.f_severity"), SEVERITIES, selection_mode="multi", key="hotspots_severity",
+                          format_func=lambda s: t(f"severity.{s}"))
+    statuses = st.pills(t("hotspots.f_status"), [s.value for s in STATUSES], selection_mode="multi",
+                        key="hotspots_status", format_func=lambda s: t(f"fixes.group.{s}"))
+    light = st.pills(t("hotspots.f_light"), [c.value for c in LightCondition], selection_mode="multi",
+                     key="hotspots_light", format_func=lambda c: t(f"light.{c}"))
+    walks = st.multiselect(t("hotspots.f_walks"), list(choices.walks), format_func=choices.walks.get,
+                           key="hotspots_walks")
+    include_demo = st.toggle(t("hotspots.f_demo"), value=True, key="hotspots_demo")
+    kind = st.segmented_control(t("hotspots.f_grid"), list(GridKind), default=GridKind.SQUARE, required=True,
+                                key="hotspots_grid", format_func=lambda k: t(f"hotspots.grid.{k}"))
+    size = st.select_slider(t("hotspots.f_grid_size"), [25, 50, 100, 200, 400], value=50, key="hotspots_size")
+
+st.title(t("hotspots.title"))
+st.caption(t("hotspots.intro"))
+message = st.empty()  # a fixed slot above the map, so a message never shifts the map's iframe
+try:
+    selection = Filter.parse({"date_from": dates[0] if dates else None,
+                              "date_to": dates[1] if len(dates) > 1 else None, "areas": areas,
+                              "categories": chosen_cats, "severities": severities, "statuses": statuses,
+                              "light": light, "walks": walks, "include_demo": include_demo})
+    view = planner.planner_view(engine, actor, selection, lang, Grid(kind, size))
+except DkeError as exc:
+    message.error(exc.message(lang))
+    st.stop()
+
+message.info(t("hotspots.summary", n=view.findings, reports=view.reports) if view.findings else t("hotspots.none"))
+widgets.show_map(view.map, key="hotspots_map", height=640, returned=())
+
+st.subheader(t("hotspots.charts"))
+left, right = st.columns(2)
+left.altair_chart(view.by_category_area, width="stretch")
+right.altair_chart(view.open_resolved, width="stretch")
+if view.days_to_resolution is None:
+    st.caption(t("hotspots.no_resolved"))
+else:
+    st.altair_chart(view.days_to_resolution, width="stretch")
+
+st.subheader(t("hotspots.table"))
+st.dataframe(view.areas, hide_index=True, width="stretch")
+st.download_button(t("hotspots.download"), area_csv(view.areas), file_name="hotspots-areas.csv",
+                   mime="text/csv", key="hotspots_csv")
