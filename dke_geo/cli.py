@@ -11,6 +11,7 @@ from dke_geo.errors import DkeError
 from dke_geo.i18n import LANGUAGES
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
+from dke_geo.services import fixes as fix_service
 from dke_geo.services import users as user_service
 from dke_geo.store.db import default_engine, migrate
 
@@ -22,6 +23,9 @@ app.add_typer(areas_app, name="areas")
 user_app = typer.Typer(help="Local accounts and roles (with OpenID Connect: the e-mail that maps to a role).",
                        no_args_is_help=True)
 app.add_typer(user_app, name="user")
+fixes_app = typer.Typer(help="Solution proposals (fixes): who is responsible, their state, what is overdue.",
+                        no_args_is_help=True)
+app.add_typer(fixes_app, name="fixes")
 
 
 def _fail(exc: DkeError) -> None:
@@ -161,3 +165,25 @@ def publish(out: Path = typer.Option(..., "--out", file_okay=False, help="The fo
     except DkeError as exc:
         _fail(exc)
     typer.echo(f"public site written to {out}: {result['findings']} findings, {result['photos']} photos")
+
+
+@fixes_app.command("list")
+def fixes_list(overdue: bool = typer.Option(False, "--overdue", help="Only fixes past their due date and not yet "
+                                            "done"),
+               fmt: str = typer.Option("table", "--format", help="table (for reading) or csv (for a spreadsheet)"),
+               lang: str = typer.Option(config.get("DKE_GEO_LANGUAGE") or "da", "--lang", help="da or en")) -> None:
+    """List the solution proposals, overdue first: state, due date, responsible organisation, title."""
+    if fmt not in ("table", "csv") or lang not in LANGUAGES:
+        typer.secho(f"--format must be table or csv, --lang one of {', '.join(LANGUAGES)}", fg="red", err=True)
+        raise typer.Exit(1)
+    try:
+        table = fix_service.fixes_frame(default_engine(), SYSTEM, overdue_only=overdue)
+    except DkeError as exc:
+        _fail(exc)
+    if fmt == "csv":
+        typer.echo(fix_service.to_csv(table, lang), nl=False)
+        return
+    for row in table.itertuples():
+        typer.echo(f"{'OVERDUE' if row.overdue else '':<8}{row.state:<12}{str(row.due_date or '-'):<11}"
+                   f"{row.organisation or '-':<22}{row.title}")
+    typer.echo(f"{len(table)} fixes, {int(table['overdue'].sum())} overdue")

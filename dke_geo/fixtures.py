@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import shapely
 from sqlalchemy import Engine, func, select
 
-from dke_geo import geo
-from dke_geo.model import TZ, LocationSource, Observation, Walk, WalkKind
+from dke_geo import geo, lifecycle
+from dke_geo.model import TZ, Fix, FixEvent, LocationSource, Observation, Walk, WalkKind
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
 from dke_geo.services import users as user_service
+from dke_geo.store import fixes as fix_store
 from dke_geo.store import observations as obs_store
 from dke_geo.store import users as user_store
 from dke_geo.store import walks as walk_store
@@ -159,8 +160,79 @@ def demo_walks_and_observations() -> tuple[list[Walk], list[Observation]]:
     return out_walks, out_obs
 
 
+@dataclass(frozen=True)
+class _DemoFix:
+    key: str
+    walk: str          # the _DemoWalk key whose findings it addresses
+    category: str      # ... the first `findings` of this category on that walk
+    findings: int
+    title: str
+    description: str
+    organisation: str
+    contact_role: str
+    due: date | None
+    cost_dkk: int | None
+    priority: str
+    steps: tuple[tuple[str, str, str, str], ...]  # (state, "YYYY-MM-DD", by, comment); the first creates it
+
+
+_PLANNER, _STAFF = "demo-planlaegger", "demo-medarbejder"
+DEMO_FIXES = (
+    _DemoFix("blokland-lamps", "blokland-dark", "lighting", 3, "Nye lamper langs stien mellem blokkene",
+             "Demo: LED-armaturer på stien, hvor beboerne fandt det mørkest.", "forsyning", "driftsleder, vej og park",
+             date(2017, 9, 1), 180_000, "high",
+             (("proposed", "2017-04-27", _PLANNER, "Aftalt på opsamlingsmødet efter vandringen"),
+              ("approved", "2017-05-10", _PLANNER, "Godkendt i styregruppen"),
+              ("in_progress", "2017-06-12", _PLANNER, ""),
+              ("done", "2017-08-28", _PLANNER, "Seks nye LED-armaturer sat op"),
+              ("verified", "2017-10-05", _STAFF, "Kontrolleret efter mørkets frembrud: stien er godt oplyst"))),
+    _DemoFix("blokland-bushes", "blokland-dark", "overgrowth", 2, "Beskæring af buske langs stien",
+             "Demo: buskene skæres ned til 1 m, så stien kan overskues.", "bo-vest", "driftschef",
+             date(2017, 9, 30), 25_000, "medium",
+             (("proposed", "2017-04-27", _PLANNER, ""), ("approved", "2017-05-10", _PLANNER, ""),
+              ("in_progress", "2017-08-15", _PLANNER, ""),
+              ("done", "2017-09-20", _PLANNER, "Buskene er skåret ned"))),
+    _DemoFix("blokland-signs", "blokland-dark", "signage", 2, "Skilte og synlige husnumre ved opgangene",
+             "Demo: belyste husnumre og skilte til opgangene.", "bo-vest", "ejendomsmester", date(2017, 11, 1),
+             12_000, "medium", (("proposed", "2017-04-27", _PLANNER, ""),)),
+    _DemoFix("blokland-graffiti", "blokland-day", "graffiti", 2, "Fjern graffiti og tags på gavlene",
+             "Demo: graffitiordningen fjerner tags inden for en uge.", "miljo-teknik", "graffitiordningen",
+             date(2017, 7, 1), 8_000, "low",
+             (("proposed", "2017-05-23", _PLANNER, ""), ("approved", "2017-06-01", _PLANNER, ""))),
+    _DemoFix("blokland-bulky", "blokland-day", "litter", 2, "Ny plads til storskrald", "Demo: en afskærmet plads.",
+             "bo-vest", "", None, 60_000, "low",
+             (("proposed", "2017-05-23", _PLANNER, ""),
+              ("rejected", "2017-06-15", _PLANNER, "Boligselskabet har ikke plads i år; tages op igen i budget 2018"))),
+    _DemoFix("homecare-lights", "night-homecare", "lighting", 2, "Lys ved indgangene for nattens hjemmepleje",
+             "Demo: bevægelsesstyret lys ved de indgange, hjemmeplejen bruger om natten.", "forsyning", "driftsleder",
+             date(2018, 3, 1), 40_000, "high",
+             (("proposed", "2017-10-31", _PLANNER, ""), ("approved", "2017-11-15", _PLANNER, ""),
+              ("in_progress", "2017-12-01", _PLANNER, ""))),
+)
+
+
+def demo_fixes(demo_obs: list[Observation]) -> list[tuple[Fix, list[FixEvent]]]:
+    """The demo solution proposals with their histories, built through the state table (lifecycle)."""
+    out = []
+    for spec in DEMO_FIXES:
+        walk_id = uuid.uuid5(_NS, spec.walk)
+        ids = [o.id for o in demo_obs if o.walk_id == walk_id and o.category == spec.category][:spec.findings]
+        fix = Fix(id=uuid.uuid5(_NS, f"fix/{spec.key}"), title=spec.title, description=spec.description,
+                  observation_ids=ids, organisation=spec.organisation, contact_role=spec.contact_role,
+                  due_date=spec.due, cost_dkk=spec.cost_dkk, priority=spec.priority, is_demo=True)
+        (_, day, by, comment), *moves = spec.steps
+        fix, event = lifecycle.create(fix, by, comment, datetime.fromisoformat(day).replace(hour=10, tzinfo=TZ))
+        history = [event]
+        for state, day, by, comment in moves:
+            fix, event = lifecycle.apply_transition(fix, state, by, comment,
+                                                    datetime.fromisoformat(day).replace(hour=10, tzinfo=TZ))
+            history.append(event)
+        out.append((fix, history))
+    return out
+
+
 def load_demo(engine: Engine) -> dict[str, int]:
-    """Fill an empty database with the demo walks, findings and accounts."""
+    """Fill an empty database with the demo walks, findings, solution proposals and accounts."""
     area_service.seed_if_empty(engine)
     demo_walks, demo_obs = demo_walks_and_observations()
     current = area_service.current(engine)
@@ -171,9 +243,12 @@ def load_demo(engine: Engine) -> dict[str, int]:
         for walk in demo_walks:
             walk_store.add(conn, walk)
         n = obs_store.add_many(conn, demo_obs)
+        for fix, history in demo_fixes(demo_obs):
+            if fix_store.get(conn, fix.id) is None:
+                fix_store.add(conn, fix, *history)
     for name, role, password in DEMO_USERS:
         with reading(engine) as conn:
             exists = user_store.get(conn, name) is not None
         if not exists:
             user_service.add_user(engine, SYSTEM, name, Role(role), password, is_demo=True)
-    return {"walks": len(demo_walks), "observations": n, "users": len(DEMO_USERS)}
+    return {"walks": len(demo_walks), "observations": n, "fixes": len(DEMO_FIXES), "users": len(DEMO_USERS)}

@@ -148,9 +148,9 @@ EDITABLE = ("title", "description", "organisation", "contact_role", "due_date", 
 
 
 def apply_edit(fix: Fix, changes: dict, by: str, at: datetime | None = None) -> tuple[Fix, FixEvent | None]:
-    """Change a fix's details (not its state): the validated copy (version + 1) and an event naming the
-    changed fields (state unchanged). (fix, None) when nothing actually changes. A fix in a final state
-    is refused; unknown fields are refused by validation."""
+    """Change a fix's details (not its state): the validated copy (version + 1) and an event whose comment
+    lists the changed fields, comma separated (from and to state both the current state). (fix, None) when
+    nothing actually changes. A fix in a final state, a field not in EDITABLE and a bad value are refused."""
     if State(fix.state) in FINAL:
         raise DkeError("fixes.error.final", state=fix.state)
     unknown = set(changes) - set(EDITABLE)
@@ -163,7 +163,7 @@ def apply_edit(fix: Fix, changes: dict, by: str, at: datetime | None = None) -> 
         return fix, None
     edited = edited.model_copy(update={"version": fix.version + 1, "updated_by": by, "updated_at": at})
     event = FixEvent(fix_id=fix.id, at=at, by=by, from_state=fix.state, to_state=fix.state,
-                     comment="edited: " + ", ".join(changed))
+                     comment=", ".join(changed))
     return edited, event
 
 

@@ -90,7 +90,7 @@ def test_edit_records_the_changed_fields_and_bumps_the_version():
     fix = Fix(title="Lampe", organisation="DKE", version=2)
     edited, event = apply_edit(fix, {"title": "Ny lampe", "cost_dkk": 12000, "organisation": "DKE"}, by="pia")
     assert (edited.title, edited.cost_dkk, edited.version) == ("Ny lampe", 12000, 3)
-    assert (event.from_state, event.to_state, event.comment) == ("proposed", "proposed", "edited: title, cost_dkk")
+    assert (event.from_state, event.to_state, event.comment) == ("proposed", "proposed", "title, cost_dkk")
     same, none = apply_edit(fix, {"title": "Lampe"}, by="pia")
     assert same is fix and none is None
 

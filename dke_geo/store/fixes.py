@@ -36,11 +36,13 @@ def _event_row(event: FixEvent, version: int) -> dict:
     return data
 
 
-def add(conn: Connection, fix: Fix, event: FixEvent) -> None:
-    """Store a new fix, its links to findings and its first event (version 1)."""
+def add(conn: Connection, fix: Fix, *history: FixEvent) -> None:
+    """Store a new fix, its links to findings and its history: one event per version, the last one at
+    `fix.version` (a fix created now has one event at version 1; the demo brings whole histories)."""
     conn.execute(insert(fixes).values(_row(fix)))
     link_findings(conn, fix.id, fix.observation_ids)
-    conn.execute(insert(fix_events).values(_event_row(event, fix.version)))
+    first = fix.version - len(history) + 1
+    conn.execute(insert(fix_events), [_event_row(e, first + i) for i, e in enumerate(history)])
 
 
 def link_findings(conn: Connection, fix_id: UUID | str, observation_ids: Iterable[UUID | str]) -> None:
