@@ -33,13 +33,14 @@ db: $(STAMP)
 run: db
 	$(BIN)/python -m streamlit run streamlit_app.py --server.port=$(PORT) --server.address=127.0.0.1
 
-## The Debian packages the suite needs (installed by .ci/run): PostGIS, Chromium, GDAL.
+## The Debian packages the suite needs (installed by .ci/run): PostGIS, Chromium, GDAL, Pango (PDF reports).
 check-system:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql-15-postgis-3"; \
 	ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing="$$missing postgresql-15-postgis-3"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v ogrinfo >/dev/null 2>&1 || missing="$$missing gdal-bin python3-gdal"; \
+	ldconfig -p | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	if [ -n "$$missing" ]; then echo "missing Debian packages:$$missing"; \
 	echo "install them with: sudo apt-get update && sudo apt-get install -y$$missing (or run .ci/run)"; exit 1; fi
 

@@ -1,0 +1,334 @@
+"""The walk report (for the Bydelsforum) and the half-year summary (the area-walk section of DKE's
+half-year report), in Danish or English, as HTML and as PDF.
+
+The HTML is self-contained: the map and the charts are PNGs drawn here with matplotlib from data/geo/
+(no tiles), and they and the photos are embedded as data: URIs, so the file loads nothing from any
+server. The PDF is the same HTML rendered by WeasyPrint. Every text from the database is escaped by
+the template (Jinja2 autoescape).
+"""
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from uuid import UUID
+
+import numpy as np
+import pandas as pd
+import shapely
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from matplotlib.figure import Figure
+from sqlalchemy import Engine, select
+
+from dke_geo import geo, organisations, photos
+from dke_geo.categories import categories
+from dke_geo.errors import DkeError, NotFound
+from dke_geo.i18n import t
+from dke_geo.lifecycle import State
+from dke_geo.model import TZ, Observation, Walk
+from dke_geo.public_view import date_label
+from dke_geo.roles import Actor, Permission, require
+from dke_geo.services import areas as area_service
+from dke_geo.services import fixes as fix_service
+from dke_geo.store import observations as obs_store
+from dke_geo.store import photos as photo_store
+from dke_geo.store import walks as walk_store
+from dke_geo.store.db import reading
+from dke_geo.store.tables import walks
+
+FORMATS = ("html", "pdf")
+_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                         autoescape=select_autoescape(default=True, default_for_string=True))
+_PERIOD = re.compile(r"^(\d{4})H([12])$")
+
+
+class BadPeriod(DkeError):
+    key = "report.error.period"
+
+
+# ------------------------------------------------------------------ walk report
+def walk_report(engine: Engine, actor: Actor, walk_id: UUID | str, lang: str = "da", fmt: str = "html", *,
+                forum: bool = False) -> bytes:
+    """One walk's report: date, light, participants by organisation, a map of the findings, counts by
+    category and severity, the findings with photos, and the proposals with who is responsible and when.
+
+    `forum=True` makes the version to send outside the unit: each finding's public text instead of its
+    internal note, and only photos approved for the public.
+    """
+    require(actor, Permission.VIEW_INTERNAL)
+    with reading(engine) as conn:
+        walk = walk_store.get(conn, walk_id)
+        if walk is None:
+            raise NotFound(what=f"walk {walk_id}")
+        found = sorted(obs_store.for_walk(conn, walk.id), key=lambda o: (o.observed_at, str(o.id)))
+        pictures = photo_store.for_observations(conn, [o.id for o in found])
+    areas = area_service.current(engine)
+    names = dict(zip(areas["id"], areas["name"], strict=True))
+    numbers = {str(o.id): i for i, o in enumerate(found, start=1)}
+    cats = categories()
+    fixes = fix_service.fixes_frame(engine, actor, walk_id=walk.id)
+    context = {
+        "lang": lang, "t": lambda key, **v: t(key, lang, **v), "walk": walk, "forum": forum,
+        "date": date_label(walk.started_at, lang), "time": _time_span(walk),
+        "kind": t(f"kind.{walk.kind.value}", lang), "light": t(f"light.{walk.light_condition.value}", lang),
+        "areas": [names.get(a, a) for a in walk.area_ids],
+        "organisations": walk.organisations, "participants": sum(o.count for o in walk.organisations),
+        "map_png": _data_uri(_walk_map(found, walk.area_ids, areas, lang), "image/png") if found else None,
+        "counts": _counts(found, lang),
+        "findings": [_finding_row(o, numbers[str(o.id)], names, cats, pictures.get(str(o.id), []), forum, lang)
+                     for o in found],
+        "fixes": [_fix_row(row, numbers, lang) for row in fixes.to_dict("records")],
+        "generated": date_label(datetime.now(TZ), lang),
+    }
+    return _render("walk_report.html.j2", context, fmt)
+
+
+def _time_span(walk: Walk) -> str:
+    start = walk.started_at.astimezone(TZ).strftime("%H:%M")
+    return f"{start}–{walk.ended_at.astimezone(TZ).strftime('%H:%M')}" if walk.ended_at else start
+
+
+def _finding_row(obs: Observation, number: int, names: dict, cats: dict, pictures: list, forum: bool,
+                 lang: str) -> dict:
+    shown = [p for p in pictures if p.public_approved] if forum else pictures
+    return {"number": number, "time": obs.observed_at.astimezone(TZ).strftime("%H:%M"),
+            "category": cats[obs.category].label(lang), "colour": cats[obs.category].colour,
+            "severity": t(f"severity.{obs.severity}", lang), "area": names.get(obs.area_id or "", "–"),
+            "text": obs.public_text if forum else obs.internal_note,
+            "photos": [uri for uri in (_photo_uri(p.thumb_path) for p in shown) if uri]}
+
+
+def _photo_uri(stored: str) -> str | None:
+    """A photo's thumbnail as a data: URI; a missing file is left out rather than breaking the report."""
+    try:
+        return _data_uri(photos.file(stored).read_bytes(), "image/jpeg")
+    except OSError:
+        return None
+
+
+def _fix_row(row: dict, numbers: dict[str, int], lang: str) -> dict:
+    due = row["due_date"]
+    return {"title": row["title"], "state": t(f"fixes.state.{row['state']}", lang),
+            "organisation": organisations.label(row["organisation"], lang) if row["organisation"] else "–",
+            "contact_role": row["contact_role"] or "", "overdue": bool(row["overdue"]),
+            "due": date_label(pd.Timestamp(due).tz_localize(TZ), lang) if due is not None and not pd.isna(due) else "–",
+            "findings": sorted(numbers[i] for i in row["observation_ids"] if i in numbers)}
+
+
+def _counts(found: list[Observation], lang: str) -> dict:
+    """Findings per category (rows, in the categories' order) and severity (columns), with totals."""
+    cats = categories()
+    table = pd.crosstab(pd.Categorical([o.category for o in found], categories=list(cats)),
+                        pd.Categorical([o.severity for o in found], categories=[1, 2, 3]), dropna=False)
+    rows = [{"category": cats[c].label(lang), "by_severity": [int(v) for v in table.loc[c]],
+             "total": int(table.loc[c].sum())} for c in table.index if table.loc[c].sum()]
+    return {"severities": [t(f"severity.{s}", lang) for s in (1, 2, 3)], "rows": rows,
+            "totals": [int(v) for v in table.sum()], "total": len(found)}
+
+
+@cache
+def _metric_layer(name: str):
+    return geo.layer(name).to_crs(geo.METRIC)
+
+
+def _walk_map(found: list[Observation], area_ids: list[str], areas, lang: str) -> bytes:
+    """The findings, numbered and coloured by category, on the walk's areas, paths and roads (EPSG:25832)."""
+    x, y = geo.to_metric([o.lon for o in found], [o.lat for o in found])
+    areas_m = areas.to_crs(geo.METRIC)
+    walked = areas_m[areas_m["id"].isin(area_ids)]
+    minx, miny, maxx, maxy = shapely.union_all([shapely.MultiPoint(np.column_stack([x, y])),
+                                                *walked.geometry]).bounds
+    pad = max(60.0, 0.05 * max(maxx - minx, maxy - miny))
+    frame = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+    fig = Figure(figsize=(7.2, 5.6), dpi=150)
+    ax = fig.add_axes((0, 0, 1, 1))
+    for name, colour, width in (("roads", "#b0b0b0", 0.6), ("cycle_routes", "#9bbbd4", 0.8), ("paths", "#a08050", 0.9)):
+        lines = _metric_layer(name).clip(frame)
+        if len(lines):
+            lines.plot(ax=ax, color=colour, linewidth=width, zorder=1)
+    others = areas_m[~areas_m["id"].isin(area_ids)].clip(frame)
+    if len(others):
+        others.boundary.plot(ax=ax, color="#999999", linewidth=0.8, linestyle="--", zorder=2)
+    if len(walked):
+        walked.plot(ax=ax, facecolor="#c0392b18", edgecolor="#c0392b", linewidth=1.6, zorder=2)
+    cats = categories()
+    colours = [cats[o.category].colour for o in found]
+    ax.scatter(x, y, s=42, c=colours, edgecolors="#222222", linewidths=0.6, zorder=3)
+    if len(found) <= 150:
+        for i, (px, py) in enumerate(zip(x, y, strict=True), start=1):
+            ax.annotate(str(i), (px, py), xytext=(3, 3), textcoords="offset points", fontsize=5.5, zorder=4,
+                        color="#111111")
+    present = list(dict.fromkeys(o.category for o in found))
+    handles = [ax.scatter([], [], s=42, c=cats[c].colour, edgecolors="#222222", linewidths=0.6,
+                          label=cats[c].label(lang)) for c in present]
+    ax.legend(handles=handles, loc="upper right", fontsize=6.5, framealpha=0.9)
+    _scale_bar(ax, frame.bounds)
+    ax.text(0.01, 0.01, t("report.map_attribution", lang), transform=ax.transAxes, fontsize=5, color="#555555")
+    ax.set_xlim(frame.bounds[0], frame.bounds[2])
+    ax.set_ylim(frame.bounds[1], frame.bounds[3])
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return _png(fig)
+
+
+def _scale_bar(ax, bounds) -> None:
+    minx, miny, maxx, maxy = bounds
+    length = next(v for v in (1000, 500, 200, 100, 50) if v <= (maxx - minx) / 4) if maxx - minx > 200 else 50
+    x0, y0 = minx + 0.04 * (maxx - minx), miny + 0.06 * (maxy - miny)
+    ax.plot([x0, x0 + length], [y0, y0], color="#111111", linewidth=2.5, zorder=5)
+    ax.text(x0 + length / 2, y0 + 0.012 * (maxy - miny), f"{length} m", ha="center", fontsize=6.5, zorder=5)
+    ax.annotate("N", xy=(0.97, 0.12), xytext=(0.97, 0.04), xycoords="axes fraction", ha="center", fontsize=8,
+                arrowprops={"arrowstyle": "-|>", "color": "#111111"})
+
+
+# ------------------------------------------------------------------ half-year summary
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: datetime
+    end: datetime  # exclusive
+
+
+def parse_period(text: str) -> Period:
+    """"2017H1" -> 1 January to 30 June 2017 (Copenhagen time); "2017H2" -> July to December."""
+    match = _PERIOD.match(text.strip().upper())
+    if not match:
+        raise BadPeriod(value=text)
+    year, half = int(match[1]), int(match[2])
+    start = datetime(year, 1 if half == 1 else 7, 1, tzinfo=TZ)
+    end = datetime(year, 7, 1, tzinfo=TZ) if half == 1 else datetime(year + 1, 1, 1, tzinfo=TZ)
+    return Period(f"{year}H{half}", start, end)
+
+
+def period_report(engine: Engine, actor: Actor, period: str, lang: str = "da", fmt: str = "html") -> bytes:
+    """The half-year summary: walks held, findings by area and category, fixes proposed / done /
+    verified in the period and the median days from proposal to done and to verified, with charts."""
+    require(actor, Permission.VIEW_INTERNAL)
+    span = parse_period(period)
+    with reading(engine) as conn:
+        walk_rows = [walk_store.get(conn, r) for r in conn.execute(
+            select(walks.c.id).where(walks.c.started_at >= span.start, walks.c.started_at < span.end)
+            .order_by(walks.c.started_at)).scalars()]
+        found = obs_store.frame(conn, ("id", "walk_id", "area_id", "category", "observed_at"))
+    found = found[(found["observed_at"] >= span.start) & (found["observed_at"] < span.end)]
+    per_walk = found["walk_id"].value_counts()
+    areas = area_service.current(engine)
+    names = dict(zip(areas["id"], areas["name"], strict=True))
+    cats = categories()
+    by_area = pd.crosstab(found["area_id"].fillna("").map(lambda a: names.get(a, t("report.no_area", lang))),
+                          found["category"]).reindex(columns=[c for c in cats if c in set(found["category"])])
+    fixes = _fix_figures(fix_service.fixes_frame(engine, actor), span)
+    context = {
+        "lang": lang, "t": lambda key, **v: t(key, lang, **v), "period": span,
+        "from": date_label(span.start, lang), "to": date_label(span.end - pd.Timedelta(days=1), lang),
+        "walks": [{"date": date_label(w.started_at, lang), "title": w.title,
+                   "areas": ", ".join(names.get(a, a) for a in w.area_ids),
+                   "light": t(f"light.{w.light_condition.value}", lang), "kind": t(f"kind.{w.kind.value}", lang),
+                   "participants": sum(o.count for o in w.organisations), "findings": int(per_walk.get(str(w.id), 0))}
+                  for w in walk_rows],
+        "findings_total": len(found),
+        "area_names": list(by_area.index),
+        "by_category": [{"category": cats[c].label(lang), "counts": [int(v) for v in by_area[c]],
+                         "total": int(by_area[c].sum())} for c in by_area.columns],
+        "area_totals": [int(v) for v in by_area.sum(axis=1)],
+        "fixes": fixes,
+        "chart_findings": _data_uri(_stacked_chart(by_area, lang), "image/png") if len(found) else None,
+        "chart_fixes": _data_uri(_fix_chart(fixes, lang), "image/png"),
+        "generated": date_label(datetime.now(TZ), lang),
+    }
+    return _render("period_report.html.j2", context, fmt)
+
+
+def _fix_figures(table: pd.DataFrame, span: Period) -> dict:
+    """Fixes proposed, done and verified within the period, and the median days from proposal."""
+    start, end = pd.Timestamp(span.start), pd.Timestamp(span.end)
+    created = pd.to_datetime(table["created_at"], utc=True)
+
+    def within(times: pd.Series) -> pd.Series:
+        return (times >= start) & (times < end)
+
+    done, verified = within(table["done_at"]), within(table["verified_at"])
+    days_done = (table["done_at"] - created)[done].dt.total_seconds() / 86400
+    days_verified = (table["verified_at"] - created)[verified].dt.total_seconds() / 86400
+    return {"proposed": int(within(created).sum()), "done": int(done.sum()), "verified": int(verified.sum()),
+            "rejected": int((within(pd.to_datetime(table["updated_at"], utc=True))
+                             & (table["state"] == State.REJECTED.value)).sum()),
+            "median_days_done": _median(days_done), "median_days_verified": _median(days_verified),
+            "open": int(table["group"].isin(["open", "planned"]).sum()),
+            "overdue": int(table["overdue"].sum())}
+
+
+def _median(days: pd.Series) -> float | None:
+    return round(float(days.median()), 1) if len(days) else None
+
+
+def _stacked_chart(by_area: pd.DataFrame, lang: str) -> bytes:
+    """Findings per area, stacked by category, in the categories' colours."""
+    cats = {c.label(lang): c.colour for c in categories().values()}
+    labels = {c: categories()[c].label(lang) for c in by_area.columns}
+    fig = Figure(figsize=(7.2, 0.45 * len(by_area) + 1.6), dpi=150)
+    ax = fig.add_subplot()
+    left = np.zeros(len(by_area))
+    for column in by_area.columns:
+        values = by_area[column].to_numpy()
+        ax.barh(by_area.index, values, left=left, color=cats[labels[column]], label=labels[column])
+        left += values
+    ax.invert_yaxis()
+    ax.set_xlabel(t("report.findings", lang))
+    ax.legend(fontsize=6.5, ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _fix_chart(fixes: dict, lang: str) -> bytes:
+    keys = ("proposed", "done", "verified")
+    fig = Figure(figsize=(5.0, 2.4), dpi=150)
+    ax = fig.add_subplot()
+    bars = ax.bar([t(f"report.fixes_{k}", lang) for k in keys], [fixes[k] for k in keys],
+                  color=["#7f8c8d", "#2980b9", "#27ae60"])
+    ax.bar_label(bars, fontsize=8)
+    ax.set_ylim(0, max(1, *(fixes[k] for k in keys)) * 1.15)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_ylabel(t("report.fixes", lang))
+    fig.tight_layout()
+    return _png(fig)
+
+
+# ------------------------------------------------------------------ output
+def _png(fig: Figure) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _data_uri(data: bytes, media_type: str) -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _render(template: str, context: dict, fmt: str) -> bytes:
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    html = _TEMPLATES.get_template(template).render(**context)
+    if fmt == "html":
+        return html.encode("utf-8")
+    try:
+        from weasyprint import HTML  # heavy, and needs Debian's Pango: loaded only for a PDF
+    except OSError as exc:
+        raise DkeError("report.error.pdf_unavailable", reason=str(exc)) from None
+    return HTML(string=html, base_url=None).write_pdf()
+
+
+def format_for(path: Path) -> str:
+    """html or pdf, from a file name."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix in ("htm", "html"):
+        return "html"
+    if suffix == "pdf":
+        return "pdf"
+    raise DkeError("report.error.suffix", name=Path(path).name)
