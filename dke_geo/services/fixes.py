@@ -127,7 +127,7 @@ def follow_up_finding(engine: Engine, actor: Actor, walk_id: UUID | str, observa
     verdict = Verdict(verdict)
     with transaction(engine) as conn:
         walk = _covering_walk(conn, walk_id, [observation_id])
-        finding = obs_store.get(conn, observation_id)
+        finding = obs_store.get(conn, observation_id, lock=True)  # one verdict at a time per finding
         states = fix_store.states_for_finding(conn, observation_id)
         if lifecycle.finding_status(states) != Group.OPEN:
             raise DkeError("fixes.error.finding_not_open")

@@ -46,8 +46,11 @@ def replace(conn: Connection, obs: Observation) -> None:
     conn.execute(update(observations).where(observations.c.id == str(obs.id)).values(data))
 
 
-def get(conn: Connection, obs_id: UUID | str) -> Observation | None:
-    row = conn.execute(select(observations).where(observations.c.id == str(obs_id))).first()
+def get(conn: Connection, obs_id: UUID | str, *, lock: bool = False) -> Observation | None:
+    """The finding, or None. `lock` holds its row until the transaction ends (PostgreSQL: FOR NO KEY UPDATE;
+    SQLite writers are serialised by BEGIN IMMEDIATE already), so a check-then-write on it is not raced."""
+    query = select(observations).where(observations.c.id == str(obs_id))
+    row = conn.execute(query.with_for_update(key_share=True) if lock else query).first()
     return to_model(row) if row else None
 
 
