@@ -1,16 +1,27 @@
 """dke-geo: the navigation shell. Page config, language switch, login and the pages a role may see."""
 import streamlit as st
 
-from dke_geo.ui import session, widgets
+from dke_geo.roles import Permission
+from dke_geo.ui import auth, session, widgets
 from dke_geo.ui.session import t
 
 st.set_page_config(page_title="dke-geo", page_icon="🗺️", layout="wide")
+auth.restore()  # before the pages: which pages exist depends on the role
+actor = session.actor()
+internal = actor.can(Permission.VIEW_INTERNAL)  # the entry page counts unpublished findings: not for the public
 
-pages = [st.Page("dke_geo/ui/pages/home.py", title=t("nav.home"), icon="🗺️", url_path="home", default=True)]
+pages = [st.Page("dke_geo/ui/pages/home.py", title=t("nav.home"), icon="🗺️", url_path="home", default=True)] \
+    if internal else []
+pages.append(st.Page("dke_geo/ui/pages/public.py", title=t("nav.public"), icon="🏘️", url_path="public",
+                     default=not internal))
+if actor.can(Permission.PUBLISH):
+    pages.append(st.Page("dke_geo/ui/pages/publish.py", title=t("nav.publish"), icon="📣", url_path="publish"))
+if actor.can(Permission.MANAGE_USERS):
+    pages.append(st.Page("dke_geo/ui/pages/admin.py", title=t("nav.admin"), icon="👥", url_path="admin"))
 
 navigation = st.navigation(pages, position="top")
 widgets.language_switch()
 with st.sidebar:
     st.markdown(f"**{t('app.title')}**  \n{t('app.subtitle')}")
-    widgets.login_box()
+    auth.login_box()
 navigation.run()

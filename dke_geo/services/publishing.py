@@ -144,13 +144,14 @@ def approve_photo(engine: Engine, actor: Actor, photo_id: UUID | str, approved: 
 
 def queue(engine: Engine, actor: Actor, walk_id: UUID | str | None = None, lang: str = "da") -> pd.DataFrame:
     """The findings a planner can publish (all, or one walk's), newest first, with the area's name, the
-    month, the internal note (to judge what may go out) and the photo counts."""
+    month, the category's label, the internal note (to judge what may go out) and the photo counts."""
     require(actor, Permission.PUBLISH)
     with reading(engine) as conn:
         table = pub_store.queue(conn, None if walk_id is None else str(walk_id))
     names = area_names(engine)
     table["area"] = [area_label(a, names, lang) for a in table["area_id"]]
     table["month"] = [month_label(at, lang) for at in table["observed_at"]]
+    table["category_label"] = [categories()[c].label(lang) for c in table["category"]]
     return table
 
 

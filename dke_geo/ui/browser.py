@@ -1,0 +1,59 @@
+"""Two small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code):
+the login cookie, and the warning before leaving a page with unsaved input.
+
+The cookie holds a signed, expiring token (dke_geo/services/sessions.py), SameSite=Strict, Secure on
+https, path /. It is set from JavaScript, so it cannot be HttpOnly: Streamlit offers no server-side way
+to set one. That is why every user text is escaped wherever it meets HTML, and the pages load no third-party
+script. Streamlit reads cookies when a page (re)connects (`st.context.cookies`), which is exactly when the
+token is needed: after a reload.
+"""
+from __future__ import annotations
+
+from streamlit.components.v2 import component
+
+from dke_geo.services.sessions import COOKIE, LIFETIME
+
+_COOKIE_JS = """
+export default function (component) {
+  const { data } = component;
+  const name = data.name;
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  if (data.token) {
+    document.cookie = `${name}=${data.token}; Path=/; Max-Age=${data.max_age}; SameSite=Strict${secure}`;
+  } else if (document.cookie.split("; ").some((c) => c.startsWith(name + "="))) {
+    document.cookie = `${name}=; Path=/; Max-Age=0; SameSite=Strict${secure}`;
+  }
+}
+"""
+
+_LEAVE_JS = """
+export default function (component) {
+  const { data } = component;
+  if (!window.dkeLeaveGuardInstalled) {
+    window.addEventListener("beforeunload", (event) => {
+      if (window.dkeLeaveGuard) {
+        event.preventDefault();
+        event.returnValue = window.dkeLeaveGuard;
+        return window.dkeLeaveGuard;
+      }
+    });
+    window.dkeLeaveGuardInstalled = true;
+  }
+  window.dkeLeaveGuard = data.active ? data.message : null;
+  return () => { window.dkeLeaveGuard = null; };
+}
+"""
+
+_cookie = component("dke_geo.login_cookie", js=_COOKIE_JS)
+_leave = component("dke_geo.leave_guard", js=_LEAVE_JS)
+
+
+def login_cookie(token: str | None) -> None:
+    """Keep the browser's login cookie in step: set it to `token`, or remove it when None."""
+    _cookie(key="auth_cookie", data={"name": COOKIE, "token": token or "",
+                                     "max_age": int(LIFETIME.total_seconds())}, height=0)
+
+
+def leave_guard(active: bool, message: str, key: str) -> None:
+    """Ask the browser to warn before a reload or leaving the page while `active` (e.g. unsaved input)."""
+    _leave(key=key, data={"active": bool(active), "message": message}, height=0)

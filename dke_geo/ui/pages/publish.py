@@ -1,0 +1,118 @@
+"""The planner's publishing page: pick a walk and a finding, write or accept its public text, publish or
+unpublish it, approve its photos one by one; or publish a whole walk. Each action is one call to
+dke_geo/services/publishing.py, which checks the role and records it. Session keys start with `publish_`."""
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dke_geo import config
+from dke_geo.errors import DkeError
+from dke_geo.services import publishing
+from dke_geo.ui import session
+from dke_geo.ui.session import t
+
+engine, actor, lang = session.engine(), session.actor(), session.lang()
+st.title(t("publish.title"))
+st.info(t("publish.intro"))
+if "publish_message" in st.session_state:
+    st.success(st.session_state.pop("publish_message"))
+
+
+def _run(call, *args, done: str | None = None, **kwargs):
+    """Call a service; show its DkeError as a message (the form keeps its input); on success rerun."""
+    try:
+        result = call(engine, actor, *args, **kwargs)
+    except DkeError as exc:
+        st.error(exc.message(lang))
+        return None
+    if done is not None:
+        st.session_state["publish_message"] = done.format(n=result)
+        st.session_state.pop("publish_finding", None)  # it may have left the filtered list
+        st.rerun()
+    return result
+
+
+try:
+    everything = publishing.queue(engine, actor, lang=lang)
+except DkeError as exc:
+    st.error(exc.message(lang))
+    st.stop()
+
+walks = everything.dropna(subset=["walk_id"]).drop_duplicates("walk_id")
+titles = dict(zip(walks["walk_id"], walks["walk_title"], strict=True))
+left, right = st.columns(2)
+walk_id = left.selectbox(t("publish.walk"), [None, *titles], key="publish_walk",
+                         format_func=lambda w: t("publish.all_walks") if w is None else titles[w])
+shown = right.segmented_control(t("publish.show"), ["unpublished", "published", "all"], key="publish_filter",
+                                default="unpublished", format_func=lambda k: t(f"publish.filter.{k}"))
+table = everything if walk_id is None else everything[everything["walk_id"] == walk_id]
+if walk_id is not None:
+    waiting = int((~table["published"].astype(bool)).sum())
+    if waiting and st.button(t("publish.publish_walk", n=waiting), key="publish_walk_all", help=t("publish.walk_help")):
+        _run(publishing.publish_walk, walk_id, lang=lang, done=t("publish.walk_done", n="{n}"))
+if shown != "all":
+    table = table[table["published"].astype(bool) == (shown == "published")]
+if table.empty:
+    st.info(t("publish.none"))
+    st.stop()
+
+st.dataframe(pd.DataFrame({
+    t("public.col.month"): table["month"], t("public.col.area"): table["area"],
+    t("public.col.category"): table["category_label"], t("publish.col.published"): table["published"].astype(bool),
+    t("publish.col.photos"): [f"{n} ({a})" for n, a in zip(table["n_photos"], table["n_approved"], strict=True)],
+    t("publish.internal_note"): table["internal_note"], t("publish.public_text"): table["public_text"],
+    t("publish.col.walk"): table["walk_title"]}), hide_index=True, width="stretch", height=280)
+
+rows = table.set_index("id")
+
+
+def _label(i: str) -> str:
+    r = rows.loc[i]
+    return (f"{r['observed_at']:%d.%m.%Y %H:%M} · {r['area']} · {r['category_label']} · "
+            f"{str(r['internal_note'])[:60]} · #{i[:6]}")
+
+
+obs_id = st.selectbox(t("publish.pick"), list(rows.index), key="publish_finding", format_func=_label)
+row = rows.loc[obs_id]
+st.markdown(f"**{t('publish.state_published' if row['published'] else 'publish.state_unpublished')}**")
+st.caption(t("publish.internal_note"))
+st.text(row["internal_note"] or "—")
+suggestion = publishing.suggested_text(engine, actor, obs_id, lang)
+st.caption(t("publish.suggested", text=suggestion))
+text_key = f"publish_text_{obs_id}"
+st.session_state.setdefault(text_key, row["public_text"] or suggestion)
+if st.button(t("publish.use_suggestion"), key=f"publish_suggest_{obs_id}"):
+    st.session_state[text_key] = suggestion
+text = st.text_area(t("publish.public_text"), key=text_key, height=100)
+one, two = st.columns(2)
+if one.button(t("publish.do_update" if row["published"] else "publish.do_publish"), key="publish_do",
+              type="primary", width="stretch"):
+    _run(publishing.publish, obs_id, text, lang=lang, done=t("publish.published"))
+if row["published"] and two.button(t("publish.do_unpublish"), key="publish_undo", width="stretch"):
+    _run(publishing.unpublish, obs_id, done=t("publish.unpublished"))
+
+photos = publishing.finding_photos(engine, actor, obs_id)
+if photos:
+    st.subheader(t("public.photos"))
+    for photo, column in zip(photos, st.columns(max(len(photos), 1)), strict=False):
+        with column:
+            path = Path(photo["thumb_path"] or photo["full_path"])
+            path = path if path.is_absolute() else config.data_dir() / path
+            if path.exists():
+                st.image(str(path))
+            else:
+                st.warning(t("publish.photo_missing"))
+            approved = st.checkbox(t("publish.photo_approve"), value=bool(photo["public_approved"]),
+                                   key=f"publish_photo_{photo['id']}")
+            if approved != bool(photo["public_approved"]):
+                _run(publishing.approve_photo, photo["id"], approved)
+
+history = publishing.history(engine, actor, obs_id)
+if history:
+    with st.expander(t("publish.history")):
+        st.dataframe(pd.DataFrame({t("publish.col.when"): [h["at"] for h in history],
+                                   t("publish.col.by"): [h["by"] for h in history],
+                                   t("publish.col.action"): [t(f"publish.action.{h['action']}") for h in history],
+                                   t("publish.public_text"): [h["public_text"] for h in history]}),
+                     hide_index=True, width="stretch")
