@@ -187,3 +187,131 @@ def fixes_list(overdue: bool = typer.Option(False, "--overdue", help="Only fixes
         typer.echo(f"{'OVERDUE' if row.overdue else '':<8}{row.state:<12}{str(row.due_date or '-'):<11}"
                    f"{row.organisation or '-':<22}{row.title}")
     typer.echo(f"{len(table)} fixes, {int(table['overdue'].sum())} overdue")
+
+
+# ---------------------------------------------------------------- import, export, reports
+# These load pandas/GDAL/matplotlib only when run, so the other commands stay quick to start.
+_LANG = typer.Option(config.get("DKE_GEO_LANGUAGE") or "da", "--lang", help="da or en")
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        typer.secho(f"--lang must be one of {', '.join(LANGUAGES)}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_cmd(fmt: str = typer.Option(..., "--format", help="gpkg, geojson, csv, kml or xlsx"),
+               out: Path = typer.Option(..., "--out", dir_okay=False, help="The file to write (replaced)"),
+               table: str = typer.Option("observations", "--table", help="For geojson and csv: observations, fixes, "
+                                         "walks or areas (gpkg, kml and xlsx carry them all)"),
+               public: bool = typer.Option(False, "--public", help="Only what the public map shows (published "
+                                           "findings, no internal fields); filters do not apply"),
+               date_from: str = typer.Option(None, "--from", help="First day (YYYY-MM-DD)"),
+               date_to: str = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)"),
+               area: list[str] = typer.Option([], "--area", help="Area id (repeat for several)"),
+               category: list[str] = typer.Option([], "--category", help="Category id (repeat for several)"),
+               severity: list[int] = typer.Option([], "--severity", help="1, 2 or 3 (repeat for several)"),
+               status: list[str] = typer.Option([], "--status", help="open, planned or resolved (repeatable)"),
+               light: list[str] = typer.Option([], "--light", help="daylight, twilight or dark (repeatable)"),
+               walk: list[str] = typer.Option([], "--walk", help="Walk id (repeat for several)"),
+               no_demo: bool = typer.Option(False, "--no-demo", help="Leave out demo rows"),
+               lang: str = _LANG) -> None:
+    """Export findings, fixes, walks and areas for QGIS, Excel or Google Earth, filtered like the planner's map."""
+    from dke_geo.filters import Filter
+    from dke_geo.interop import export
+
+    _check_lang(lang)
+    try:
+        selection = Filter.parse({"date_from": date_from, "date_to": date_to, "areas": area, "categories": category,
+                                  "severities": severity, "statuses": status, "light": light, "walks": walk,
+                                  "include_demo": not no_demo})
+        if public and selection != Filter():
+            raise DkeError("export.error.public_filters")
+        counts = export.export(default_engine(), SYSTEM, fmt, out, selection, public=public, table=table, lang=lang)
+    except DkeError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{out}: {export.describe(counts, 'en')}")
+
+
+def _print_import(report, lang: str) -> None:
+    for line in report.lines(lang):
+        typer.echo(line)
+
+
+@app.command("import")
+def import_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, XLSX, GeoJSON or GeoPackage "
+                                           "(our export, KoBoToolbox, ODK Central/Briefcase, QField, a table)"),
+               walk: str = typer.Option(None, "--walk", help="Put every finding on this walk (its id)"),
+               dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be imported and every "
+                                            "rejected row with its reason"),
+               mapping: Path = typer.Option(None, "--mapping", exists=True, dir_okay=False,
+                                            help="A mapping file (see data/import_mappings/README.md)"),
+               allow_outside: bool = typer.Option(False, "--allow-outside", help="Accept points outside the "
+                                                  "municipality (counted in the report)"),
+               lang: str = _LANG) -> None:
+    """Import findings, all or nothing; a second import of the same file adds nothing."""
+    from dke_geo.interop import importers
+
+    _check_lang(lang)
+    try:
+        report = importers.import_findings(default_engine(), SYSTEM, path, mapping=mapping, walk_id=walk,
+                                           dry_run=dry_run, allow_outside=allow_outside)
+    except importers.ImportRefused as exc:
+        _print_import(exc.report, lang)
+        _fail(exc)
+    except DkeError as exc:
+        _fail(exc)
+    _print_import(report, lang)
+
+
+@app.command("import-reports")
+def import_reports_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Open311 GeoReport v2 "
+                                                   "(JSON, XML), or CSV, XLSX, GeoJSON, GeoPackage with a date, "
+                                                   "a type and a point"),
+                       dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be imported"),
+                       mapping: Path = typer.Option(None, "--mapping", exists=True, dir_okay=False,
+                                                    help="A mapping file (see data/import_mappings/README.md)"),
+                       allow_outside: bool = typer.Option(False, "--allow-outside", help="Accept points outside "
+                                                          "the municipality (counted in the report)"),
+                       lang: str = _LANG) -> None:
+    """Import police or resident incident reports into their own table (apart from walk findings)."""
+    from dke_geo.interop import importers
+
+    _check_lang(lang)
+    try:
+        report = importers.import_reports(default_engine(), SYSTEM, path, mapping=mapping, dry_run=dry_run,
+                                          allow_outside=allow_outside)
+    except importers.ImportRefused as exc:
+        _print_import(exc.report, lang)
+        _fail(exc)
+    except DkeError as exc:
+        _fail(exc)
+    _print_import(report, lang)
+
+
+@app.command("report")
+def report_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="report.html or report.pdf"),
+               walk: str = typer.Option(None, "--walk", help="The walk's id: the walk report"),
+               period: str = typer.Option(None, "--period", help="A half year, e.g. 2017H1: the half-year summary"),
+               forum: bool = typer.Option(False, "--forum", help="Walk report for the Bydelsforum: public texts and "
+                                          "approved photos instead of internal notes"),
+               lang: str = _LANG) -> None:
+    """Write the walk report (--walk) or the half-year summary (--period) as HTML or PDF."""
+    from dke_geo import reports
+
+    _check_lang(lang)
+    if (walk is None) == (period is None):
+        typer.secho("give either --walk ID or --period YYYYH1|YYYYH2", fg="red", err=True)
+        raise typer.Exit(1)
+    try:
+        fmt = reports.format_for(out)
+        data = (reports.walk_report(default_engine(), SYSTEM, walk, lang, fmt, forum=forum) if walk
+                else reports.period_report(default_engine(), SYSTEM, period, lang, fmt))
+    except DkeError as exc:
+        _fail(exc)
+    out.write_bytes(data)
+    typer.echo(f"report written to {out} ({len(data) // 1024} KiB)")

@@ -197,16 +197,15 @@ def file_name(fmt: str, public: bool = False, table: str = "observations") -> st
 
 
 def _gdal_ready(frame: gpd.GeoDataFrame, keep_times: bool = False) -> gpd.GeoDataFrame:
-    """Columns GDAL can write: times as ISO 8601 text with offset (or kept as DATETIME for GeoPackage),
+    """Columns GDAL can write: times as ISO 8601 text with offset (or as UTC DATETIME for GeoPackage),
     dates as text, lists and other objects as text."""
     out = frame.copy()
     for column in out.columns:
         if column == out.geometry.name:
             continue
         values = out[column]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            if not keep_times:
-                out[column] = _iso(values)
+        if isinstance(values.dtype, pd.DatetimeTZDtype):  # GeoPackage DATETIME is UTC by its spec
+            out[column] = values.dt.tz_convert("UTC") if keep_times else _iso(values)
         elif values.dtype == object:
             out[column] = values.map(_text_cell)
     return out

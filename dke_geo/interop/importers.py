@@ -76,7 +76,7 @@ class ImportReport:
         """The report as text lines (the command line prints these)."""
         from dke_geo.i18n import t
 
-        key = "import.report.done" if self.imported else "import.report.dry_run"
+        key = "import.report.done" if self.imported else "import.report.checked"
         out = [t(key, lang, file=self.file, mapping=self.mapping, total=self.total, new=self.new,
                  existing=self.existing, rejected=len(self.rejected))]
         out.append(t("import.report.columns", lang, columns=", ".join(f"{k} <- {v}" for k, v in self.columns.items())))
