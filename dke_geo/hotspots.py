@@ -87,6 +87,6 @@ def gi_star(counts: CellCounts, lattice: tuple[np.ndarray, np.ndarray]) -> Hotsp
         share = (np.array([weights.cardinalities[k] for k in weights.id_order]) + 1) / n
         p = np.minimum(1.0, 2 * np.minimum(binom.sf(window - 1, total, share), binom.cdf(window, total, share)))
     level = np.zeros(n, dtype=int)
-    for rank, alpha in enumerate(LEVELS, start=1):
+    for rank, alpha in enumerate(LEVELS if n else (), start=1):  # esda.fdr divides by the number of cells
         level[p < fdr(p, alpha)] = rank
     return Hotspots(grid, i, j, y, z, p, np.sign(z).astype(int) * level)

@@ -66,3 +66,9 @@ def test_no_findings_gives_no_hotspot():
     grid = Grid("square", 50)
     result = hotspots.gi_star(density.count([], [], grid), grid.lattice(REGION))
     assert not result.level.any() and (result.p == 1).all()
+
+
+def test_an_empty_study_area_gives_no_cells():
+    grid = Grid("square", 50)
+    result = hotspots.gi_star(density.count([1.0], [1.0], grid), grid.lattice(shapely.box(0, 0, 1, 1)))
+    assert len(result.i) == 0 and len(result.cells()) == 0

@@ -115,11 +115,19 @@ def _cells_layer(cells: CellCounts, name: str, colours: list[str], tooltips: lis
     """Cells as one GeoJSON layer, coloured per cell, with an (escaped) tooltip."""
     fc = density.cells_geojson(cells, {"colour": np.array(colours, dtype=object),
                                        "tip": np.array([html.escape(s) for s in tooltips], dtype=object)})
-    return folium.GeoJson(fc, name=name, show=show, zoom_on_click=False,
-                          style_function=lambda f: {"fillColor": f["properties"]["colour"], "fillOpacity": 0.6,
-                                                    "color": "#555", "weight": 0.5},
-                          highlight_function=lambda _f: {"weight": 2, "color": "#000"},
-                          tooltip=folium.GeoJsonTooltip(["tip"], labels=False))
+    return _layer(fc, name=name, show=show,
+                  style_function=lambda f: {"fillColor": f["properties"]["colour"], "fillOpacity": 0.6,
+                                            "color": "#555", "weight": 0.5},
+                  highlight_function=lambda _f: {"weight": 2, "color": "#000"})
+
+
+def _layer(fc: dict, **kwargs) -> folium.GeoJson:
+    """A GeoJSON layer with the tooltip in each feature's `tip` (escaped HTML). An empty layer stays in
+    the layer control (the planner sees it exists, and that it is empty) without styles or tooltip,
+    which folium cannot make for no features."""
+    if not fc["features"]:
+        return folium.GeoJson(fc, name=kwargs["name"], show=kwargs.get("show", True))
+    return folium.GeoJson(fc, zoom_on_click=False, tooltip=folium.GeoJsonTooltip(["tip"], labels=False), **kwargs)
 
 
 def _hotspots(study: gpd.GeoDataFrame, grid: Grid, cells: CellCounts):
@@ -188,12 +196,10 @@ def _aggregated(findings: pd.DataFrame, x: np.ndarray, y: np.ndarray, lang: str)
                                 "tip": html.escape(t("hotspots.aggregate_tip", lang, n=int(n),
                                                      category=cats[c].label(lang)))}}
                 for k, (lo, la, c, n, r) in enumerate(zip(lon, lat, top, summary["n"], radius, strict=True))]
-    return folium.GeoJson({"type": "FeatureCollection", "features": features},
-                          name=t("hotspots.layer_aggregated", lang, n=len(findings)), zoom_on_click=False,
-                          marker=folium.CircleMarker(radius=6, weight=1, color="#fff", fill_opacity=0.85),
-                          style_function=lambda f: {"fillColor": f["properties"]["colour"],
-                                                    "radius": f["properties"]["r"]},
-                          tooltip=folium.GeoJsonTooltip(["tip"], labels=False))
+    return _layer({"type": "FeatureCollection", "features": features},
+                  name=t("hotspots.layer_aggregated", lang, n=len(findings)),
+                  marker=folium.CircleMarker(radius=6, weight=1, color="#fff", fill_opacity=0.85),
+                  style_function=lambda f: {"fillColor": f["properties"]["colour"], "radius": f["properties"]["r"]})
 
 
 class _Legend(MacroElement):

@@ -160,6 +160,6 @@ def _with_pin_details(engine: Engine, findings: pd.DataFrame, walk_frame: pd.Dat
             uris[obs_id] = "data:image/jpeg;base64," + base64.b64encode(file.read_bytes()).decode()
             budget -= size
     titles = dict(zip(walk_frame["id"], walk_frame["title"], strict=True))
-    return findings.assign(note=findings["id"].map(notes).fillna(""),
-                           walk_title=findings["walk_id"].map(titles).fillna(""),
-                           thumb=findings["id"].map(uris).fillna(""))
+    return findings.assign(note=[notes.get(i) or "" for i in findings["id"]],
+                           walk_title=[titles.get(w) or "" for w in findings["walk_id"]],
+                           thumb=[uris.get(i, "") for i in findings["id"]])

@@ -1,0 +1,184 @@
+"""The planner's map as HTML (no browser): layers, legend, attribution, no CDN, escaped notes; and the
+view behind it on a real SQLite file and a real PostGIS database: status from the fix workflow,
+incident reports as their own layer, the cache following the data version, the role check."""
+import json
+import re
+import uuid
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+from PIL import Image
+from sqlalchemy import insert
+
+from dke_geo import charts
+from dke_geo.errors import PermissionDenied
+from dke_geo.filters import Filter
+from dke_geo.i18n import t
+from dke_geo.maps import render
+from dke_geo.maps.planner import planner_map
+from dke_geo.model import TZ, Observation
+from dke_geo.roles import PUBLIC, Actor, Role
+from dke_geo.services import fixes as fix_service
+from dke_geo.services import planner
+from dke_geo.store import observations as obs_store
+from dke_geo.store.db import transaction
+from dke_geo.store.tables import incident_reports, photos
+
+PLANNER = Actor("demo-planlaegger", Role.PLANNER)
+STAFF = Actor("demo-medarbejder", Role.STAFF)
+BLOKLAND = (12.3573, 55.6602)
+HOSTILE = "<img src=x onerror=alert(1)> ${alert(2)} </script><script>alert(3)</script>"
+
+
+def _html(engine, filt=Filter(), **kw) -> str:
+    return render(planner.planner_view(engine, PLANNER, filt, "da", tiles=False, **kw).map)
+
+
+def _shows(html: str, text: str) -> bool:
+    """`text` is in the page, as HTML text or inside a script's JSON string (non-ASCII and < > & escaped)."""
+    as_json = json.dumps(text)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text in html or as_json in html or json.dumps(text, ensure_ascii=False)[1:-1] in html
+
+
+def _add_finding(engine, **kw) -> Observation:
+    obs = Observation.model_validate({"lon": BLOKLAND[0], "lat": BLOKLAND[1], "category": "lighting", "severity": 3,
+                                      "area_id": "blokland", "observed_at": datetime(2024, 3, 1, 22, 0, tzinfo=TZ),
+                                      **kw})
+    with transaction(engine) as conn:
+        obs_store.add(conn, obs)
+    return obs
+
+
+def _add_reports(engine, n: int, is_demo: bool = False) -> None:
+    with transaction(engine) as conn:
+        conn.execute(insert(incident_reports), [
+            {"id": str(uuid.uuid4()), "source": "politi", "reported_at": datetime(2024, 1, 1 + k, 23, tzinfo=TZ),
+             "type": "indbrud", "lon": BLOKLAND[0] + k * 1e-4, "lat": BLOKLAND[1], "area_id": "blokland",
+             "is_demo": is_demo, "imported_at": datetime(2024, 2, 1, tzinfo=TZ)} for k in range(n)])
+
+
+def test_layers_legend_and_attribution_are_there_and_nothing_comes_from_a_cdn(demo_engine):
+    html = _html(demo_engine)
+    for layer in ("Fund (300)", "Tæthed af fund (vægtet efter alvor)", "Antal fund pr. celle på 50 m",
+                  "Tæthed af indmeldte hændelser (0)", "Signifikante hotspots (Gi*)", "Boligområder"):
+        assert _shows(html, layer), layer
+    assert "L.control.layers" in html and "L.markerClusterGroup" in html and "L.heatLayer" in html
+    assert _shows(html, "Signaturforklaring") and _shows(html, "»Signifikant« betyder her")
+    assert _shows(html, "forventes højst cirka 5 ud af 100 at være falsk alarm")
+    assert "GeoDanmark" in html  # the geodata attribution from maps.base
+    assert not re.search(r"cdn\.|unpkg|jsdelivr|cdnjs|googleapis", html)
+    for asset in ("leaflet/leaflet.js", "leaflet.markercluster/leaflet.markercluster.js",
+                  "leaflet.heat/leaflet-heat.js"):
+        assert f'/app/static/vendor/{asset}"' in html
+    assert _shows(html, "Hotspot (99 %)")  # Blokland's 200 demo findings on a few paths are a significant cluster
+    assert len(html) < 2_000_000
+
+
+def test_english_map(demo_engine):
+    html = render(planner.planner_view(demo_engine, PLANNER, Filter(), "en", tiles=False).map)
+    assert _shows(html, "Findings (300)") and _shows(html, "Significant hotspots (Gi*)")
+    assert _shows(html, "are expected to be false alarms")
+
+
+def test_hostile_note_is_escaped_in_the_popup(engine):
+    _add_finding(engine, internal_note=HOSTILE)
+    html = _html(engine)
+    assert "<img src=x" not in html and "<script>alert(3)" not in html and "</script><script>" not in html
+    assert r"\u0026lt;img src=x onerror=alert(1)\u0026gt; ${alert(2)}" in html  # shown as text in the popup
+
+
+def test_popup_carries_category_severity_status_date_walk_and_thumbnail(demo_engine, tmp_path):
+    obs = _add_finding(demo_engine, internal_note="Lampe ud ved stien")
+    thumb = tmp_path / "thumb.jpg"
+    Image.new("RGB", (8, 8), "red").save(thumb)
+    with transaction(demo_engine) as conn:
+        conn.execute(insert(photos).values(id=str(uuid.uuid4()), observation_id=str(obs.id), full_path=str(thumb),
+                                           thumb_path=str(thumb), exif={}, created_at=datetime.now(TZ)))
+    html = _html(demo_engine, Filter(date_from=date(2024, 1, 1)))
+    assert _shows(html, "Fund (1)")
+    for text in ("Belysning", "Alvor: Alvorlig", "Status: Åben", "Dato: 01.03.2024 22:00", "Lampe ud ved stien",
+                 "data:image/jpeg;base64,"):
+        assert _shows(html, text), text
+    assert _shows(_html(demo_engine, Filter(categories=("lighting",))), "Vandring: Områdevandring i Blokland")
+
+
+def test_above_the_pin_limit_findings_are_shown_per_cell(demo_engine):
+    html = _html(demo_engine, pin_limit=100)
+    assert _shows(html, "Fund samlet pr. celle (300)") and "L.markerClusterGroup" not in html
+    assert _shows(html, "for mange til enkelte nåle (grænse 100)")
+    assert "Lampe ud" not in html  # no internal note is shipped when there are no pins
+
+
+def test_status_comes_from_the_fix_workflow(engine):
+    obs = [_add_finding(engine), _add_finding(engine, category="litter", severity=1)]
+    fix = fix_service.create_fix(engine, PLANNER, {"title": "Ny lampe", "observation_ids": [obs[0].id],
+                                                   "organisation": "bo-vest"})
+    view = planner.planner_view(engine, PLANNER, Filter(statuses=("open",)), tiles=False)
+    assert view.findings == 2  # a proposal alone leaves a finding open
+    for version, target in enumerate(("approved", "in_progress"), start=1):
+        fix = fix_service.transition_fix(engine, PLANNER, fix.id, version, target)
+    assert planner.planner_view(engine, PLANNER, Filter(statuses=("planned",)), tiles=False).findings == 1
+    fix_service.transition_fix(engine, PLANNER, fix.id, 3, "done")
+    resolved = planner.planner_view(engine, PLANNER, Filter(statuses=("resolved",)), tiles=False)
+    assert resolved.findings == 1
+    assert resolved.days_to_resolution is not None
+    table = planner.planner_view(engine, PLANNER, Filter(), tiles=False).areas
+    row = table[table[t("hotspots.col.area")] == "Blokland"].iloc[0]
+    assert (row[t("hotspots.col.findings")], row[t("hotspots.col.open")], row[t("hotspots.col.resolved")]) == (2, 1, 1)
+
+
+def test_incident_reports_are_their_own_density_layer_and_follow_the_filter(engine):
+    _add_finding(engine)
+    _add_reports(engine, 3)
+    _add_reports(engine, 2, is_demo=True)
+    view = planner.planner_view(engine, PLANNER, Filter(), tiles=False)
+    assert view.reports == 5 and _shows(render(view.map), "Tæthed af indmeldte hændelser (5)")
+    assert planner.planner_view(engine, PLANNER, Filter(include_demo=False), tiles=False).reports == 3
+    assert planner.planner_view(engine, PLANNER, Filter(areas=("galgebakken",)), tiles=False).reports == 0
+    table = view.areas
+    assert table.loc[table[t("hotspots.col.area")] == "Blokland", t("hotspots.col.reports")].item() == 5
+
+
+def test_view_is_cached_until_the_data_changes(engine):
+    _add_finding(engine)
+    first = planner.planner_view(engine, PLANNER, Filter(), tiles=False)
+    assert planner.planner_view(engine, PLANNER, Filter(), tiles=False) is first
+    _add_finding(engine)
+    second = planner.planner_view(engine, PLANNER, Filter(), tiles=False)
+    assert second is not first and second.findings == 2
+
+
+def test_only_roles_that_see_internal_data_get_the_view(engine):
+    assert planner.planner_view(engine, STAFF, Filter(), tiles=False).findings == 0
+    with pytest.raises(PermissionDenied):
+        planner.planner_view(engine, PUBLIC, Filter())
+    with pytest.raises(PermissionDenied):
+        planner.choices(engine, PUBLIC)
+
+
+def test_choices_offer_areas_walks_and_the_date_span(demo_engine):
+    choices = planner.choices(demo_engine, PLANNER)
+    assert choices.areas["blokland"] == "Blokland" and len(choices.walks) == 3
+    assert (choices.first, choices.last) == (date(2017, 4, 20), date(2017, 10, 24))
+
+
+def test_map_of_no_findings_still_draws():
+    from dke_geo import geo
+    empty = pd.DataFrame({c: [] for c in ("lon", "lat", "category", "severity", "area_id", "note", "status",
+                                          "observed_at", "walk_title", "is_demo", "thumb")})
+    html = render(planner_map(empty, pd.DataFrame({"lon": [], "lat": []}), geo.layer("areas"), tiles=False))
+    assert _shows(html, "Fund (0)") and _shows(html, "Signaturforklaring")
+
+
+def test_charts_and_csv_agree_with_the_filter(demo_engine):
+    view = planner.planner_view(demo_engine, PLANNER, Filter(categories=("lighting",)), tiles=False)
+    table = view.areas
+    assert table[t("hotspots.col.findings")].sum() == view.findings
+    bars = pd.DataFrame(view.by_category_area.to_dict()["datasets"].popitem()[1])
+    assert bars[t("hotspots.col.count")].sum() == view.findings and set(bars[t("hotspots.col.category")]) == {
+        "Belysning"}
+    csv = charts.area_csv(table).decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("Område,Fund") and "Blokland" in csv
+    monthly = charts.monthly_open_resolved(planner.load(demo_engine).findings)
+    assert monthly["unresolved"].iloc[-1] + monthly["resolved"].iloc[-1] == 300
