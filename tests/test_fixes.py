@@ -150,7 +150,7 @@ def test_history_of_edits_and_moves(engine):
     fix = svc.transition_fix(engine, PLANNER, fix.id, 2, "approved", comment="Godkendt i styregruppen")
     history = svc.get_fix(engine, PLANNER, fix.id).events
     assert [(e.from_state, e.to_state, e.comment) for e in history] == [
-        (None, "proposed", ""), ("proposed", "proposed", "edited: organisation, due_date"),
+        (None, "proposed", ""), ("proposed", "proposed", "organisation, due_date"),
         ("proposed", "approved", "Godkendt i styregruppen")]
     assert all(e.by == "pia-planlaegger" for e in history)
     assert [e.at for e in history] == sorted(e.at for e in history)
@@ -248,6 +248,17 @@ def test_follow_up_items_of_a_later_walk(engine):
     assert str(own.id) not in items.findings["id"].tolist()
 
 
+def test_follow_up_map_layer_escapes_titles(engine):
+    from dke_geo.maps.base import base_map
+    from dke_geo.maps.followup import follow_up_layer
+    a, b = _findings(engine, 2)
+    _fix(engine, [a], "done", title="<img src=x onerror=alert(1)> Lamper")
+    items = svc.follow_up_items(engine, STAFF, _walk(engine).id)
+    html_ = base_map(tiles=False).add_child(follow_up_layer(items.fixes, items.findings)).get_root().render()
+    assert "&lt;img src=x onerror=alert(1)&gt; Lamper" in html_ and "<img src=x" not in html_
+    assert html_.count("dke-followup-finding") == 1 and html_.count("dke-followup-fix") == 1
+
+
 def test_board_filters_overdue_figures_and_csv(engine):
     blok = _findings(engine, 2)
     galge = _findings(engine, 1, GALGEBAKKEN, "galgebakken", category="overgrowth")
@@ -297,3 +308,44 @@ def test_figures_medians_from_known_times():
     cat = svc.figures(table, "category").set_index("category")
     assert cat.loc["lighting", ["fixes", "median_days_to_done"]].tolist() == [3, 15.0]
     assert cat.loc["signage", ["fixes", "open", "overdue", "median_days_to_done"]].tolist() == [2, 1, 1, 20.0]
+
+
+def _png() -> bytes:
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (40, 120, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_after_photo_beside_the_before_photo(engine, tmp_path, monkeypatch):
+    from dke_geo import photos
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path / "data"))
+    walk = _walk(engine)
+    a, = _findings(engine, 1)
+    fix = _fix(engine, [a], "done")
+    verified = svc.follow_up(engine, STAFF, walk.id, fix.id, fix.version, "fixed",
+                             photo=photos.Upload("efter.png", _png()))
+    detail = svc.get_fix(engine, PLANNER, fix.id)
+    assert detail.before == [] and len(detail.after) == 1
+    after = detail.after[0]
+    assert detail.events[-1].photo_id == after.id and after.fix_id == verified.id and after.observation_id == a
+    assert photos.file(after.full_path).is_file() and photos.file(after.thumb_path).is_file()
+
+
+def test_a_refused_change_keeps_neither_photo_row_nor_file(engine, tmp_path, monkeypatch):
+    from dke_geo import photos
+    from dke_geo.store.tables import photos as photo_table
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path / "data"))
+    walk = _walk(engine)
+    a, = _findings(engine, 1)
+    fix = _fix(engine, [a], "done")
+    with pytest.raises(DkeError, match="Reload"):
+        svc.follow_up(engine, STAFF, walk.id, fix.id, fix.version - 1, "fixed", photo=photos.Upload("e.png", _png()))
+    with pytest.raises(TransitionRefused):
+        svc.transition_fix(engine, PLANNER, fix.id, fix.version, "approved", photo=photos.Upload("e.png", _png()))
+    with reading(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(photo_table)).scalar_one() == 0
+    assert not [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    with pytest.raises(DkeError, match="is not an image"):
+        svc.follow_up(engine, STAFF, walk.id, fix.id, fix.version, "fixed", photo=photos.Upload("x.png", b"nope"))
+    assert svc.get_fix(engine, PLANNER, fix.id).fix.state == "done"

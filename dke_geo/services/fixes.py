@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -27,15 +29,17 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from dke_geo import lifecycle, organisations
+from dke_geo import lifecycle, organisations, photos
 from dke_geo.categories import categories
 from dke_geo.errors import Conflict, DkeError, InvalidInput, NotFound
 from dke_geo.i18n import t
 from dke_geo.lifecycle import Group, State
-from dke_geo.model import TZ, Fix, FixEvent, Observation, Walk, now
+from dke_geo.model import TZ, Fix, FixEvent, Observation, Photo, Walk, now
 from dke_geo.roles import Actor, Permission, require
+from dke_geo.services import areas as area_service
 from dke_geo.store import fixes as fix_store
 from dke_geo.store import observations as obs_store
+from dke_geo.store import photos as photo_store
 from dke_geo.store import walks as walk_store
 from dke_geo.store.db import reading, transaction
 from dke_geo.store.tables import observations
@@ -79,53 +83,56 @@ def edit_fix(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version:
     if "organisation" in changes:
         _check_organisation(changes["organisation"])
 
-    def change(conn: Connection, current: Fix) -> tuple[Fix, FixEvent | None]:
+    def change(conn: Connection, current: Fix, photo_id: UUID | None) -> tuple[Fix, FixEvent | None]:
         return lifecycle.apply_edit(current, changes, actor.name)
-    return _change(engine, fix_id, expected_version, change)
+    return _change(engine, actor, fix_id, expected_version, change)
 
 
 def transition_fix(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version: int, target: str,
-                   comment: str = "") -> Fix:
-    """Move a fix to `target` (a state) with an optional comment; rejection needs the reason as comment.
+                   comment: str = "", photo: photos.Upload | None = None) -> Fix:
+    """Move a fix to `target` (a state) with an optional comment and after photo; rejection needs the reason
+    as comment.
 
     Raises TransitionRefused for a move not in the table, Conflict when the fix changed since
     `expected_version` was loaded; in both cases nothing is written.
     """
     require(actor, Permission.MANAGE_FIXES)
 
-    def change(conn: Connection, current: Fix) -> tuple[Fix, FixEvent]:
+    def change(conn: Connection, current: Fix, photo_id: UUID | None) -> tuple[Fix, FixEvent]:
         if target == State.APPROVED and not current.organisation:
             raise DkeError("fixes.error.approve_needs_organisation")
-        return lifecycle.apply_transition(current, target, actor.name, comment)
-    return _change(engine, fix_id, expected_version, change)
+        return lifecycle.apply_transition(current, target, actor.name, comment, photo_id=photo_id)
+    return _change(engine, actor, fix_id, expected_version, change, photo)
 
 
 def follow_up(engine: Engine, actor: Actor, walk_id: UUID | str, fix_id: UUID | str, expected_version: int,
-              verdict: Verdict | str, comment: str = "") -> Fix:
+              verdict: Verdict | str, comment: str = "", photo: photos.Upload | None = None) -> Fix:
     """A done fix seen again on a later walk: "fixed" makes it verified, "still a problem" puts it back in
-    progress. Only the follow-up moves of the table are possible here."""
+    progress; optionally with an after photo. Only the follow-up moves of the table are possible here."""
     require(actor, Permission.RECORD)
     target = _FOLLOW_UP_TARGET[Verdict(verdict)]
 
-    def change(conn: Connection, current: Fix) -> tuple[Fix, FixEvent]:
+    def change(conn: Connection, current: Fix, photo_id: UUID | None) -> tuple[Fix, FixEvent]:
         walk = _covering_walk(conn, walk_id, current.observation_ids)
         if not lifecycle.move(current.state, target).follow_up:
             raise lifecycle.TransitionRefused(source=current.state, target=target.value)
-        return lifecycle.apply_transition(current, target, actor.name, _walk_comment(walk, comment))
-    return _change(engine, fix_id, expected_version, change)
+        return lifecycle.apply_transition(current, target, actor.name, _walk_comment(walk, comment),
+                                          photo_id=photo_id)
+    return _change(engine, actor, fix_id, expected_version, change, photo)
 
 
 def follow_up_finding(engine: Engine, actor: Actor, walk_id: UUID | str, observation_id: UUID | str,
-                      verdict: Verdict | str, comment: str = "") -> Fix:
+                      verdict: Verdict | str, comment: str = "", photo: photos.Upload | None = None) -> Fix:
     """An open finding (no agreed fix) seen again on a later walk.
 
     "fixed": recorded as a fix that starts verified, so the finding is resolved and the history says it was
-    found fixed on this walk. "still a problem": a new proposal on the board for the planners, unless one is
-    already waiting for this finding.
+    found fixed on this walk (with the after photo, if given). "still a problem": a new proposal on the board
+    for the planners, unless one is already waiting for this finding.
     """
     require(actor, Permission.RECORD)
     verdict = Verdict(verdict)
-    with transaction(engine) as conn:
+    processed = photos.process(photo) if photo else None
+    with _photo_files() as files, transaction(engine) as conn:
         walk = _covering_walk(conn, walk_id, [observation_id])
         finding = obs_store.get(conn, observation_id, lock=True)  # one verdict at a time per finding
         states = fix_store.states_for_finding(conn, observation_id)
@@ -137,28 +144,55 @@ def follow_up_finding(engine: Engine, actor: Actor, walk_id: UUID | str, observa
         key = "fixes.followup.found_fixed_title" if verdict == Verdict.FIXED else "fixes.followup.still_title"
         fix = Fix(title=t(key, "da", category=category), observation_ids=[finding.id], priority="medium",
                   is_demo=finding.is_demo)
+        photo_id = processed and _add_photo(conn, files, finding.id, fix.id, processed, actor)
         fix, event = lifecycle.create(fix, actor.name, _walk_comment(walk, comment),
-                                      found_fixed=verdict == Verdict.FIXED)
+                                      found_fixed=verdict == Verdict.FIXED, photo_id=photo_id)
         fix_store.add(conn, fix, event)
+        files.publish()
     return fix
 
 
-def _change(engine: Engine, fix_id: UUID | str, expected_version: int, change) -> Fix:
-    """Load the fix, refuse a stale version, apply `change` and write it conditionally; all or nothing."""
+def _change(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version: int, change,
+            photo: photos.Upload | None = None) -> Fix:
+    """Load the fix, refuse a stale version, apply `change` (given the stored after photo's id, if any) and
+    write it conditionally, with the photo's row and files: all or nothing."""
+    processed = photos.process(photo) if photo else None
     try:
-        with transaction(engine) as conn:
+        with _photo_files() as files, transaction(engine) as conn:
             current = _load(conn, fix_id)
             if current.version != expected_version:
                 raise _conflict(current)
-            changed, event = change(conn, current)
+            photo_id = processed and _add_photo(conn, files, current.observation_ids[0], current.id, processed,
+                                                actor)
+            changed, event = change(conn, current, photo_id)
             if event is None:
                 return current
             if not fix_store.save_change(conn, changed, event, expected_version):
                 raise _conflict(_load(conn, fix_id))
+            files.publish()
     except IntegrityError:  # the unique (fix_id, version) of the history caught a concurrent writer
         with reading(engine) as conn:
             raise _conflict(_load(conn, fix_id)) from None
     return changed
+
+
+@contextmanager
+def _photo_files() -> Iterator[photos.PhotoFiles]:
+    """Files of an after photo: removed again if the change fails anywhere (its row goes with the rollback)."""
+    files = photos.PhotoFiles()
+    try:
+        yield files
+    except BaseException:
+        files.discard()
+        raise
+
+
+def _add_photo(conn: Connection, files: photos.PhotoFiles, observation_id: UUID, fix_id: UUID,
+               processed: photos.ProcessedPhoto, actor: Actor) -> UUID:
+    """Stage an after photo's files and store its row, attached to the fix and one of its findings."""
+    photo = files.stage(observation_id, processed, actor.name).model_copy(update={"fix_id": fix_id})
+    photo_store.add_many(conn, [photo])
+    return photo.id
 
 
 def _conflict(current: Fix) -> Conflict:
@@ -215,10 +249,13 @@ def _walk_comment(walk: Walk, comment: str) -> str:
 # ------------------------------------------------------------------ reading
 @dataclass(frozen=True)
 class FixDetail:
-    """What the fix page shows: the fix, its history (oldest first) and its findings."""
+    """What the fix page shows: the fix, its history (oldest first), its findings, and the photos taken
+    when the findings were recorded (before) and those added on its changes (after)."""
     fix: Fix
     events: list[FixEvent]
     findings: list[Observation]
+    before: list[Photo]
+    after: list[Photo]
 
 
 def get_fix(engine: Engine, actor: Actor, fix_id: UUID | str) -> FixDetail:
@@ -226,7 +263,41 @@ def get_fix(engine: Engine, actor: Actor, fix_id: UUID | str) -> FixDetail:
     with reading(engine) as conn:
         fix = _load(conn, fix_id)
         findings = [o for o in (obs_store.get(conn, i) for i in fix.observation_ids) if o is not None]
-        return FixDetail(fix=fix, events=fix_store.events(conn, fix_id), findings=findings)
+        pictures = [p for group in photo_store.for_observations(conn, fix.observation_ids).values() for p in group]
+        return FixDetail(fix=fix, events=fix_store.events(conn, fix_id), findings=findings,
+                         before=[p for p in pictures if p.fix_id is None],
+                         after=[p for p in pictures if p.fix_id == fix.id])
+
+
+def candidate_findings(engine: Engine, actor: Actor, *, area: str | None = None,
+                       walk_id: UUID | str | None = None) -> pd.DataFrame:
+    """Findings a planner can build a fix from, with their derived status and internal note, newest first."""
+    require(actor, Permission.VIEW_INTERNAL)
+    with reading(engine) as conn:
+        points = obs_store.frame(conn, ("id", "walk_id", "area_id", "category", "severity", "observed_at",
+                                        "internal_note", "is_demo"))
+        status = fix_store.finding_statuses(conn).set_index("observation_id")["status"]
+    if area:
+        points = points[points["area_id"] == area]
+    if walk_id:
+        points = points[points["walk_id"] == str(walk_id)]
+    points = points.assign(status=points["id"].map(status))
+    return points.sort_values("observed_at", ascending=False).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class BoardChoices:
+    """What the board's filters offer: area id -> name, walk id -> title (newest first)."""
+    areas: dict[str, str]
+    walks: dict[str, str]
+
+
+def board_choices(engine: Engine, actor: Actor) -> BoardChoices:
+    require(actor, Permission.VIEW_INTERNAL)
+    with reading(engine) as conn:
+        walks = {str(w.id): f"{w.started_at:%d.%m.%Y} · {w.title}" for w, _ in walk_store.recent(conn, limit=500)}
+    areas = area_service.current(engine)
+    return BoardChoices(areas=dict(zip(areas["id"], areas["name"], strict=True)), walks=walks)
 
 
 def overdue_mask(table: pd.DataFrame, today: date | None = None) -> pd.Series:
@@ -235,6 +306,11 @@ def overdue_mask(table: pd.DataFrame, today: date | None = None) -> pd.Series:
     unfinished = table["state"].map(lambda s: lifecycle.group(s) in (Group.OPEN, Group.PLANNED))
     due = pd.to_datetime(table["due_date"])
     return (unfinished & due.notna() & (due < pd.Timestamp(today))).astype(bool)
+
+
+def is_overdue(fix: Fix, today: date | None = None) -> bool:
+    """`overdue_mask` for one fix."""
+    return bool(overdue_mask(pd.DataFrame([{"state": fix.state, "due_date": fix.due_date}]), today).iloc[0])
 
 
 def fixes_frame(engine: Engine, actor: Actor, *, area: str | None = None, organisation: str | None = None,
@@ -324,7 +400,8 @@ class FollowUpItems:
     """What a follow-up walk can check: done-but-not-verified fixes and open findings in its areas, each
     with a position (the fix's at the middle of its findings) for the field map."""
     fixes: pd.DataFrame     # id, title, version, organisation, lon, lat, done_at
-    findings: pd.DataFrame  # id, category, severity, observed_at, lon, lat, proposed (a proposal is waiting)
+    findings: pd.DataFrame  # id, category, severity, observed_at, internal_note, lon, lat,
+    #                         proposed (a proposal for it is waiting)
 
 
 def follow_up_items(engine: Engine, actor: Actor, walk_id: UUID | str) -> FollowUpItems:
@@ -335,7 +412,7 @@ def follow_up_items(engine: Engine, actor: Actor, walk_id: UUID | str) -> Follow
         if walk is None:
             raise NotFound("fixes.error.walk_not_found", id=str(walk_id))
         points = obs_store.frame(conn, ("id", "walk_id", "lon", "lat", "area_id", "category", "severity",
-                                        "observed_at"))
+                                        "observed_at", "internal_note"))
         table = fix_store.frame(conn)
         statuses = fix_store.finding_statuses(conn)
         proposed = fix_store.findings_with_state(conn, State.PROPOSED)
@@ -350,5 +427,5 @@ def follow_up_items(engine: Engine, actor: Actor, walk_id: UUID | str) -> Follow
     findings = findings.assign(proposed=findings["id"].isin(proposed))
     return FollowUpItems(
         fixes=done[["id", "title", "version", "organisation", "lon", "lat", "done_at"]].reset_index(drop=True),
-        findings=findings[["id", "category", "severity", "observed_at", "lon", "lat", "proposed"]]
+        findings=findings[["id", "category", "severity", "observed_at", "internal_note", "lon", "lat", "proposed"]]
         .sort_values(["severity", "observed_at"], ascending=[False, False]).reset_index(drop=True))

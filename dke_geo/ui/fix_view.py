@@ -1,0 +1,215 @@
+"""The fix page (opened from the board): details, one action to change state, the details form, the
+history as a timeline and the before/after photos side by side. Also the small pieces the follow-up panel
+shares with it (safe markdown, dates, photo uploads)."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import pandas as pd
+import streamlit as st
+
+from dke_geo import lifecycle, organisations, photos
+from dke_geo.categories import categories
+from dke_geo.errors import Conflict, DkeError
+from dke_geo.model import TZ, FixEvent, Photo, Priority
+from dke_geo.roles import Permission
+from dke_geo.services import fixes as svc
+from dke_geo.ui import session
+from dke_geo.ui.session import t
+
+PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif", "webp"]
+_GROUP_COLOUR = {"open": "blue", "planned": "orange", "resolved": "green", "closed": "gray"}
+
+
+def plain(text: str | None) -> str:
+    """User text made inert for st.markdown: every markdown character escaped, so no link, image, HTML or
+    colour directive in a title or comment can take effect."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])", r"\\\1", text or "")
+
+
+def when(value: datetime | date | None) -> str:
+    if value is None or (not isinstance(value, (date, datetime)) and pd.isna(value)):
+        return t("fixes.detail.none")
+    if isinstance(value, datetime):
+        return value.astimezone(TZ).strftime("%d.%m.%Y %H:%M")
+    return value.strftime("%d.%m.%Y")
+
+
+def upload(file) -> photos.Upload | None:
+    """A Streamlit upload as the photos module's Upload."""
+    return photos.Upload(file.name, file.getvalue()) if file is not None else None
+
+
+def state_badge(state: str) -> None:
+    st.badge(t(f"fixes.state.{state}"), color=_GROUP_COLOUR[lifecycle.group(state).value])
+
+
+def show(fix_id: str) -> None:
+    """The whole fix page for `fix_id`; the version first seen is what a change is checked against."""
+    engine, actor, lang = session.engine(), session.actor(), session.lang()
+    st.button(t("fixes.back"), on_click=_back, key="fixes_back")
+    try:
+        detail = svc.get_fix(engine, actor, fix_id)
+    except DkeError as exc:
+        st.error(exc.message(lang))
+        return
+    fix = detail.fix
+    seen_key = f"fixes_seen_{fix.id}"
+    seen = st.session_state.setdefault(seen_key, fix.version)
+    if flash := st.session_state.pop("fixes_flash", None):
+        st.success(flash)
+
+    st.header(plain(fix.title))
+    badges = st.columns([1, 1, 6])
+    with badges[0]:
+        state_badge(fix.state)
+    if svc.is_overdue(fix):
+        badges[1].badge(t("fixes.overdue"), icon="⚠️", color="red")
+    if fix.is_demo:
+        badges[2].badge(t("app.demo_badge"), icon="🧪", color="orange")
+    if seen != fix.version:
+        st.warning(t("fixes.action.changed", by=fix.updated_by, at=when(fix.updated_at)))
+        st.button(t("fixes.action.reload"), on_click=_forget, args=(seen_key,), key="fixes_reload")
+
+    _details(detail, lang)
+    if actor.can(Permission.MANAGE_FIXES):
+        _action(fix, seen, seen_key, lang)
+        _edit(fix, seen, seen_key, lang)
+    _photos(detail)
+    _timeline(detail.events, {p.id: p for p in detail.after})
+
+
+def _details(detail: svc.FixDetail, lang: str) -> None:
+    fix = detail.fix
+    org = organisations.label(fix.organisation, lang) if fix.organisation else t("fixes.unassigned")
+    cost = f"{fix.cost_dkk:,} kr.".replace(",", ".") if fix.cost_dkk is not None else t("fixes.detail.none")
+    cols = st.columns(5)
+    for col, label, value in zip(cols, ("organisation", "contact_role", "due_date", "cost", "priority"),
+                                 (org, fix.contact_role or t("fixes.detail.none"), when(fix.due_date), cost,
+                                  t(f"fixes.priority.{fix.priority.value}")), strict=True):
+        col.markdown(f"**{t(f'fixes.detail.{label}')}**  \n{plain(value)}")
+    st.caption(t("fixes.detail.created", at=when(fix.created_at), by=plain(fix.created_by)))
+    if fix.description:
+        st.text(fix.description)
+    if fix.state == lifecycle.State.REJECTED:
+        st.markdown(f"**{t('fixes.detail.reject_reason')}** {plain(fix.reject_reason)}")
+    st.subheader(t("fixes.detail.findings"))
+    cats = categories()
+    st.dataframe(pd.DataFrame({
+        t("fixes.col.category"): [cats[o.category].label(lang) for o in detail.findings],
+        t("fixes.col.severity"): [t(f"severity.{o.severity}") for o in detail.findings],
+        t("fixes.col.observed_at"): [when(o.observed_at) for o in detail.findings],
+        t("fixes.col.areas"): [o.area_id or "" for o in detail.findings],
+        t("fixes.col.note"): [o.internal_note for o in detail.findings],
+    }), hide_index=True, width="stretch")
+
+
+def _action(fix, seen: int, seen_key: str, lang: str) -> None:
+    """One action: the next state (only those the table allows), an optional comment and after photo."""
+    st.subheader(t("fixes.action.title"))
+    moves = lifecycle.moves_from(fix.state)
+    if not moves:
+        st.caption(t("fixes.action.final"))
+        return
+    with st.form(f"fixes_action_{fix.id}", border=True):
+        target = st.radio(t("fixes.action.target"), [m.target.value for m in moves], horizontal=True,
+                          format_func=lambda s: t(f"fixes.state.{s}"), key=f"fixes_target_{fix.id}")
+        comment = st.text_area(t("fixes.action.comment"), key=f"fixes_comment_{fix.id}", max_chars=4000)
+        photo = st.file_uploader(t("fixes.action.photo"), type=PHOTO_TYPES, key=f"fixes_photo_{fix.id}")
+        submitted = st.form_submit_button(t("fixes.action.submit"), type="primary")
+    if submitted:
+        try:
+            moved = svc.transition_fix(session.engine(), session.actor(), fix.id, seen, target, comment, upload(photo))
+        except DkeError as exc:
+            _refused(exc, seen_key, lang)
+        else:
+            _saved(seen_key, moved.version, t("fixes.action.done", state=t(f"fixes.state.{moved.state}")))
+
+
+def _edit(fix, seen: int, seen_key: str, lang: str) -> None:
+    if lifecycle.State(fix.state) in lifecycle.FINAL:
+        return
+    orgs = organisations.organisations()
+    with st.expander(t("fixes.edit.title")), st.form(f"fixes_edit_{fix.id}", border=False):
+        changes = {
+            "title": st.text_input(t("fixes.new.title"), fix.title, max_chars=200),
+            "description": st.text_area(t("fixes.new.description"), fix.description, max_chars=4000),
+            "organisation": st.selectbox(t("fixes.filter.organisation"), list(orgs),
+                                         index=list(orgs).index(fix.organisation) if fix.organisation in orgs
+                                         else None, format_func=lambda o: orgs[o].label(lang)),
+            "contact_role": st.text_input(t("fixes.new.contact_role"), fix.contact_role, max_chars=200),
+            "due_date": st.date_input(t("fixes.new.due_date"), fix.due_date, format="DD.MM.YYYY"),
+            "cost_dkk": st.number_input(t("fixes.new.cost"), min_value=0, value=fix.cost_dkk, step=500),
+            "priority": st.selectbox(t("fixes.col.priority"), [p.value for p in Priority],
+                                     index=[p.value for p in Priority].index(fix.priority.value),
+                                     format_func=lambda p: t(f"fixes.priority.{p}")),
+        }
+        submitted = st.form_submit_button(t("fixes.edit.submit"))
+    if submitted:
+        try:
+            edited = svc.edit_fix(session.engine(), session.actor(), fix.id, seen, changes)
+        except DkeError as exc:
+            _refused(exc, seen_key, lang)
+        else:
+            _saved(seen_key, edited.version, t("fixes.edit.saved"))
+
+
+def _refused(exc: DkeError, seen_key: str, lang: str) -> None:
+    """The translated reason; on a conflict, a button to reload the fix as it is now."""
+    st.error(exc.message(lang))
+    if isinstance(exc, Conflict):
+        st.button(t("fixes.action.reload"), on_click=_forget, args=(seen_key,), key="fixes_conflict_reload")
+
+
+def _saved(seen_key: str, version: int, message: str) -> None:
+    st.session_state[seen_key] = version
+    st.session_state["fixes_flash"] = message
+    st.rerun()
+
+
+def _photos(detail: svc.FixDetail) -> None:
+    before, after = st.columns(2)
+    for col, label, pictures in ((before, "fixes.photos.before", detail.before),
+                                 (after, "fixes.photos.after", detail.after)):
+        with col:
+            st.subheader(t(label))
+            if not pictures:
+                st.caption(t("fixes.photos.none"))
+            for picture in pictures:
+                _image(picture)
+
+
+def _image(picture: Photo, width: int | None = None) -> None:
+    path = photos.file(picture.full_path if width is None else picture.thumb_path)
+    if path.is_file():
+        st.image(str(path), width=width or "stretch", caption=when(picture.created_at))
+    else:
+        st.caption(t("fixes.photos.missing"))
+
+
+def _timeline(events: list[FixEvent], after: dict) -> None:
+    st.subheader(t("fixes.timeline"))
+    for event in events:
+        if event.from_state is None:
+            what = t("fixes.timeline.created", state=t(f"fixes.state.{event.to_state}"))
+        elif event.from_state == event.to_state:
+            fields = ", ".join(t(f"fixes.field.{f}") for f in event.comment.split(", "))
+            what = t("fixes.timeline.edited", fields=fields)
+        else:
+            what = t("fixes.timeline.moved", source=t(f"fixes.state.{event.from_state}"),
+                     target=t(f"fixes.state.{event.to_state}"))
+        with st.container(border=True):
+            st.markdown(f"**{when(event.at)}** · {plain(event.by)} · {plain(what)}")
+            if event.comment and event.from_state != event.to_state:  # an edit's comment is its field list
+                st.text(event.comment)
+            if event.photo_id in after:
+                _image(after[event.photo_id], width=160)
+
+
+def _back() -> None:
+    st.query_params.pop("fix", None)
+
+
+def _forget(seen_key: str) -> None:
+    st.session_state.pop(seen_key, None)
