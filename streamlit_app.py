@@ -18,6 +18,8 @@ if actor.can(Permission.PUBLISH):
     pages.append(st.Page("dke_geo/ui/pages/publish.py", title=t("nav.publish"), icon="📣", url_path="publish"))
 if actor.can(Permission.MANAGE_USERS):
     pages.append(st.Page("dke_geo/ui/pages/admin.py", title=t("nav.admin"), icon="👥", url_path="admin"))
+if session.actor().can(Permission.VIEW_INTERNAL):
+    pages.append(st.Page("dke_geo/ui/pages/fixes.py", title=t("fixes.nav"), icon="🛠️", url_path="fixes"))
 
 navigation = st.navigation(pages, position="top")
 widgets.language_switch()
