@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine
 
-from dke_geo import config, geo, photos
+from dke_geo import geo, photos
 from dke_geo.categories import categories
 from dke_geo.i18n import t
 from dke_geo.lifecycle import Group
@@ -83,9 +82,8 @@ def _status(status: str, resolved_at, lang: str) -> str:
 
 
 def _photo(path: str) -> PublicPhoto | None:
-    file = Path(path) if Path(path).is_absolute() else config.data_dir() / path
     try:
-        data, width, height = photos.public_jpeg(file.read_bytes())
+        data, width, height = photos.public_jpeg(photos.file(path).read_bytes())
     except (OSError, photos.PhotoError):
         return None  # a missing or broken file is left out rather than breaking the public page
     thumb = photos.public_jpeg(data, THUMB_SIDE)[0]

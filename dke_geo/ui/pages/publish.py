@@ -1,12 +1,10 @@
 """The planner's publishing page: pick a walk and a finding, write or accept its public text, publish or
 unpublish it, approve its photos one by one; or publish a whole walk. Each action is one call to
 dke_geo/services/publishing.py, which checks the role and records it. Session keys start with `publish_`."""
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from dke_geo import config
+from dke_geo import photos as photo_files
 from dke_geo.errors import DkeError
 from dke_geo.services import publishing
 from dke_geo.ui import session
@@ -97,8 +95,7 @@ if photos:
     st.subheader(t("public.photos"))
     for photo, column in zip(photos, st.columns(max(len(photos), 1)), strict=False):
         with column:
-            path = Path(photo["thumb_path"] or photo["full_path"])
-            path = path if path.is_absolute() else config.data_dir() / path
+            path = photo_files.file(photo["thumb_path"] or photo["full_path"])
             if path.exists():
                 st.image(str(path))
             else:
