@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,7 +127,9 @@ def _geo(path: Path, layer: str | None) -> Source:
     kind = "gpkg" if path.suffix.lower() == ".gpkg" else "geojson"
     # GeoJSON times are text: read them as written (GDAL would cut them to milliseconds)
     options = {"DATE_AS_STRING": "YES"} if kind == "geojson" else {}
-    frame = pyogrio.read_dataframe(path, layer=main, datetime_as_string=True, **options)
+    with warnings.catch_warnings():  # GDAL notes times not in UTC; they are read as written, with their offset
+        warnings.filterwarnings("ignore", "Non-conformant content", RuntimeWarning)
+        frame = pyogrio.read_dataframe(path, layer=main, datetime_as_string=True, **options)
     tables = ({"walks": pyogrio.read_dataframe(path, layer="walks", read_geometry=False, datetime_as_string=True)}
               if "walks" in layers and main != "walks" else {})
     if not isinstance(frame, gpd.GeoDataFrame):  # an attribute table: its location comes from columns
