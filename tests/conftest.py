@@ -6,11 +6,8 @@ PostGIS and Chromium are required: a missing server or browser fails the run, ne
 """
 from __future__ import annotations
 
-import glob
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,67 +17,21 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from dke_geo.store.db import make_engine, migrate
+from tests.pgserver import PgServer, PostgisMissing, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# ---------------------------------------------------------------- PostgreSQL + PostGIS
-class PgServer:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 in a temp dir, run as the `postgres` OS user when
-    the tests run as root (PostgreSQL refuses to run as root)."""
-
-    def __init__(self):
-        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not bins or not glob.glob("/usr/share/postgresql/*/extension/postgis.control"):
-            pytest.fail("PostgreSQL + PostGIS are required: apt-get install postgresql-15-postgis-3 "
-                        "(or run .ci/run)", pytrace=False)
-        self.bin = str(Path(bins[-1]).parent)
-        self.tmp = tempfile.mkdtemp(prefix="dke-pg-")
-        self.prefix: list[str] = []
-        if os.geteuid() == 0:
-            pw = pwd.getpwnam("postgres")
-            os.chown(self.tmp, pw.pw_uid, pw.pw_gid)
-            self.prefix = ["runuser", "-u", "postgres", "--"]
-        self.data = os.path.join(self.tmp, "data")
-        self.port = free_port()
-
-    def run(self, *args, check=True):
-        return subprocess.run(self.prefix + list(args), check=check, capture_output=True, text=True)
-
-    def start(self):
-        if not os.path.exists(self.data):
-            self.run(f"{self.bin}/initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                     "--no-sync")
-        self.run(f"{self.bin}/pg_ctl", "-D", self.data, "-l", f"{self.tmp}/server.log", "-w", "-t", "60", "-o",
-                 f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
-                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200", "start")
-
-    def stop(self):
-        self.run(f"{self.bin}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop", check=False)
-
-    def url(self, db: str) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{db}"
-
-    def admin(self, sql: str) -> None:
-        engine = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-        engine.dispose()
-
-
+# ---------------------------------------------------------------- PostgreSQL + PostGIS (the server: tests/pgserver.py)
 @pytest.fixture(scope="session")
 def pg_server():
-    server = PgServer()
+    try:
+        server = PgServer()
+    except PostgisMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
     server.start()
     try:
         server.admin("CREATE DATABASE dke_template")

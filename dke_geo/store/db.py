@@ -6,20 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dke_geo import config
 from dke_geo.errors import DkeError
 from dke_geo.store.tables import meta
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+LOCK_WAIT_S = 30
+"""How long a write waits for another writer (SQLite's busy timeout, PostgreSQL's lock_timeout, a free pooled
+connection) before the user is told the database is busy. Concurrent tablets wait rather than fail: under the
+load test (tests/test_concurrency.py) no write waits anywhere near this long."""
 
 
 class DatabaseUnavailable(DkeError):
@@ -27,27 +32,36 @@ class DatabaseUnavailable(DkeError):
     key = "app.error_db"
 
 
-def make_engine(url: str | None = None) -> Engine:
+class DatabaseBusy(DkeError):
+    """Another writer held the data longer than LOCK_WAIT_S (a very large import, say), or PostgreSQL ended this
+    transaction to break a deadlock: nothing was written, and saving the same form again is safe (findings carry
+    the id their form was opened with)."""
+    key = "reliability.db_busy"
+
+
+def make_engine(url: str | None = None, lock_wait_s: float = LOCK_WAIT_S) -> Engine:
     """An engine for `url` (default: the configured database). SQLite gets WAL, foreign keys and a
-    busy timeout on every connection, so concurrent tablets wait instead of failing."""
+    busy timeout on every connection, so concurrent tablets wait instead of failing; PostgreSQL connections are
+    checked before use (pool_pre_ping), so the first save after a database restart works."""
     url = url or config.database_url()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": lock_wait_s}, pool_timeout=lock_wait_s)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(lock_wait_s * 1000)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=lock_wait_s,
+                         connect_args={"options": f"-c lock_timeout={int(lock_wait_s * 1000)}"})
 
 
-def _sqlite_pragmas(dbapi_conn, _record):
+def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int):
     dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -76,16 +90,20 @@ def migrate(engine: Engine) -> None:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction; commits at the end, rolls back everything on any error. Writes also bump the
-    data version, which caches of maps and charts key on."""
+    data version, which caches of maps and charts key on.
+
+    Contention is resolved by waiting inside the database (SQLite: BEGIN IMMEDIATE and the busy timeout;
+    PostgreSQL: row locks, with the version checks of fixes), not by re-running the block; what is left,
+    a wait past LOCK_WAIT_S or a lost server, becomes DatabaseBusy or DatabaseUnavailable: a clear message, the
+    form kept, nothing written."""
     try:
         with engine.connect() as conn:
             conn = conn.execution_options(writing=True)
             with conn.begin():
                 yield conn
                 touch(conn)
-    except OperationalError as exc:
-        if _is_connection_error(exc):
-            raise DatabaseUnavailable() from exc
+    except (OperationalError, InterfaceError, PoolTimeout) as exc:
+        _raise_clear(exc)
         raise
 
 
@@ -95,16 +113,26 @@ def reading(engine: Engine) -> Iterator[Connection]:
     try:
         with engine.connect() as conn:
             yield conn
-    except OperationalError as exc:
-        if _is_connection_error(exc):
-            raise DatabaseUnavailable() from exc
+    except (OperationalError, InterfaceError, PoolTimeout) as exc:
+        _raise_clear(exc)
         raise
 
 
-def _is_connection_error(exc: OperationalError) -> bool:
+_BUSY_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock timeout
+_BUSY_TEXT = ("database is locked", "database table is locked")
+_AWAY_TEXT = ("connection", "could not connect", "server closed", "terminating", "unable to open database",
+              "disk i/o", "the database system is")
+
+
+def _raise_clear(exc: Exception) -> None:
+    """Raise the DkeError a user can act on for a database failure that is not their input's fault."""
+    if isinstance(exc, PoolTimeout):
+        raise DatabaseBusy() from exc
     text = str(exc.orig).lower()
-    return any(s in text for s in ("connection", "could not connect", "server closed", "terminating",
-                                   "unable to open database", "disk i/o"))
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES or any(s in text for s in _BUSY_TEXT):
+        raise DatabaseBusy() from exc
+    if exc.connection_invalidated or any(s in text for s in _AWAY_TEXT):
+        raise DatabaseUnavailable() from exc
 
 
 def insert_ignoring_duplicates(conn: Connection, table, rows: list[dict]) -> int:

@@ -1,0 +1,231 @@
+"""Faults during use: the database server stopped and started again, a writer holding the data too long, a
+process killed in the middle of a save or an import, the disk holding the photos full.
+
+Each must end in a clear message (a DkeError the page shows in the user's language), nothing half-written, and
+the same action working again once the fault is gone.
+"""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import func, select, text, update
+
+from dke_geo.roles import Actor, Role
+from dke_geo.services import areas as area_service
+from dke_geo.services import recording
+from dke_geo.store.db import DatabaseBusy, DatabaseUnavailable, make_engine, migrate, reading, transaction
+from dke_geo.store.tables import meta, observations, photos, walks
+from tests.conftest import ROOT
+from tests.pgserver import PgServer
+
+STAFF = Actor("staff", Role.STAFF)
+BLOKLAND = (12.35732, 55.66024)
+
+
+def _finding(walk_id, **extra) -> dict:
+    return {"id": str(uuid.uuid4()), "walk_id": walk_id, "lon": BLOKLAND[0], "lat": BLOKLAND[1],
+            "category": "lighting", "internal_note": "Lampe ud", **extra}
+
+
+def _count(engine, table) -> int:
+    with reading(engine) as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _jpeg(size=(640, 480), seed=1) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (*size[::-1], 3), dtype=np.uint8)).save(out, "JPEG")
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- the PostGIS server goes away and comes back
+@pytest.fixture
+def own_pg():
+    """A PostGIS server of this test's own, so stopping it disturbs no other test."""
+    server = PgServer().start()
+    try:
+        server.admin("CREATE DATABASE dke")
+        engine = make_engine(server.url("dke"))
+        migrate(engine)
+        area_service.seed_if_empty(engine)
+        yield server, engine
+        engine.dispose()
+    finally:
+        server.remove()
+
+
+def test_postgis_stopped_and_started_again(own_pg, tmp_path, monkeypatch):
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    server, engine = own_pg
+    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    recording.record_observation(engine, STAFF, _finding(walk.id))   # the pool now holds live connections
+
+    server.stop()
+    pending = _finding(walk.id)
+    with pytest.raises(DatabaseUnavailable) as caught:
+        recording.record_observation(engine, STAFF, pending, photos=[_upload()])
+    assert caught.value.message("da") == "Databasen kan ikke nås lige nu. Intet er gemt; prøv igen om lidt."
+    assert caught.value.message("en").startswith("The database cannot be reached right now. Nothing was saved")
+    with pytest.raises(DatabaseUnavailable):
+        recording.walk_detail(engine, STAFF, walk.id)       # reading says the same, no stack trace
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]   # the photo's staged files were removed
+
+    server.start()
+    obs, created = recording.record_observation(engine, STAFF, pending, photos=[_upload()])  # the same form again
+    assert created and len(obs.photos) == 1
+    again, created_again = recording.record_observation(engine, STAFF, pending)
+    assert not created_again and again.id == obs.id
+    assert [str(o.id) for o in recording.walk_detail(engine, STAFF, walk.id).findings].count(pending["id"]) == 1
+    assert _count(engine, observations) == 2
+
+
+def _upload():
+    from dke_geo.photos import Upload
+    return Upload("lampe.jpg", _jpeg())
+
+
+# ---------------------------------------------------------------- a writer holds the data longer than we wait
+def test_a_writer_holding_the_data_too_long_gives_a_clear_busy_message(engine, tmp_path, monkeypatch):
+    """Another transaction (a very large import, say) holds the write lock past the wait limit: the save is
+    refused with DatabaseBusy and writes nothing; once the lock is free, the same form saves once."""
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    impatient = make_engine(engine.url.render_as_string(hide_password=False), lock_wait_s=1)
+    holding, release = threading.Event(), threading.Event()
+
+    def long_writer():
+        with transaction(engine) as conn:   # touch() at its end takes the data_version row on PostgreSQL too
+            conn.execute(update(meta).where(meta.c.key == "data_version").values(value=meta.c.value))
+            holding.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=long_writer)
+    writer.start()
+    try:
+        assert holding.wait(30)
+        pending = _finding(walk.id)
+        with pytest.raises(DatabaseBusy) as caught:
+            recording.record_observation(impatient, STAFF, pending)
+        assert "Intet er gemt" in caught.value.message("da") and "Nothing was saved" in caught.value.message("en")
+    finally:
+        release.set()
+        writer.join(30)
+    assert _count(engine, observations) == 0
+    obs, created = recording.record_observation(impatient, STAFF, pending)
+    assert created and _count(engine, observations) == 1
+    impatient.dispose()
+
+
+# ---------------------------------------------------------------- killed in the middle of a write
+_KILLED_SAVE = """
+import sys, time, uuid
+from dke_geo import photos
+from dke_geo.roles import Actor, Role
+from dke_geo.services import recording
+from dke_geo.store.db import make_engine
+
+engine = make_engine(sys.argv[1])
+publish = photos.PhotoFiles.publish
+def publish_then_stall(self):  # the rows are inserted and the files renamed into place: the commit is next
+    publish(self)
+    print("IN_TRANSACTION", flush=True)
+    time.sleep(120)
+photos.PhotoFiles.publish = publish_then_stall
+data = {"id": sys.argv[3], "walk_id": sys.argv[2], "lon": 12.35732, "lat": 55.66024, "category": "lighting"}
+upload = photos.Upload("lampe.jpg", open(sys.argv[4], "rb").read())
+recording.record_observation(engine, Actor("staff", Role.STAFF), data, photos=[upload])
+"""
+
+_KILLED_IMPORT = """
+import sys, time
+from pathlib import Path
+from dke_geo.interop import importers
+from dke_geo.roles import SYSTEM
+from dke_geo.store import observations
+from dke_geo.store.db import make_engine
+
+chunks = 0
+add_many = observations.add_many
+def add_then_stall(conn, items):  # the first chunk of rows is inserted: the import is half-way
+    global chunks
+    chunks += 1
+    n = add_many(conn, items)
+    if chunks == 2:
+        print("IN_TRANSACTION", flush=True)
+        time.sleep(120)
+    return n
+importers._FINDINGS = importers._Target("observations", importers.Observation, importers.observations,
+                                        add_then_stall)
+importers.import_findings(make_engine(sys.argv[1]), SYSTEM, Path(sys.argv[2]))
+"""
+
+
+def _kill_when_in_transaction(script: str, *args: str, env: dict) -> None:
+    """Run `script` in a new Python process, SIGKILL it once it says it is inside its transaction."""
+    proc = subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.strip() == "IN_TRANSACTION", proc.stderr.read()
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_killed_in_the_middle_of_a_save_leaves_no_rows(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    picture = tmp_path / "lampe.jpg"
+    picture.write_bytes(_jpeg())
+    pending = _finding(walk.id)
+    url = engine.url.render_as_string(hide_password=False)
+    _kill_when_in_transaction(_KILLED_SAVE, url, str(walk.id), pending["id"], str(picture),
+                              env={"DKE_GEO_DATA_DIR": str(tmp_path)})
+
+    assert _count(engine, observations) == 0 and _count(engine, photos) == 0   # rolled back with the process
+    # The tablet saves the same form again: it is stored once, with its photo, and its files are the ones used.
+    obs, created = recording.record_observation(engine, STAFF, pending, photos=[_upload_of(picture)])
+    assert created and len(obs.photos) == 1
+    assert _count(engine, observations) == 1 and _count(engine, photos) == 1
+    stored = {getattr(obs.photos[0], k) for k in ("full_path", "thumb_path", "original_path")}
+    assert {str(p.relative_to(tmp_path)) for p in (tmp_path / "photos").rglob("*") if p.is_file()} == stored
+
+
+def _upload_of(path: Path):
+    from dke_geo.photos import Upload
+    return Upload(path.name, path.read_bytes())
+
+
+def test_killed_in_the_middle_of_an_import_leaves_no_rows(engine, tmp_path):
+    from dke_geo.interop import importers
+    from dke_geo.roles import SYSTEM
+
+    source = tmp_path / "kobo.csv"
+    n = 3 * importers.CHUNK + 17
+    lines = ["id,lon,lat,category,severity,observed_at,internal_note"]
+    lines += [f"{uuid.uuid4()},{BLOKLAND[0] + i * 1e-7:.7f},{BLOKLAND[1]:.5f},litter,2,"
+              f"2017-04-20T21:{i % 60:02d}:00+02:00,række {i}" for i in range(n)]
+    source.write_text("\n".join(lines), encoding="utf-8")
+    url = engine.url.render_as_string(hide_password=False)
+    _kill_when_in_transaction(_KILLED_IMPORT, url, str(source), env={})
+
+    assert _count(engine, observations) == 0          # the first chunk went with the killed transaction
+    with reading(engine) as conn:                     # and the database is not left locked
+        conn.execute(text("SELECT 1"))
+    report = importers.import_findings(engine, SYSTEM, source)   # the same file again: all of it, once
+    assert report.imported and report.new == n
+    assert _count(engine, observations) == n and _count(engine, walks) == 0
