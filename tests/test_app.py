@@ -24,8 +24,15 @@ def _map_html(at) -> str:
     return maps[0].proto.json_args
 
 
+def _as_staff() -> AppTest:
+    from dke_geo.roles import Actor, Role
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["actor"] = Actor("demo-medarbejder", Role.STAFF)
+    return at.run()
+
+
 def test_entry_page_shows_the_area_map_in_danish(app_env):
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = _as_staff()
     assert not at.exception
     assert at.title[0].value == "Albertslund Kommune og boligområderne"
     html = _map_html(at)
@@ -36,7 +43,7 @@ def test_entry_page_shows_the_area_map_in_danish(app_env):
 
 
 def test_language_switch_to_english(app_env):
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = _as_staff()
     at.button_group(key="lang").set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "Albertslund Municipality and its housing areas"
