@@ -349,3 +349,13 @@ def test_a_refused_change_keeps_neither_photo_row_nor_file(engine, tmp_path, mon
     with pytest.raises(DkeError, match="is not an image"):
         svc.follow_up(engine, STAFF, walk.id, fix.id, fix.version, "fixed", photo=photos.Upload("x.png", b"nope"))
     assert svc.get_fix(engine, PLANNER, fix.id).fix.state == "done"
+
+
+def test_candidate_findings_put_those_without_an_agreed_fix_first(engine):
+    planned, resolved, open_ = _findings(engine, 3)
+    _fix(engine, [planned], "approved")
+    _fix(engine, [resolved], "done")
+    found = svc.candidate_findings(engine, PLANNER, area="blokland")
+    assert found["status"].tolist() == ["open", "planned", "resolved"]
+    assert found["id"].tolist() == [str(open_), str(planned), str(resolved)]
+    assert svc.candidate_findings(engine, PLANNER, area="galgebakken").empty

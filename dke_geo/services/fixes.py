@@ -271,7 +271,8 @@ def get_fix(engine: Engine, actor: Actor, fix_id: UUID | str) -> FixDetail:
 
 def candidate_findings(engine: Engine, actor: Actor, *, area: str | None = None,
                        walk_id: UUID | str | None = None) -> pd.DataFrame:
-    """Findings a planner can build a fix from, with their derived status and internal note, newest first."""
+    """Findings a planner can build a fix from, with their derived status and internal note: open ones first
+    (those still without an agreed fix), then planned, then resolved; newest first within each."""
     require(actor, Permission.VIEW_INTERNAL)
     with reading(engine) as conn:
         points = obs_store.frame(conn, ("id", "walk_id", "area_id", "category", "severity", "observed_at",
@@ -282,7 +283,9 @@ def candidate_findings(engine: Engine, actor: Actor, *, area: str | None = None,
     if walk_id:
         points = points[points["walk_id"] == str(walk_id)]
     points = points.assign(status=points["id"].map(status))
-    return points.sort_values("observed_at", ascending=False).reset_index(drop=True)
+    order = points["status"].map({Group.OPEN.value: 0, Group.PLANNED.value: 1, Group.RESOLVED.value: 2})
+    return (points.assign(_order=order).sort_values(["_order", "observed_at"], ascending=[True, False])
+            .drop(columns="_order").reset_index(drop=True))
 
 
 @dataclass(frozen=True)
