@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import shapely
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from dke_geo import geo, lifecycle
+from dke_geo.categories import categories
+from dke_geo.light import light_condition
 from dke_geo.model import TZ, Fix, FixEvent, LocationSource, Observation, Walk, WalkKind
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
@@ -23,7 +26,7 @@ from dke_geo.store import observations as obs_store
 from dke_geo.store import users as user_store
 from dke_geo.store import walks as walk_store
 from dke_geo.store.db import reading, transaction
-from dke_geo.store.tables import observations, walks
+from dke_geo.store.tables import incident_reports, observations, walks
 
 SEED = 2017
 # Demo accounts, created by `python -m dke_geo demo` and printed by `make run`. The passwords are public:
@@ -252,3 +255,103 @@ def load_demo(engine: Engine) -> dict[str, int]:
         if not exists:
             user_service.add_user(engine, SYSTEM, name, Role(role), password, is_demo=True)
     return {"walks": len(demo_walks), "observations": n, "fixes": len(DEMO_FIXES), "users": len(DEMO_USERS)}
+
+
+# ---------------------------------------------------------------- synthetic data for benchmarks
+_SYNTHETIC_NS = uuid.UUID("0b6c4f57-2f0e-4d8e-a8a4-5e9a1d2c0001")
+
+
+def _synthetic_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n metric points in the housing areas: 70 % spread evenly over them, 30 % around 60 made-up
+    hot spots (sd 30 m); with the area id of each."""
+    areas = geo.layer("areas")
+    metric = areas.to_crs(geo.METRIC).geometry.to_numpy()
+    region = shapely.union_all(metric)
+    minx, miny, maxx, maxy = region.bounds
+    xy = np.empty((0, 2))
+    while len(xy) < n:  # rejection sampling, vectorised
+        cand = np.column_stack([rng.uniform(minx, maxx, 2 * n), rng.uniform(miny, maxy, 2 * n)])
+        xy = np.vstack([xy, cand[shapely.contains_xy(region, cand[:, 0], cand[:, 1])]])
+    xy = xy[:n]
+    clustered = rng.random(n) < 0.3
+    centres = xy[rng.choice(n, 60, replace=False)]
+    xy[clustered] = centres[rng.integers(0, 60, clustered.sum())] + rng.normal(0, 30, (clustered.sum(), 2))
+    area_ids = geo.assign_areas(*geo.to_wgs84(xy[:, 0], xy[:, 1]), areas)
+    return xy[:, 0], xy[:, 1], area_ids
+
+
+def synthetic_walks(n_walks: int, seed: int = SEED) -> pd.DataFrame:
+    """Made-up walks (rows of the walks table) between 2017 and 2025, two in three after dark."""
+    rng = np.random.default_rng(seed)
+    days = pd.Timestamp("2017-01-01", tz=TZ) + pd.to_timedelta(rng.integers(0, 9 * 365, n_walks), unit="D")
+    start = days + pd.to_timedelta(np.where(rng.random(n_walks) < 2 / 3, 21, 15), unit="h")
+    ids = [str(uuid.uuid5(_SYNTHETIC_NS, f"walk/{seed}/{k}")) for k in range(n_walks)]
+    return pd.DataFrame({"id": ids, "title": [f"Syntetisk vandring {k + 1}" for k in range(n_walks)],
+                         "area_ids": [[] for _ in range(n_walks)], "started_at": start,
+                         "ended_at": start + pd.Timedelta(hours=2), "kind": WalkKind.ON_FOOT.value,
+                         "focus": "", "organisations": [[] for _ in range(n_walks)], "notes": "Syntetisk: benchmark.",
+                         "light_condition": [light_condition(s.to_pydatetime()).value for s in start],
+                         "light_condition_override": None, "is_demo": True, "created_by": "synthetic",
+                         "created_at": start})
+
+
+def synthetic_observation_rows(n: int, seed: int = SEED, walk_frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """n made-up findings as rows of the observations table (a DataFrame: columnar, built with numpy in
+    a second or two for a million), each on one of `walk_frame`'s walks, flagged demo."""
+    rng = np.random.default_rng(seed)
+    walk_frame = synthetic_walks(max(10, n // 500), seed) if walk_frame is None else walk_frame
+    x, y, area_ids = _synthetic_points(n, rng)
+    lon, lat = geo.to_wgs84(x, y)
+    walk = rng.integers(0, len(walk_frame), n)
+    minutes = rng.integers(0, 25, n) * 5
+    at = pd.DatetimeIndex(walk_frame["started_at"])[walk] + pd.to_timedelta(minutes, unit="m")
+    light = pd.Series(at).map({s: light_condition(s.to_pydatetime()).value for s in at.unique()})
+    cats = list(categories())
+    raw = rng.bytes(16 * n)
+    return pd.DataFrame({
+        "id": [str(uuid.UUID(bytes=raw[16 * k:16 * k + 16], version=4)) for k in range(n)],
+        "walk_id": walk_frame["id"].to_numpy()[walk], "lon": np.round(lon, 7), "lat": np.round(lat, 7),
+        "location_source": LocationSource.GPS.value, "gps_accuracy_m": None, "area_id": area_ids,
+        "category": np.array(cats)[rng.integers(0, len(cats), n)],
+        "severity": rng.choice([1, 2, 3], n, p=[0.35, 0.45, 0.2]), "perceived_safety": None,
+        "internal_note": "Syntetisk fund", "public_text": "", "observed_at": at, "light_condition": light.to_numpy(),
+        "created_by": "synthetic", "created_at": at, "updated_by": "synthetic", "updated_at": at, "deleted": False,
+        "published": False, "is_demo": True})
+
+
+def synthetic_incident_rows(n: int, seed: int = SEED) -> pd.DataFrame:
+    """n made-up incident reports (rows of incident_reports) in the housing areas, flagged demo."""
+    rng = np.random.default_rng(seed + 1)
+    x, y, area_ids = _synthetic_points(n, rng)
+    lon, lat = geo.to_wgs84(x, y)
+    at = pd.Timestamp("2017-01-01", tz=TZ) + pd.to_timedelta(rng.integers(0, 9 * 365 * 24, n), unit="h")
+    return pd.DataFrame({"id": [str(uuid.uuid5(_SYNTHETIC_NS, f"report/{seed}/{k}")) for k in range(n)],
+                         "source": "syntetisk", "reported_at": at, "type": "hændelse", "lon": np.round(lon, 7),
+                         "lat": np.round(lat, 7), "area_id": area_ids, "is_demo": True, "imported_at": at})
+
+
+def load_synthetic(engine: Engine, n: int, seed: int = SEED, reports: int = 0, chunk: int = 50_000) -> dict[str, int]:
+    """Bulk-insert n synthetic findings (and `reports` incident reports) with Core executemany inserts,
+    in one transaction: the store the benchmarks measure."""
+    area_service.seed_if_empty(engine)
+    walk_frame = synthetic_walks(max(10, n // 500), seed)
+    rows = synthetic_observation_rows(n, seed, walk_frame)
+    with transaction(engine) as conn:
+        conn.execute(insert(walks), _records(walk_frame))
+        for table, frame in ((observations, rows), (incident_reports, synthetic_incident_rows(reports, seed))):
+            for start in range(0, len(frame), chunk):
+                conn.execute(insert(table), _records(frame.iloc[start:start + chunk]))
+    return {"walks": len(walk_frame), "observations": n, "incident_reports": reports}
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows for an executemany: timestamps as aware datetimes, missing values as None."""
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            columns.append(list(values.dt.to_pydatetime()))
+        else:
+            columns.append([None if v is None or v is pd.NA or v != v else v for v in values.tolist()])
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
