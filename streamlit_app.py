@@ -1,6 +1,7 @@
 """dke-geo: the navigation shell. Page config, language switch, login and the pages a role may see."""
 import streamlit as st
 
+from dke_geo import fixtures
 from dke_geo.roles import Permission
 from dke_geo.ui import auth, session, widgets
 from dke_geo.ui.session import t
@@ -18,6 +19,8 @@ if actor.can(Permission.PUBLISH):
     pages.append(st.Page("dke_geo/ui/pages/publish.py", title=t("nav.publish"), icon="📣", url_path="publish"))
 if actor.can(Permission.MANAGE_USERS):
     pages.append(st.Page("dke_geo/ui/pages/admin.py", title=t("nav.admin"), icon="👥", url_path="admin"))
+if session.actor().can(Permission.RECORD):
+    pages.append(st.Page("dke_geo/ui/pages/record.py", title=t("record.nav"), icon="📝", url_path="record"))
 if session.actor().can(Permission.VIEW_INTERNAL):
     pages.append(st.Page("dke_geo/ui/pages/fixes.py", title=t("fixes.nav"), icon="🛠️", url_path="fixes"))
 
@@ -25,5 +28,7 @@ navigation = st.navigation(pages, position="top")
 widgets.language_switch()
 with st.sidebar:
     st.markdown(f"**{t('app.title')}**  \n{t('app.subtitle')}")
+    if fixtures.has_demo_data(session.engine()):
+        st.warning(f"**{t('app.demo_badge')}** · {t('app.demo_notice')}")
     auth.login_box()
 navigation.run()

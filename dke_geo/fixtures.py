@@ -129,6 +129,12 @@ def is_empty(engine: Engine) -> bool:
                     or conn.execute(select(func.count()).select_from(observations)).scalar_one())
 
 
+def has_demo_data(engine: Engine) -> bool:
+    """True when any demo finding is stored, so every page can say the data is made up."""
+    with reading(engine) as conn:
+        return conn.execute(select(observations.c.id).where(observations.c.is_demo.is_(True)).limit(1)).first() is not None
+
+
 def demo_walks_and_observations() -> tuple[list[Walk], list[Observation]]:
     """The demo walks and their findings, built the same way every time."""
     rng = np.random.default_rng(SEED)

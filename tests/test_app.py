@@ -67,3 +67,8 @@ def test_right_login_shows_who_is_logged_in(app_env):
     next(b for b in at.sidebar.button if b.label == "Log ind").click().run()
     assert not at.exception
     assert any("demo-planlaegger (Planlægger)" in c.value for c in at.sidebar.caption)
+
+
+def test_demo_data_is_announced_on_every_page(app_env):
+    at = AppTest.from_file(APP, default_timeout=60).run()  # the public page
+    assert any("DEMO" in w.value for w in at.sidebar.warning)
