@@ -35,7 +35,7 @@ class InvalidInput(DkeError):
         return " ".join(self.messages(lang))
 
     @classmethod
-    def from_pydantic(cls, exc: ValidationError) -> "InvalidInput":
+    def from_pydantic(cls, exc: ValidationError) -> InvalidInput:
         return cls([{"type": e["type"], "loc": e["loc"], "ctx": dict(e.get("ctx") or {}), "msg": e["msg"]}
                     for e in exc.errors()])
 

@@ -109,7 +109,8 @@ def _points_on_paths(area_geom_metric, n: int, rng: np.random.Generator) -> np.n
         todo = np.arange(n)
         while len(todo):  # a point jittered off the area (or on its edge) is drawn again
             pick = rng.choice(len(lines), size=len(todo), p=lengths / lengths.sum())
-            on_path = shapely.get_coordinates(shapely.line_interpolate_point(lines[pick], rng.uniform(0, lengths[pick])))
+            along = rng.uniform(0, lengths[pick])
+            on_path = shapely.get_coordinates(shapely.line_interpolate_point(lines[pick], along))
             xy[todo] = on_path + rng.normal(0, 1.5, (len(todo), 2))
             todo = todo[~shapely.contains_xy(inner, xy[todo, 0], xy[todo, 1])]
     else:
@@ -132,7 +133,8 @@ def is_empty(engine: Engine) -> bool:
 def has_demo_data(engine: Engine) -> bool:
     """True when any demo finding is stored, so every page can say the data is made up."""
     with reading(engine) as conn:
-        return conn.execute(select(observations.c.id).where(observations.c.is_demo.is_(True)).limit(1)).first() is not None
+        query = select(observations.c.id).where(observations.c.is_demo.is_(True)).limit(1)
+        return conn.execute(query).first() is not None
 
 
 def demo_walks_and_observations() -> tuple[list[Walk], list[Observation]]:

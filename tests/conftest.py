@@ -60,7 +60,10 @@ def sqlite_url(tmp_path) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def engine(request, tmp_path):
     """The same test on a real SQLite file and on a real PostGIS database."""
-    url = request.getfixturevalue("pg_url") if request.param == "postgis" else f"sqlite:///{tmp_path / 'dke_geo.sqlite'}"
+    if request.param == "postgis":
+        url = request.getfixturevalue("pg_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'dke_geo.sqlite'}"
     e = make_engine(url)
     migrate(e)
     from dke_geo.services import areas as area_service

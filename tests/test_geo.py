@@ -73,7 +73,8 @@ def test_import_areas_in_another_crs_reassigns_findings(engine, tmp_path):
     # The municipality's own outline of "Blokland Øst", in EPSG:25832 in a GeoPackage.
     centre = gpd.GeoSeries(gpd.points_from_xy([12.3573], [55.6602]), crs=4326).to_crs(25832).iloc[0]
     theirs = gpd.GeoDataFrame({"navn": ["Blokland Øst", "Galgebakken"]},
-                              geometry=[centre.buffer(150), shapely.affinity.translate(centre.buffer(50), 0, 2000)], crs=25832)
+                              geometry=[centre.buffer(150), shapely.affinity.translate(centre.buffer(50), 0, 2000)],
+                              crs=25832)
     result = area_service.replace_from_file(engine, SYSTEM, _write(theirs, tmp_path / "areas.gpkg"), "navn")
     assert result == {"areas": 2, "observations": 1, "reassigned": 1}
     current = area_service.current(engine)

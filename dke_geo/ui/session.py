@@ -21,7 +21,8 @@ def engine() -> Engine:
 
 def lang() -> str:
     if st.session_state.get("lang") not in LANGUAGES:
-        st.session_state["lang"] = config.get("DKE_GEO_LANGUAGE") if config.get("DKE_GEO_LANGUAGE") in LANGUAGES else "da"
+        default = config.get("DKE_GEO_LANGUAGE")
+        st.session_state["lang"] = default if default in LANGUAGES else "da"
     return st.session_state["lang"]
 
 
