@@ -1,0 +1,248 @@
+"""Export: round trip export -> import into an empty database (SQLite and PostGIS), GeoPackage checked by
+GDAL's validator and ogrinfo, RFC 7946 GeoJSON, KML opened by GDAL, CSV with BOM and formula guard,
+Excel sheets, filters, the public whitelist, and the command line."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from sqlalchemy import select
+
+from dke_geo import geo
+from dke_geo.filters import Filter
+from dke_geo.interop import export, importers
+from dke_geo.roles import PUBLIC, Actor, Role
+from dke_geo.services import areas as area_service
+from dke_geo.services import fixes as fix_service
+from dke_geo.services import publishing
+from dke_geo.store import observations as obs_store
+from dke_geo.store import walks as walk_store
+from dke_geo.store.db import make_engine, migrate, reading, transaction
+from dke_geo.store.tables import observations
+
+ROOT = Path(__file__).resolve().parents[1]
+VALIDATOR = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py"
+PLANNER = Actor("planner-test", Role.PLANNER)
+TRICKY = "=HYPERLINK(\"http://evil\") 'citat' æøå\n+45 22 33 44 55\t@x"
+# Exact for the text formats; GeoPackage DATETIME and Excel keep milliseconds.
+TIME_TOLERANCE = {"csv": pd.Timedelta(0), "geojson": pd.Timedelta(0), "gpkg": pd.Timedelta(milliseconds=1),
+                  "xlsx": pd.Timedelta(milliseconds=1)}
+
+
+@pytest.fixture
+def source(demo_engine):
+    """The demo data with one finding carrying text a spreadsheet would run as a formula."""
+    with transaction(demo_engine) as conn:
+        obs = obs_store.get(conn, conn.execute(select(observations.c.id).limit(1)).scalar_one())
+        obs.internal_note, obs.public_text, obs.external_id = TRICKY, "-1 lampe", "kobo:abc"
+        obs_store.replace(conn, obs)
+    return demo_engine
+
+
+@pytest.fixture
+def empty_engine(engine, request, tmp_path):
+    """A second, empty database of the same kind as `engine` (migrated, areas seeded)."""
+    if engine.dialect.name == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        server.admin(f"CREATE DATABASE {name} TEMPLATE dke_template")
+        other = make_engine(server.url(name))
+    else:
+        other = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    migrate(other)
+    area_service.seed_if_empty(other)
+    yield other
+    other.dispose()
+
+
+def all_findings(engine) -> dict:
+    with reading(engine) as conn:
+        return {str(o.id): o for o in (obs_store.to_model(r) for r in conn.execute(select(observations)))}
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "xlsx", "geojson", "csv"])
+def test_round_trip_into_an_empty_database(source, empty_engine, tmp_path, fmt):
+    path = tmp_path / f"export.{fmt}"
+    counts = export.export(source, PLANNER, fmt, path)
+    assert counts["observations"] == 300
+    if fmt in ("geojson", "csv"):  # one table: the walks come from the GeoPackage/Excel, or must exist
+        with reading(source) as conn, transaction(empty_engine) as target:
+            for walk, _n in walk_store.recent(conn):
+                walk_store.add(target, walk)
+    report = importers.import_findings(empty_engine, PLANNER, path)
+    assert (report.mapping, report.new, report.rejected) == ("dke-geo export", 300, [])
+    before, after = all_findings(source), all_findings(empty_engine)
+    assert before.keys() == after.keys()
+    for key, a in before.items():
+        b = after[key]
+        (ax, bx), (ay, by) = geo.to_metric([a.lon, b.lon], [a.lat, b.lat])
+        assert abs(ax - bx) < 0.01 and abs(ay - by) < 0.01, "points to 1 cm"
+        same = ("walk_id", "category", "severity", "perceived_safety", "internal_note", "public_text",
+                "location_source", "gps_accuracy_m", "area_id", "published", "is_demo", "external_id", "created_by",
+                "updated_by")
+        assert {f: getattr(b, f) for f in same} == {f: getattr(a, f) for f in same}
+        for field in ("observed_at", "created_at", "updated_at"):
+            assert abs(pd.Timestamp(getattr(b, field)) - pd.Timestamp(getattr(a, field))) <= TIME_TOLERANCE[fmt]
+    assert after[next(k for k, o in before.items() if o.internal_note == TRICKY)].internal_note == TRICKY
+    again = importers.import_findings(empty_engine, PLANNER, path)
+    assert (again.new, again.existing) == (0, 300)
+
+
+def test_geopackage_is_valid_gpkg_1_3_with_four_layers(demo_engine, tmp_path):
+    path = tmp_path / "export.gpkg"
+    counts = export.export(demo_engine, PLANNER, "gpkg", path)
+    checked = subprocess.run(["python3", VALIDATOR, str(path)], capture_output=True, text=True)  # Debian's GDAL
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    listed = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True, text=True, check=True)
+    for layer, geometry in (("observations", "Point"), ("fixes", "Multi Point"), ("walks", "Multi Polygon"),
+                            ("areas", "Multi Polygon")):
+        assert f"Layer name: {layer}" in listed.stdout
+        assert f"Feature Count: {counts[layer]}" in listed.stdout
+        assert geometry in listed.stdout
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10300
+    fixes = pyogrio.read_dataframe(path, layer="fixes")
+    assert counts["fixes"] > 0 and len(fixes) == counts["fixes"]
+    first = fixes.iloc[0]
+    assert len(first.geometry.geoms) == first["n_observations"] == len(first["observation_ids"].split(", "))
+
+
+def test_geojson_follows_rfc_7946(demo_engine, tmp_path):
+    export.export(demo_engine, PLANNER, "geojson", tmp_path / "obs.geojson")
+    export.export(demo_engine, PLANNER, "geojson", tmp_path / "areas.geojson", table="areas")
+    obs = json.loads((tmp_path / "obs.geojson").read_text())
+    areas = json.loads((tmp_path / "areas.geojson").read_text())
+    for doc in (obs, areas):
+        assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    for feature in obs["features"]:
+        lon, lat = feature["geometry"]["coordinates"]
+        assert 12.2 < lon < 12.5 and 55.6 < lat < 55.75  # longitude first
+    assert len(areas["features"]) == 7
+    for feature in areas["features"]:
+        geometry = shapely.geometry.shape(feature["geometry"])
+        for polygon in getattr(geometry, "geoms", [geometry]):
+            assert polygon.exterior.is_ccw  # right-hand rule: exterior counter-clockwise
+            assert all(not ring.is_ccw for ring in polygon.interiors)
+
+
+def test_kml_opens_in_gdal(demo_engine, tmp_path):
+    path = tmp_path / "export.kml"
+    counts = export.export(demo_engine, PLANNER, "kml", path)
+    layers = dict(pyogrio.list_layers(path))
+    assert set(layers) == {"observations", "fixes", "walks", "areas"}
+    listed = subprocess.run(["ogrinfo", "-ro", "-so", str(path), "observations"], capture_output=True, text=True,
+                            check=True)
+    assert f"Feature Count: {counts['observations']}" in listed.stdout
+    placemarks = pyogrio.read_dataframe(path, layer="observations")
+    assert placemarks["Name"].str.contains(r"\(Blokland\)").any()
+
+
+def test_csv_has_bom_lon_lat_and_neutralised_formulas(source, tmp_path):
+    path = tmp_path / "export.csv"
+    export.export(source, PLANNER, "csv", path)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert {"lon", "lat"} <= set(frame.columns)
+    assert "Områdevandring i Blokland efter mørkets frembrud" in set(frame["walk_title"])
+    tricky = frame[frame["external_id"] == "kobo:abc"].iloc[0]
+    assert tricky["internal_note"] == "'" + TRICKY and tricky["public_text"] == "'-1 lampe"
+    for column in frame.columns:
+        if column not in ("lon", "lat", "gps_accuracy_m"):
+            assert not frame[column].str.match(r"^[=+\-@\t\r]").any(), column
+
+
+def test_excel_has_one_sheet_per_table_and_no_formulas(source, tmp_path):
+    path = tmp_path / "export.xlsx"
+    export.export(source, PLANNER, "xlsx", path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["observations", "fixes", "walks", "areas"]
+    assert not [c.coordinate for sheet in book for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    header = [c.value for c in book["observations"][1]]
+    assert {"lon", "lat", "observed_at"} <= set(header)
+
+
+def test_filters_choose_the_rows_and_their_fixes(demo_engine, tmp_path):
+    selection = Filter(categories=("lighting",), areas=("blokland",))
+    data = export.tables(demo_engine, PLANNER, selection)
+    found = data["observations"]
+    assert len(found) and set(found["category"]) == {"lighting"} and set(found["area_id"]) == {"blokland"}
+    exported = set(found["id"])
+    assert all(exported & set(ids.split(", ")) for ids in data["fixes"]["observation_ids"])
+    assert list(data["areas"]["id"]) == ["blokland"]
+    assert set(data["walks"]["id"]) == set(found["walk_id"])
+    everything = export.tables(demo_engine, PLANNER)
+    assert len(everything["observations"]) == 300 > len(found)
+
+
+def test_public_export_carries_only_the_public_map(demo_engine, tmp_path):
+    with reading(demo_engine) as conn:
+        ids = conn.execute(select(observations.c.id).order_by(observations.c.id).limit(2)).scalars().all()
+        secret = obs_store.get(conn, ids[0])
+    secret.internal_note = "HEMMELIG-NOTE navngiven person"
+    with transaction(demo_engine) as conn:
+        obs_store.replace(conn, secret)
+    publishing.publish(demo_engine, PLANNER, ids[0], "Lampe ud ved stien")
+    for fmt in export.FORMATS:
+        path = tmp_path / f"public.{fmt}"
+        counts = export.export(demo_engine, PUBLIC, fmt, path, public=True)
+        assert counts["observations"] == 1
+        blob = path.read_bytes()
+        for leak in (b"HEMMELIG", b"Demo:", b"planner-test", b"internal_note", b"created_by", ids[1].encode()):
+            assert leak not in blob, (fmt, leak)
+    frame = pd.read_csv(tmp_path / "public.csv", encoding="utf-8-sig")
+    assert list(frame.columns) == list(export.PUBLIC_COLUMNS)
+    assert frame.loc[0, "text"] == "Lampe ud ved stien"
+    with pytest.raises(ValueError):
+        export.tables(demo_engine, PUBLIC, Filter(categories=("lighting",)), public=True)
+
+
+def test_internal_export_needs_the_right_to_see_internal_data(demo_engine):
+    from dke_geo.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        export.tables(demo_engine, PUBLIC)
+
+
+def test_fix_links_are_exported(demo_engine, tmp_path):
+    with reading(demo_engine) as conn:
+        ids = conn.execute(select(observations.c.id).order_by(observations.c.id).limit(2)).scalars().all()
+    fix = fix_service.create_fix(demo_engine, PLANNER, {"title": "Ny lampe ved stien", "observation_ids": ids,
+                                                        "organisation": "bo-vest"})
+    fixes = export.tables(demo_engine, PLANNER)["fixes"].set_index("id")
+    row = fixes.loc[str(fix.id)]
+    assert sorted(row["observation_ids"].split(", ")) == sorted(ids) and row.geometry.geom_type == "MultiPoint"
+
+
+def test_command_line_export_import_dry_run_and_report(tmp_path):
+    """`python -m dke_geo export | import --dry-run | report` on a SQLite file with the demo."""
+    env = {**os.environ, "DKE_GEO_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}",
+           "DKE_GEO_DATA_DIR": str(tmp_path)}
+
+    def run(*args, check=True):
+        return subprocess.run([sys.executable, "-m", "dke_geo", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, check=check)
+
+    run("demo")
+    out = run("export", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--category", "lighting",
+              "--area", "blokland").stdout
+    assert "findings:" in out
+    dry = run("import", str(tmp_path / "x.csv"), "--dry-run", "--lang", "en").stdout
+    assert "0 can be imported" in dry and "already stored" in dry
+    bad = run("export", "--format", "csv", "--out", str(tmp_path / "y.csv"), "--category", "nonsense", check=False)
+    assert bad.returncode == 1 and "Unknown category 'nonsense'" in bad.stderr
+    refused = run("import-reports", str(ROOT / "tests/data/realworld/open311_georeport_v2_chicago_requests.json"),
+                  "--lang", "en", check=False)
+    assert refused.returncode == 1 and "feature 1:" in refused.stdout and "Nothing was imported" in refused.stderr
+    assert "written to" in run("report", "--period", "2017H1", "--out", str(tmp_path / "h.html")).stdout
+    assert (tmp_path / "h.html").read_text().startswith("<!DOCTYPE html>")
