@@ -7,13 +7,26 @@ from datetime import datetime
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import Engine, insert
+from sqlalchemy import JSON, Boolean, Date, Engine, Float, Integer, String, Text, insert, update
 
 from dke_geo.lifecycle import apply_transition
 from dke_geo.model import TZ, Fix, FixEvent
 from dke_geo.store import fixes as fix_store
 from dke_geo.store.db import transaction
-from dke_geo.store.tables import photos
+from dke_geo.store.tables import (
+    areas,
+    fix_events,
+    fix_observations,
+    fixes,
+    incident_reports,
+    login_attempts,
+    observations,
+    photos,
+    publication_events,
+    users,
+    walks,
+)
+from dke_geo.store.types import UtcDateTime
 
 GPS_IFD = 0x8825
 
@@ -56,3 +69,87 @@ def add_fix(engine: Engine, obs_ids, states=(), at: datetime | None = None, **fi
             assert fix_store.save_change(conn, changed, event, fix.version)
             fix = changed
     return str(fix.id)
+
+
+# ---------------------------------------------------------------- the leak database
+MARK = "LEAKMARK"
+T0 = datetime(2017, 4, 20, 21, 30, tzinfo=TZ)
+PUBLIC_TEXT = "Lampen ved stien mod skolen lyser ikke."
+GOOD_COLOUR, BAD_COLOUR = (220, 20, 20), (20, 220, 20)
+
+
+def _filled(table, **given) -> dict:
+    """A row of `table` with `given` values; every other text column holds a marker naming it, so that any
+    column, including one added later, shows up if it leaks."""
+    row = {}
+    for col in table.columns:
+        if col.name in given:
+            row[col.name] = given[col.name]
+        elif col.primary_key and isinstance(col.type, Integer):
+            continue
+        elif isinstance(col.type, (String, Text)):
+            unique = f"-{uuid.uuid4().hex[:8]}" if col.unique else ""
+            row[col.name] = f"{MARK}-{table.name}-{col.name}{unique}"[:getattr(col.type, "length", None) or None]
+        elif isinstance(col.type, JSON):
+            row[col.name] = {"note": f"{MARK}-{table.name}-{col.name}"}
+        elif isinstance(col.type, Boolean):
+            row[col.name] = False
+        elif isinstance(col.type, (Integer, Float)):
+            row[col.name] = 1
+        elif isinstance(col.type, UtcDateTime):
+            row[col.name] = T0
+        elif isinstance(col.type, Date):
+            row[col.name] = T0.date()
+    return row
+
+
+def fill_leak_database(engine: Engine, photo_dir: Path) -> dict:
+    """One published finding with a clean public text and one approved photo; around it, markers in every
+    internal field, an unpublished and a deleted finding, unapproved, deleted and unpublished photos, a fix,
+    its history, publication history, accounts, login attempts and incident reports. Returns the ids."""
+    ids = {k: str(uuid.uuid4()) for k in ("walk", "pub", "unpub", "deleted", "fix")}
+    spot = {"lon": 12.3573, "lat": 55.6602, "area_id": "blokland", "category": "lighting",
+            "location_source": "map_tap", "light_condition": "dark", "walk_id": ids["walk"], "severity": 2,
+            "perceived_safety": 2, "gps_accuracy_m": 5.0, "observed_at": T0, "deleted_at": None}
+    photo_dir = photo_dir / f"{MARK}-photo-folder"
+    with transaction(engine) as conn:
+        conn.execute(insert(walks).values(_filled(
+            walks, id=ids["walk"], area_ids=["blokland"], kind="on_foot", light_condition="dark",
+            light_condition_override=None, ended_at=None,
+            organisations=[{"name": f"{MARK}-walk-organisation", "count": 3}])))
+        conn.execute(insert(observations).values([
+            _filled(observations, id=ids["pub"], published=True, public_text=PUBLIC_TEXT, **spot),
+            _filled(observations, id=ids["unpub"], published=False, **spot),
+            _filled(observations, id=ids["deleted"], published=True, deleted=True, **spot)]))
+        conn.execute(insert(fixes).values(_filled(fixes, id=ids["fix"], priority="medium", state="approved")))
+        conn.execute(insert(fix_observations).values(fix_id=ids["fix"], observation_id=ids["pub"]))
+        conn.execute(insert(fix_events).values([
+            _filled(fix_events, fix_id=ids["fix"], from_state=None, to_state="proposed", photo_id=None, version=1),
+            _filled(fix_events, fix_id=ids["fix"], from_state="proposed", to_state="approved", photo_id=None,
+                    version=2)]))
+        conn.execute(insert(publication_events).values(_filled(publication_events, observation_id=ids["pub"],
+                                                               photo_id=None, action="published")))
+        conn.execute(insert(users).values(_filled(users, role="staff", active=True)))
+        conn.execute(insert(login_attempts).values(_filled(login_attempts)))
+        conn.execute(insert(incident_reports).values(_filled(incident_reports, id=str(uuid.uuid4()), lon=12.3573,
+                                                             lat=55.6602, area_id="blokland")))
+        conn.execute(update(areas).where(areas.c.id == "blokland").values(source=f"{MARK}-areas-source"))
+    good = jpeg_with_exif(f"{MARK}-exif-approved", GOOD_COLOUR)
+    bad = jpeg_with_exif(f"{MARK}-exif-unapproved", BAD_COLOUR)
+    extra = {"exif": {"Artist": f"{MARK}-photos-exif"}, "created_by": f"{MARK}-photos-created_by",
+             "original_path": f"{MARK}-photos-original_path", "sha256": f"{MARK}-photos-sha256"}
+    add_photo(engine, ids["pub"], photo_dir / "approved.jpg", good, approved=True, **extra)
+    add_photo(engine, ids["pub"], photo_dir / "unapproved.jpg", bad, **extra)
+    add_photo(engine, ids["pub"], photo_dir / "deleted.jpg", bad, approved=True, deleted=True, **extra)
+    add_photo(engine, ids["unpub"], photo_dir / "of-unpublished.jpg", bad, approved=True, **extra)
+    return ids
+
+
+def colour_of(jpeg: bytes) -> tuple[int, int, int]:
+    """The colour at the middle of a JPEG (to tell the approved photo from the others)."""
+    image = Image.open(io.BytesIO(jpeg)).convert("RGB")
+    return image.getpixel((image.width // 2, image.height // 2))
+
+
+def is_good_colour(rgb) -> bool:
+    return rgb[0] > 150 and rgb[1] < 100
