@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from dke_geo import config, fixtures, static_site
+from dke_geo import backup, config, fixtures, static_site
 from dke_geo.errors import DkeError
 from dke_geo.i18n import LANGUAGES
 from dke_geo.roles import SYSTEM, Role
@@ -84,7 +84,8 @@ def areas_list() -> None:
 @areas_app.command("import")
 def areas_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="GeoJSON, GeoPackage or "
                                              "Shapefile, any CRS"),
-                 name_field: str = typer.Option(..., "--name-field", help="The attribute holding the area name")) -> None:
+                 name_field: str = typer.Option(..., "--name-field",
+                                                help="The attribute holding the area name")) -> None:
     """Replace the shipped outlines with the municipality's own and re-assign findings to them."""
     try:
         result = area_service.replace_from_file(default_engine(), SYSTEM, file, name_field)
@@ -315,3 +316,28 @@ def report_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="repo
         _fail(exc)
     out.write_bytes(data)
     typer.echo(f"report written to {out} ({len(data) // 1024} KiB)")
+
+
+@app.command("backup")
+def backup_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="The archive to write (.zip)")) -> None:
+    """Back up the database and its photos into one archive, consistently, while the app keeps running
+    (SQLite: the online backup API; PostGIS: pg_dump, or the commands to run by hand when it is not installed)."""
+    try:
+        result = backup.backup(default_engine(), out)
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"backup written to {out}: {result.database}, {result.counts['observations']} findings, "
+               f"{result.counts['fixes']} fixes, {result.photo_files} photo files ({out.stat().st_size // 1024} KiB)")
+
+
+@app.command("restore")
+def restore_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="An archive made by `backup`"),
+                force: bool = typer.Option(False, "--force", help="Overwrite a database that already holds data")
+                ) -> None:
+    """Put a backup back: the database (refused if it already holds data, unless --force) and the photos."""
+    try:
+        result = backup.restore(default_engine(), file, force=force)
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"restored {file} (made {result.created_at}): {result.counts['observations']} findings, "
+               f"{result.counts['fixes']} fixes, {result.photo_files} photo files")
