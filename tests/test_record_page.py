@@ -1,0 +1,229 @@
+"""The recording page through Streamlit's AppTest (no browser): st_folium is patched to report a tap, the
+tablet's GPS is patched to answer; the rows land in a real SQLite file."""
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+import streamlit_js_eval
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from dke_geo.photos import Upload
+from dke_geo.roles import Actor, Role
+from dke_geo.store.db import default_engine, reading
+from dke_geo.store.tables import observations
+from dke_geo.ui import widgets
+from tests import images
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+PAGE = "dke_geo/ui/pages/record.py"
+TAP = {"lat": 55.66024, "lng": 12.35732}  # on a path in Blokland
+NOT_AN_IMAGE = "noter.jpg er ikke et billede (JPEG, PNG eller HEIC). Resten af formularen er bevaret."
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> Path:
+    """init-db + demo once for the module; each test works on its own copy."""
+    from tests.conftest import prepare_app_data
+    folder = tmp_path_factory.mktemp("record_page")
+    prepare_app_data(folder)
+    return folder
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path, prepared):
+    for file in prepared.glob("dke_geo.sqlite*"):
+        shutil.copy(file, tmp_path / file.name)
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DKE_GEO_DATABASE_URL", "")
+    monkeypatch.setenv("DKE_GEO_TILE_URL", "")
+    default_engine.cache_clear()
+    st.cache_resource.clear()  # session.engine() must be this test's database
+    yield tmp_path
+    default_engine.cache_clear()
+    st.cache_resource.clear()
+
+
+class FakeMap:
+    """Stands in for st_folium: reports `click` as the last tap and keeps what the page drew."""
+
+    def __init__(self, monkeypatch, click=None):
+        self.click = click
+        self.calls = []
+        monkeypatch.setattr(widgets, "st_folium", self)
+
+    def __call__(self, fig, **kwargs):
+        self.calls.append((fig, kwargs))
+        return {"last_clicked": self.click}
+
+    def layers_html(self) -> str:
+        """The last map drawn with its pin layers, as HTML."""
+        fig, kwargs = self.calls[-1]
+        for group in kwargs["feature_group_to_add"]:
+            group.add_to(fig)
+        return fig.get_root().render()
+
+
+def _page(tmp_path, role=Role.STAFF) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["actor"] = Actor("demo-medarbejder", role)
+    at.run()
+    return at.switch_page(PAGE).run()
+
+
+def _start_walk(at: AppTest, title="Aftenvandring i Blokland") -> AppTest:
+    at.text_input(key="record_new_title").input(title)
+    at.button_group(key="record_new_areas").set_value(["blokland"])
+    return at.button(key="record_start_button").click().run()
+
+
+def _save(at: AppTest) -> AppTest:
+    return at.button(key=f"record_save_{at.session_state['record_gen']}").click().run()
+
+
+def _rows(tmp_path) -> list:
+    with reading(default_engine()) as conn:
+        return conn.execute(select(observations).where(observations.c.is_demo.is_(False))).fetchall()
+
+
+def _messages(at: AppTest, kind: str) -> list[str]:
+    """The page's messages of one kind (st.success, st.error ...), not the sidebar's."""
+    return [e.value for e in getattr(at.main, kind)]
+
+
+def test_tap_category_save_stores_the_finding_and_clears_the_form(app_env, monkeypatch):
+    fake = FakeMap(monkeypatch, TAP)
+    at = _start_walk(_page(app_env))
+    assert not at.exception
+    assert "Placering 55.66024, 12.35732 (Tryk på kortet)" in _messages(at, "success")
+    assert "dke-pending" in fake.layers_html()  # the pending pin is drawn before saving
+    pending_id = at.session_state["record_pending_id"]
+    gen = at.session_state["record_gen"]
+    at.button(key="record_category_lighting").click().run()
+    at.button_group(key=f"record_severity_{gen}").set_value(3)
+    at.button_group(key=f"record_safety_{gen}").set_value(2)
+    at.text_area(key=f"record_note_{gen}").input("Lampe ud ved stien")
+    assert at.session_state["record_pending_id"] == pending_id  # reruns keep the pending finding's id
+    at = _save(at)
+    assert not at.exception and not _messages(at, "error")
+    assert any(m.startswith("Gemt kl.") and "💡 Belysning (Alvorlig) i Blokland, 0 foto(s)." in m
+               for m in _messages(at, "success"))
+    (row,) = _rows(app_env)
+    assert (row.id, row.lon, row.lat, row.category, row.severity) == (pending_id, 12.35732, 55.66024, "lighting", 3)
+    assert (row.perceived_safety, row.internal_note, row.location_source) == (2, "Lampe ud ved stien", "map_tap")
+    assert (row.area_id, row.created_by) == ("blokland", "demo-medarbejder")
+    # The form is ready for the next finding: new id, no point, severity back to 2, the category kept.
+    new_gen = at.session_state["record_gen"]
+    assert at.session_state["record_pending_id"] != pending_id and at.session_state["record_location"] is None
+    assert at.button_group(key=f"record_severity_{new_gen}").value == 2
+    assert at.text_area(key=f"record_note_{new_gen}").value == ""
+    assert at.button(key="record_category_lighting").proto.type == "primary"
+    assert pending_id in fake.layers_html() and "dke-pending" not in fake.layers_html()
+    assert "Vandringens fund (1)" in [h.value for h in at.subheader]
+
+
+def test_save_without_a_location_is_refused_and_the_form_kept(app_env, monkeypatch):
+    FakeMap(monkeypatch, click=None)
+    at = _start_walk(_page(app_env))
+    assert "Tryk på kortet, hvor fundet er, eller brug din position." in _messages(at, "info")
+    gen = at.session_state["record_gen"]
+    at.text_area(key=f"record_note_{gen}").input("Mørk passage")
+    at = _save(at)
+    assert _messages(at, "error") == ["Placering: skal udfyldes. Kategori: skal udfyldes."]
+    at.button(key="record_category_hiding_places").click().run()
+    at = _save(at)
+    assert _messages(at, "error") == ["Placering: skal udfyldes."]
+    assert at.text_area(key=f"record_note_{gen}").value == "Mørk passage"
+    assert at.button(key="record_category_hiding_places").proto.type == "primary"
+    assert _rows(app_env) == []
+
+
+def test_gps_position_with_its_accuracy_and_a_warning_above_30_m(app_env, monkeypatch):
+    FakeMap(monkeypatch)
+    answers = iter([{"coords": {"latitude": 55.6603, "longitude": 12.3571, "accuracy": 45.2}},
+                    {"coords": {"latitude": 55.6604, "longitude": 12.3572, "accuracy": 6}},
+                    {"error": {"code": 1, "message": "User denied Geolocation"}}])
+    monkeypatch.setattr(streamlit_js_eval, "get_geolocation", lambda component_key: next(answers))
+    at = _start_walk(_page(app_env))
+    at = at.button(key="record_gps").click().run()
+    assert "Placering 55.66030, 12.35710 (GPS) · nøjagtighed ±45 m" in _messages(at, "success")
+    assert any("unøjagtig (±45 m, mere end 30 m)" in w for w in _messages(at, "warning"))
+    at = at.button(key="record_gps").click().run()
+    assert "Placering 55.66040, 12.35720 (GPS) · nøjagtighed ±6 m" in _messages(at, "success")
+    assert not _messages(at, "warning")
+    at = at.button(key="record_gps").click().run()
+    assert any("Positionen kunne ikke hentes (User denied Geolocation)" in e for e in _messages(at, "error"))
+    at.button(key="record_category_lighting").click().run()
+    at = _save(at)
+    (row,) = _rows(app_env)
+    assert (row.location_source, row.gps_accuracy_m, row.lat) == ("gps", 6.0, 55.6604)
+
+
+def test_photo_position_and_a_bad_photo_named_while_the_form_is_kept(app_env, monkeypatch):
+    FakeMap(monkeypatch)
+    at = _start_walk(_page(app_env))
+    gen = at.session_state["record_gen"]
+    at.session_state["record_camera_photos"] = [
+        Upload("kamera-1.jpg", images.jpeg(gps=images.BLOKLAND_DMS, accuracy_m=4.0)), Upload("noter.jpg", b"tekst")]
+    at.text_area(key=f"record_note_{gen}").input("Graffiti på gavlen")
+    at = at.run()
+    assert NOT_AN_IMAGE in _messages(at, "error")
+    at = at.button(key=f"record_photo_gps_{gen}_0").click().run()
+    assert any(m.startswith("Placering 55.66020, 12.35730 (Fotoets GPS) · nøjagtighed ±4 m")
+               for m in _messages(at, "success"))
+    at.button(key="record_category_graffiti").click().run()
+    at = _save(at)
+    assert NOT_AN_IMAGE in _messages(at, "error")
+    assert _rows(app_env) == [] and at.text_area(key=f"record_note_{gen}").value == "Graffiti på gavlen"
+    at.button(key=f"record_drop_{gen}_1").click().run()
+    at = _save(at)
+    (row,) = _rows(app_env)
+    assert (row.location_source, row.gps_accuracy_m, row.internal_note) == ("photo_exif", 4.0, "Graffiti på gavlen")
+    assert any("1 foto(s)" in m for m in _messages(at, "success"))
+
+
+def test_end_resume_edit_and_delete(app_env, monkeypatch):
+    FakeMap(monkeypatch, TAP)
+    at = _start_walk(_page(app_env))
+    at.button(key="record_category_signage").click().run()
+    at = _save(at)
+    (row,) = _rows(app_env)
+    at = at.button(key="record_end").click().run()
+    assert "Vandringen er afsluttet. Fundene kan stadig rettes herunder." in _messages(at, "success")
+    assert not [b for b in at.button if b.key and b.key.startswith("record_save_")]
+    at = at.button(key="record_resume").click().run()
+    assert [b for b in at.button if b.key and b.key.startswith("record_save_")]
+    at = at.button(key=f"record_edit_{row.id}").click().run()
+    assert not at.exception
+    key = next(k for k in at.session_state if k.startswith(f"record_e_{row.id}") and k.endswith("_severity"))
+    at.button_group(key=key).set_value(1)
+    at.text_area(key=key.replace("_severity", "_note")).input("Skiltet er væltet")
+    at = at.button(key=key.replace("_severity", "_save")).click().run()
+    assert "Ændringerne er gemt." in _messages(at, "success")
+    (edited,) = _rows(app_env)
+    assert (edited.severity, edited.internal_note, edited.updated_by) == (1, "Skiltet er væltet", "demo-medarbejder")
+    at = at.button(key=f"record_edit_{row.id}").click().run()
+    key = next(k for k in at.session_state if k.startswith(f"record_e_{row.id}") and k.endswith("_severity")
+               and k != key)
+    at = at.button(key=key.replace("_severity", "_delete")).click().run()
+    assert "Vil du slette fundet? Det forsvinder fra lister og kort." in [w.value for w in at.warning]  # in the dialog
+    at = at.button(key=key.replace("_severity", "_delete_yes")).click().run()
+    assert any(m.startswith("Slettet: 🪧 Skiltning") for m in _messages(at, "success"))
+    (deleted,) = _rows(app_env)
+    assert deleted.deleted and deleted.deleted_by == "demo-medarbejder"
+    assert "Vandringens fund (0)" in [h.value for h in at.subheader]
+
+
+def test_demo_walks_carry_the_demo_badge_and_the_page_speaks_english(app_env, monkeypatch):
+    FakeMap(monkeypatch)
+    at = _page(app_env)
+    assert [s.value for s in at.subheader][:2] == ["Start en ny vandring", "Seneste vandringer"]
+    demo = next(b for b in at.button if b.key and b.key.startswith("record_open_"))
+    at = demo.click().run()
+    badges = [m.value for m in at.markdown if "DEMO" in m.value]
+    assert len(badges) >= 2  # the walk and its findings
+    assert "Vandringen er afsluttet. Genoptag den for at registrere flere fund." in _messages(at, "info")
+    at.button_group(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Record findings" and at.button(key="record_resume").label == "Resume the walk"
