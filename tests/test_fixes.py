@@ -245,7 +245,15 @@ def test_follow_up_items_of_a_later_walk(engine):
     assert items.fixes["id"].tolist() == [str(done.id)]
     assert items.fixes.loc[0, "lon"] == pytest.approx(BLOKLAND[0]) and items.fixes.loc[0, "version"] == 4
     assert items.findings["id"].tolist() == [str(earlier[3])]  # not the planned one, not this walk's own
-    assert str(own.id) not in items.findings["id"].tolist()
+    assert str(own.id) not in items.findings["id"].tolist() and items.open_total == 1
+    assert items.findings["proposed"].tolist() == [False]
+    _fix(engine, [earlier[3]], "proposed")
+    more = _findings(engine, 3)
+    items = svc.follow_up_items(engine, STAFF, walk.id, limit=2)
+    assert items.open_total == 4 and len(items.findings) == 2
+    assert set(items.findings["id"]) <= {str(i) for i in (*more, earlier[3])}
+    assert svc.follow_up_items(engine, STAFF, walk.id).findings.set_index("id")["proposed"].to_dict() == {
+        str(earlier[3]): True, **{str(i): False for i in more}}
 
 
 def test_follow_up_map_layer_escapes_titles(engine):

@@ -401,34 +401,35 @@ def _csv_value(value) -> str:
 @dataclass(frozen=True)
 class FollowUpItems:
     """What a follow-up walk can check: done-but-not-verified fixes and open findings in its areas, each
-    with a position (the fix's at the middle of its findings) for the field map."""
+    with a position (a fix's at the middle of its findings there) for the field map."""
     fixes: pd.DataFrame     # id, title, version, organisation, lon, lat, done_at
-    findings: pd.DataFrame  # id, category, severity, observed_at, internal_note, lon, lat,
-    #                         proposed (a proposal for it is waiting)
+    findings: pd.DataFrame  # the most serious open findings: id, category, severity, observed_at,
+    #                         internal_note, lon, lat, proposed (a proposal for it is waiting)
+    open_total: int         # how many open findings there are in the areas in all
 
 
-def follow_up_items(engine: Engine, actor: Actor, walk_id: UUID | str) -> FollowUpItems:
-    """The fixes and findings a follow-up walk should look at, from earlier walks in the walk's areas."""
+FOLLOW_UP_FINDINGS = 50
+
+
+def follow_up_items(engine: Engine, actor: Actor, walk_id: UUID | str,
+                    limit: int = FOLLOW_UP_FINDINGS) -> FollowUpItems:
+    """The fixes and findings a follow-up walk should look at, from earlier walks in the walk's areas: every
+    done fix, and the `limit` most serious open findings (newest first)."""
     require(actor, Permission.VIEW_INTERNAL)
     with reading(engine) as conn:
         walk = walk_store.get(conn, walk_id)
         if walk is None:
             raise NotFound("fixes.error.walk_not_found", id=str(walk_id))
-        points = obs_store.frame(conn, ("id", "walk_id", "lon", "lat", "area_id", "category", "severity",
-                                        "observed_at", "internal_note"))
         table = fix_store.frame(conn)
-        statuses = fix_store.finding_statuses(conn)
-        proposed = fix_store.findings_with_state(conn, State.PROPOSED)
+        done = table[(table["state"] == State.DONE.value)
+                     & table["area_ids"].map(lambda ids: bool(set(ids) & set(walk.area_ids)))]
+        points = fix_store.finding_points(conn, done["observation_ids"].explode().dropna())
+        findings, total = fix_store.open_findings(conn, walk.area_ids, walk.id, limit)
     points = points[points["area_id"].isin(walk.area_ids)]
-    done = table[table["state"] == State.DONE.value]
     positions = (done[["id", "observation_ids"]].explode("observation_ids")
                  .merge(points, left_on="observation_ids", right_on="id", suffixes=("", "_obs"))
                  .groupby("id")[["lon", "lat"]].mean())
     done = done.join(positions, on="id", how="inner")
-    status = points["id"].map(statuses.set_index("observation_id")["status"])
-    findings = points[(status == Group.OPEN.value) & (points["walk_id"] != str(walk.id))]
-    findings = findings.assign(proposed=findings["id"].isin(proposed))
     return FollowUpItems(
         fixes=done[["id", "title", "version", "organisation", "lon", "lat", "done_at"]].reset_index(drop=True),
-        findings=findings[["id", "category", "severity", "observed_at", "internal_note", "lon", "lat", "proposed"]]
-        .sort_values(["severity", "observed_at"], ascending=[False, False]).reset_index(drop=True))
+        findings=findings.astype({"proposed": bool}), open_total=total)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 import pandas as pd
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, exists, func, insert, or_, select, update
 
 from dke_geo import lifecycle
 from dke_geo.lifecycle import State
@@ -92,11 +92,37 @@ def states_for_finding(conn: Connection, observation_id: UUID | str) -> list[str
                              .where(fix_observations.c.observation_id == str(observation_id))).scalars())
 
 
-def findings_with_state(conn: Connection, state: str) -> set[str]:
-    """The ids of findings that have a fix in `state`."""
-    return set(conn.execute(select(fix_observations.c.observation_id)
-                            .join(fixes, fixes.c.id == fix_observations.c.fix_id)
-                            .where(fixes.c.state == str(state))).scalars())
+def _has_fix_in(states: Iterable[str]):
+    """SQL: the finding (observations row) has a fix in one of `states`."""
+    return exists(select(fix_observations.c.fix_id).join(fixes, fixes.c.id == fix_observations.c.fix_id)
+                  .where(fix_observations.c.observation_id == observations.c.id, fixes.c.state.in_(list(states))))
+
+
+def open_findings(conn: Connection, area_ids: Iterable[str], exclude_walk_id: UUID | str | None = None,
+                  limit: int = 50) -> tuple[pd.DataFrame, int]:
+    """The open findings (status open: no fix approved, running, done or verified) in `area_ids`, except
+    those of `exclude_walk_id`: the `limit` most serious, newest first, and how many there are in all.
+
+    Columns: id, category, severity, observed_at, internal_note, lon, lat, proposed (a proposal is waiting).
+    Filtered in SQL, so a follow-up walk reads its areas' rows only.
+    """
+    settled = [s.value for s, rank in lifecycle.STATUS_RANK.items() if rank > 0]
+    where = [observations.c.area_id.in_(list(area_ids)), observations.c.deleted.is_(False), ~_has_fix_in(settled)]
+    if exclude_walk_id is not None:
+        where.append(or_(observations.c.walk_id.is_(None), observations.c.walk_id != str(exclude_walk_id)))
+    total = conn.execute(select(func.count()).select_from(observations).where(*where)).scalar_one()
+    columns = ["id", "category", "severity", "observed_at", "internal_note", "lon", "lat"]
+    rows = conn.execute(select(*[observations.c[c] for c in columns],
+                               _has_fix_in([State.PROPOSED.value]).label("proposed")).where(*where)
+                        .order_by(observations.c.severity.desc(), observations.c.observed_at.desc()).limit(limit))
+    return pd.DataFrame(rows.fetchall(), columns=[*columns, "proposed"]), total
+
+
+def finding_points(conn: Connection, observation_ids: Iterable[str]) -> pd.DataFrame:
+    """id, lon, lat, area_id of the given findings."""
+    rows = conn.execute(select(observations.c.id, observations.c.lon, observations.c.lat, observations.c.area_id)
+                        .where(observations.c.id.in_([str(i) for i in observation_ids])))
+    return pd.DataFrame(rows.fetchall(), columns=["id", "lon", "lat", "area_id"])
 
 
 FRAME_COLUMNS = ("id", "title", "description", "organisation", "contact_role", "due_date", "cost_dkk", "priority",
@@ -154,7 +180,7 @@ def finding_statuses(conn: Connection) -> pd.DataFrame:
     links["rank"] = links["state"].map(lambda s: lifecycle.STATUS_RANK[State(s)]).astype(int)
     rank = links.groupby("observation_id")["rank"].max()
     ranks = out["observation_id"].map(rank).fillna(0).astype(int)
-    out["status"] = pd.Series([lifecycle.RANK_STATUS[r].value for r in ranks], index=out.index, dtype="str")
+    out["status"] = ranks.map({r: g.value for r, g in lifecycle.RANK_STATUS.items()}).astype("str")
     resolved_links = links[links["rank"] == 1].merge(entered, on="fix_id", how="left")
     out["resolved_at"] = _lookup_times(resolved_links.groupby("observation_id")["at"].max(), out["observation_id"])
     out.loc[out["status"] != lifecycle.Group.RESOLVED.value, "resolved_at"] = pd.NaT

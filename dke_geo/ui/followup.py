@@ -36,7 +36,7 @@ def panel(walk: Walk) -> None:
         st.error(exc.message(session.lang()))
         return
     with st.container(border=True, key="fixes_fu_panel"):
-        st.subheader(t("fixes.followup.title", fixes=len(items.fixes), findings=len(items.findings)))
+        st.subheader(t("fixes.followup.title", fixes=len(items.fixes), findings=items.open_total))
         if flash := st.session_state.pop("fixes_fu_flash", None):
             st.success(flash)
         if items.fixes.empty and items.findings.empty:
@@ -49,6 +49,8 @@ def panel(walk: Walk) -> None:
             _fix_card(walk, row)
         if len(items.findings):
             st.markdown(f"**{t('fixes.followup.findings')}**")
+            if items.open_total > len(items.findings):
+                st.caption(t("fixes.followup.most_serious", shown=len(items.findings), total=items.open_total))
             _finding_card(walk, items.findings)
 
 
