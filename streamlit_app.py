@@ -23,6 +23,8 @@ if session.actor().can(Permission.RECORD):
     pages.append(st.Page("dke_geo/ui/pages/record.py", title=t("record.nav"), icon="📝", url_path="record"))
 if session.actor().can(Permission.VIEW_INTERNAL):
     pages.append(st.Page("dke_geo/ui/pages/fixes.py", title=t("fixes.nav"), icon="🛠️", url_path="fixes"))
+if actor.can(Permission.IMPORT):
+    pages.append(st.Page("dke_geo/ui/pages/data.py", title=t("data.nav"), icon="📦", url_path="data"))
 
 navigation = st.navigation(pages, position="top")
 widgets.language_switch()

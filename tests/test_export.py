@@ -246,3 +246,35 @@ def test_command_line_export_import_dry_run_and_report(tmp_path):
     assert refused.returncode == 1 and "feature 1:" in refused.stdout and "Nothing was imported" in refused.stderr
     assert "written to" in run("report", "--period", "2017H1", "--out", str(tmp_path / "h.html")).stdout
     assert (tmp_path / "h.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_data_page_exports_and_makes_reports(monkeypatch, tmp_path):
+    """The planners' data page (AppTest): an export of the chosen findings and a report, ready to download."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dke_geo.store.db import default_engine
+    from tests.conftest import prepare_app_data
+
+    for key, value in prepare_app_data(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    default_engine.cache_clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.session_state["actor"] = Actor("demo-planlaegger", Role.PLANNER)
+    at.run()
+    at.switch_page("dke_geo/ui/pages/data.py").run()
+    assert not at.exception
+    assert [tab.label for tab in at.tabs] == ["Import", "Eksport", "Rapporter"]
+    at.multiselect(key="data_categories").set_value(["lighting"]).run()
+    at.button(key="data_prepare").click().run()
+    name, fmt, data = at.session_state["data_export"]
+    assert fmt == "gpkg" and name.endswith(".gpkg") and data.startswith(b"SQLite format 3")
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert set(pyogrio.read_dataframe(path, layer="observations")["category"]) == {"lighting"}
+    at.button(key="data_make_period_html").click().run()
+    assert not at.error
+    name, fmt, data = at.session_state["data_made"]
+    assert name == "2017H1-report.html" and b"data:image/png;base64," in data
+    default_engine.cache_clear()

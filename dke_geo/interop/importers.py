@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, select
 
 from dke_geo import geo
 from dke_geo.errors import DkeError, InvalidInput, NotFound
+from dke_geo.i18n import t
 from dke_geo.interop import mapping as mapping_mod
 from dke_geo.interop import readers
 from dke_geo.interop.mapping import Converter, Mapping, parse_time
@@ -72,22 +73,22 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.rejected
 
-    def lines(self, lang: str = "da") -> list[str]:
-        """The report as text lines (the command line prints these)."""
-        from dke_geo.i18n import t
-
+    def summary(self, lang: str = "da") -> list[str]:
+        """What was found and what would be (or was) done, as text lines."""
         key = "import.report.done" if self.imported else "import.report.checked"
         out = [t(key, lang, file=self.file, mapping=self.mapping, total=self.total, new=self.new,
-                 existing=self.existing, rejected=len(self.rejected))]
-        out.append(t("import.report.columns", lang, columns=", ".join(f"{k} <- {v}" for k, v in self.columns.items())))
+                 existing=self.existing, rejected=len(self.rejected)),
+               t("import.report.columns", lang, columns=", ".join(f"{k} <- {v}" for k, v in self.columns.items()))]
         if self.new_walks:
             out.append(t("import.report.walks", lang, n=self.new_walks))
         if self.outside:
             out.append(t("import.report.outside", lang, n=self.outside))
-        for rejection in self.rejected:
-            where = t(f"import.unit.{rejection.unit}", lang, n=rejection.row)
-            out.append(f"  {where}: " + " ".join(rejection.reasons(lang)))
         return out
+
+    def lines(self, lang: str = "da") -> list[str]:
+        """The summary and then every rejected record with its reasons (the command line prints these)."""
+        return self.summary(lang) + [f"  {t(f'import.unit.{r.unit}', lang, n=r.row)}: " + " ".join(r.reasons(lang))
+                                     for r in self.rejected]
 
 
 class ImportRefused(DkeError):

@@ -1,0 +1,147 @@
+"""Import, export and reports for planners: upload with a checked preview first, downloads of the chosen
+findings, and the walk and half-year reports. Thin: every step is one call into dke_geo.interop or
+dke_geo.reports."""
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dke_geo import reports
+from dke_geo.categories import categories
+from dke_geo.errors import DkeError
+from dke_geo.filters import Filter
+from dke_geo.interop import export, importers
+from dke_geo.services import planner
+from dke_geo.ui import session
+from dke_geo.ui.session import t
+
+engine, actor, lang = session.engine(), session.actor(), session.lang()
+choices = planner.choices(engine, actor)
+st.title(t("data.title"))
+tab_import, tab_export, tab_reports = st.tabs([t("data.tab_import"), t("data.tab_export"), t("data.tab_reports")])
+
+
+def _run_import(upload, mapping_upload, kind: str, walk_id: str | None, dry_run: bool, bar) -> None:
+    """Write the uploads to a temporary folder (the importers read files) and import or check them."""
+    with tempfile.TemporaryDirectory(prefix="dke-upload-") as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        mapping = None
+        if mapping_upload is not None:
+            mapping = Path(tmp) / "mapping.toml"
+            mapping.write_bytes(mapping_upload.getvalue())
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=t("data.progress", done=done, total=total))
+
+        try:
+            if kind == "findings":
+                report = importers.import_findings(engine, actor, path, mapping=mapping, walk_id=walk_id,
+                                                   dry_run=dry_run, progress=progress)
+            else:
+                report = importers.import_reports(engine, actor, path, mapping=mapping, dry_run=dry_run,
+                                                  progress=progress)
+        except importers.ImportRefused as exc:
+            st.session_state["data_report"] = exc.report
+            st.session_state["data_message"] = ("error", exc.message(lang))
+            return
+        except DkeError as exc:
+            st.session_state.pop("data_report", None)
+            st.session_state["data_message"] = ("error", exc.message(lang))
+            return
+    st.session_state["data_report"] = report
+    st.session_state["data_message"] = ("success", report.lines(lang)[0]) if report.imported else None
+
+
+with tab_import:
+    kind = st.segmented_control(t("data.kind"), ["findings", "reports"], default="findings", required=True,
+                                key="data_kind", format_func=lambda k: t(f"data.kind_{k}"))
+    upload = st.file_uploader(t("data.file"), type=[e.lstrip(".") for e in importers.readers.EXTENSIONS],
+                              key="data_file", help=t("data.file_help"))
+    mapping_upload = st.file_uploader(t("data.mapping"), type=["toml"], key="data_mapping",
+                                      help=t("data.mapping_help"))
+    walk_id = None
+    if kind == "findings":
+        walk_id = st.selectbox(t("data.walk"), [None, *choices.walks], key="data_walk",
+                               format_func=lambda w: t("data.walk_from_file") if w is None else choices.walks[w])
+    bar = st.empty()
+    if upload is not None and st.button(t("data.check"), key="data_check", type="secondary"):
+        _run_import(upload, mapping_upload, kind, walk_id, True, bar)
+    report = st.session_state.get("data_report")
+    message = st.session_state.get("data_message")
+    if message:
+        getattr(st, message[0])(message[1])
+    if report is not None and upload is not None and report.file == Path(upload.name).name:
+        for line in report.summary(lang):
+            st.write(line)
+        if report.rejected:
+            st.error(t("data.rejected", n=len(report.rejected)))
+            st.dataframe(pd.DataFrame([{t("data.where"): t(f"import.unit.{r.unit}", n=r.row),
+                                        t("data.reasons"): " ".join(r.reasons(lang))} for r in report.rejected]),
+                         hide_index=True, width="stretch")
+        if len(report.preview):
+            with st.expander(t("data.preview", n=len(report.preview)), expanded=not report.imported):
+                st.dataframe(report.preview, hide_index=True, width="stretch")
+        ready = not report.imported and report.ok and report.new
+        if ready and st.button(t("data.import", n=report.new), key="data_import", type="primary"):
+            _run_import(upload, mapping_upload, kind, walk_id, False, bar)
+            st.rerun()
+
+with tab_export:
+    cats = categories()
+    left, right = st.columns(2)
+    span = (choices.first, choices.last) if choices.first else ()
+    dates = left.date_input(t("data.f_dates"), value=span, key="data_dates", format="DD.MM.YYYY")
+    areas = left.multiselect(t("data.f_areas"), list(choices.areas), format_func=choices.areas.get, key="data_areas")
+    chosen = right.multiselect(t("data.f_categories"), list(cats), key="data_categories",
+                               format_func=lambda c: f"{cats[c].icon} {cats[c].label(lang)}")
+    walks = right.multiselect(t("data.f_walks"), list(choices.walks), format_func=choices.walks.get,
+                              key="data_walks")
+    include_demo = st.toggle(t("data.f_demo"), value=True, key="data_demo")
+    public = st.toggle(t("data.public"), value=False, key="data_public", help=t("data.public_help"))
+    fmt = st.segmented_control(t("data.format"), list(export.FORMATS), default="gpkg", required=True,
+                               key="data_format", format_func=lambda f: t(f"data.format_{f}"))
+    table = "observations"
+    if fmt not in export.MULTI_TABLE:
+        table = st.selectbox(t("data.table"), ["observations", "areas"] if public else list(export.TABLES),
+                             key="data_table", format_func=lambda n: t(f"export.table.{n}"))
+    if st.button(t("data.prepare"), key="data_prepare"):
+        try:
+            selection = None if public else Filter.parse({
+                "date_from": dates[0] if dates else None, "date_to": dates[1] if len(dates) > 1 else None,
+                "areas": areas, "categories": chosen, "walks": walks, "include_demo": include_demo})
+            st.session_state["data_export"] = (export.file_name(fmt, public, table), fmt, export.export_bytes(
+                engine, actor, fmt, selection, public=public, table=table, lang=lang))
+        except DkeError as exc:
+            st.error(exc.message(lang))
+    prepared = st.session_state.get("data_export")
+    if prepared:
+        name, prepared_fmt, data = prepared
+        st.download_button(t("data.download", name=name), data, file_name=name, key="data_download",
+                           mime=export.MEDIA_TYPES[prepared_fmt], type="primary")
+
+with tab_reports:
+    st.subheader(t("data.walk_report"))
+    walk = st.selectbox(t("data.walk"), list(choices.walks), format_func=choices.walks.get, key="data_report_walk")
+    forum = st.toggle(t("data.forum"), value=False, key="data_forum", help=t("data.forum_help"))
+    st.subheader(t("data.period_report"))
+    period = st.text_input(t("data.period"), value="2017H1", key="data_period", help=t("data.period_help"))
+    columns = st.columns(4)
+    buttons = [("walk", "html"), ("walk", "pdf"), ("period", "html"), ("period", "pdf")]
+    for column, (what, report_fmt) in zip(columns, buttons, strict=True):
+        if column.button(t(f"data.make_{what}", fmt=report_fmt.upper()), key=f"data_make_{what}_{report_fmt}",
+                         disabled=what == "walk" and walk is None):
+            try:
+                with st.spinner(t("data.making")):
+                    data = (reports.walk_report(engine, actor, walk, lang, report_fmt, forum=forum) if what == "walk"
+                            else reports.period_report(engine, actor, period, lang, report_fmt))
+                name = f"{'walk' if what == 'walk' else reports.parse_period(period).label}-report.{report_fmt}"
+                st.session_state["data_made"] = (name, report_fmt, data)
+            except DkeError as exc:
+                st.error(exc.message(lang))
+    made = st.session_state.get("data_made")
+    if made:
+        name, made_fmt, data = made
+        st.download_button(t("data.download", name=name), data, file_name=name, key="data_report_download",
+                           mime="application/pdf" if made_fmt == "pdf" else "text/html", type="primary")
