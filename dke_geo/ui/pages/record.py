@@ -25,7 +25,7 @@ from dke_geo.maps import field
 from dke_geo.model import TZ, LocationSource, Observation, WalkKind, now
 from dke_geo.services import areas as area_service
 from dke_geo.services import recording
-from dke_geo.ui import session, widgets
+from dke_geo.ui import followup, session, widgets
 from dke_geo.ui.session import t
 
 GPS_WARN_M = 30
@@ -254,7 +254,8 @@ def recording_section(detail: recording.WalkDetail, areas) -> None:
     loc = ss.record_location
     m = field.walk_map(areas, detail.walk.area_ids, session.lang())
     layers = [field.findings_layer(detail.findings, session.lang()),
-              field.pending_layer((loc["lon"], loc["lat"]) if loc else None, loc and loc["accuracy"], session.lang())]
+              field.pending_layer((loc["lon"], loc["lat"]) if loc else None, loc and loc["accuracy"], session.lang()),
+              followup.map_layer(detail.walk)]
     with st.container(key="record_layout"):
         map_col, form_col = st.columns([3, 2], gap="medium")
         with map_col:
@@ -461,7 +462,7 @@ with st.container(key="record_page"):
             walk_header(detail, names)
             if detail.walk.is_open:
                 recording_section(detail, areas)
-            # Further sections about this walk (e.g. the follow-up of earlier findings and fixes) go here.
+            followup.panel(detail.walk)
             findings_list(detail, names)
     except DkeError as exc:
         _flash("error", exc.message(session.lang()))
