@@ -229,7 +229,7 @@ def test_bad_rows_listed_and_real_import_refuses_all(engine, tmp_path, inside):
     assert "No location" in reasons[5]
     assert "look swapped" in reasons[6]
     assert "Severity: must be between 1 and 3" in reasons[7]
-    assert "the time 'next tuesday-ish' cannot be read" in reasons[8]
+    assert "Time: the time 'next tuesday-ish' cannot be read" in reasons[8]
     assert report.new == 2
     with pytest.raises(ImportRefused) as refused:
         importers.import_findings(engine, PLANNER, path)
