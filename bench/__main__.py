@@ -1,7 +1,8 @@
 """`python -m bench` (`make bench`): run every bench/bench_*.py (its `main()` prints Markdown and returns it)
 and write the figures, with the machine they were measured on, to bench/RESULTS.md.
 
-`python -m bench import` runs only the scripts whose name contains "import".
+`python -m bench import` runs only the scripts whose name contains "import" and only prints (RESULTS.md
+always holds a whole run).
 """
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def main(only: list[str]) -> None:
         sections.append(importlib.import_module(f"bench.{name}").main())
     text = (f"# Benchmark results\n\nMeasured {datetime.now():%Y-%m-%d %H:%M} on {machine()}.\n"
             "Each figure stands beside a baseline measured in the same run.\n\n" + "\n".join(sections))
-    (HERE / "RESULTS.md").write_text(text)
-    print(f"written to {HERE / 'RESULTS.md'}")
+    if not only:
+        (HERE / "RESULTS.md").write_text(text)
+        print(f"written to {HERE / 'RESULTS.md'}")
 
 
 if __name__ == "__main__":
