@@ -5,11 +5,12 @@ from collections.abc import Iterable
 from uuid import UUID
 
 import pandas as pd
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, String, select, type_coerce, update
 
-from dke_geo.model import Observation
+from dke_geo.model import TZ, Observation
 from dke_geo.store.db import insert_ignoring_duplicates
 from dke_geo.store.tables import observations
+from dke_geo.store.types import UtcDateTime
 
 _MODEL_ONLY = {"photos"}
 
@@ -69,13 +70,20 @@ FRAME_COLUMNS = ("id", "walk_id", "lon", "lat", "area_id", "category", "severity
 
 def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS, include_deleted: bool = False) -> pd.DataFrame:
     """The findings as a DataFrame of the given columns: the fast path for maps and charts (no model
-    object per row)."""
-    cols = [observations.c[c] for c in columns]
-    query = select(*cols)
+    object per row). Times are read raw and converted all at once (to Europe/Copenhagen), and the
+    frame is built column by column: a million findings in seconds, not minutes."""
+    columns = list(columns)
+    times = [c for c in columns if isinstance(observations.c[c].type, UtcDateTime)]
+    query = select(*[type_coerce(observations.c[c], String()).label(c) if c in times else observations.c[c]
+                     for c in columns])
     if not include_deleted:
         query = query.where(observations.c.deleted.is_(False))
-    result = conn.execute(query)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    rows = conn.execute(query).all()
+    out = pd.DataFrame({c: list(v) for c, v in zip(columns, zip(*rows, strict=True), strict=True)}
+                       if rows else None, columns=columns)
+    for c in times:  # SQLite holds UTC text, PostgreSQL gives aware datetimes: both parse as UTC
+        out[c] = pd.to_datetime(out[c], utc=True, format="ISO8601").dt.tz_convert(TZ)
+    return out
 
 
 def reassign_areas(conn: Connection, assignments: dict[str, str | None]) -> None:
