@@ -1,0 +1,203 @@
+"""The public side in Debian chromium: the public page and the static site show nothing internal, hostile texts
+in popups, tooltips, labels and tables stay text (no dialog fires), the photos served carry no EXIF, and a
+local login survives a page reload."""
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import io
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from dke_geo.roles import SYSTEM, Role
+from dke_geo.services import areas as area_service
+from dke_geo.services import publishing, recording
+from dke_geo.services import users as user_service
+from dke_geo.static_site import write_site
+from dke_geo.store import areas as area_store
+from dke_geo.store.db import make_engine, migrate, transaction
+from tests.conftest import StreamlitServer
+from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour
+
+pytestmark = pytest.mark.browser
+HOSTILE = "<img src=x onerror=alert('text')> ${alert('template')} ` </script><script>alert('script')</script>"
+HOSTILE_AREA = "Blokland <img src=x onerror=alert('area')>"
+PLANNER, PASSWORD = "e2e-planlaegger", "e2e-planlaegger-kode"
+FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+# Opens every popup and tooltip of the Leaflet map(s) in a document, one after another, and returns the
+# texts they showed (what the browser made of the HTML: a hostile text must come back as text).
+OPEN_ALL = """() => {
+  const maps = [...new Set(Object.values(window).filter((v) => v instanceof L.Map))];
+  const shown = [];
+  for (const map of maps) {
+    map.eachLayer((layer) => {
+      for (const [open, get] of [["openPopup", "getPopup"], ["openTooltip", "getTooltip"]]) {
+        if (layer[get] && layer[get]() && !(layer instanceof L.LayerGroup)) {
+          layer[open]();
+          const el = layer[get]().getElement();
+          if (el) shown.push(el.innerText);
+        }
+      }
+    });
+  }
+  return {maps: maps.length, shown};
+}"""
+
+
+def _setup(data: Path) -> dict:
+    """The leak database plus a published finding with a hostile text in an area with a hostile name, and a
+    planner account."""
+    engine = make_engine(f"sqlite:///{data / 'dke_geo.sqlite'}")
+    migrate(engine)
+    area_service.seed_if_empty(engine)
+    fill_leak_database(engine, data)
+    obs, _ = recording.record_observation(engine, SYSTEM, {"lon": 12.3575, "lat": 55.6603, "category": "graffiti"})
+    publishing.publish(engine, SYSTEM, obs.id, HOSTILE)
+    renamed = area_service.current(engine).copy()
+    renamed.loc[renamed["id"] == "blokland", "name"] = HOSTILE_AREA  # as an imported outline file could name it
+    with transaction(engine) as conn:
+        area_store.replace_all(conn, renamed)
+    user_service.add_user(engine, SYSTEM, PLANNER, Role.PLANNER, PASSWORD)
+    engine.dispose()
+    return {"DKE_GEO_DATA_DIR": str(data), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
+
+
+@pytest.fixture(scope="module")
+def public_env(tmp_path_factory) -> dict:
+    return _setup(tmp_path_factory.mktemp("public-app"))
+
+
+@pytest.fixture(scope="module")
+def public_url(public_env):
+    server = StreamlitServer(public_env).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def dialogs(page) -> list[str]:
+    """Every alert/confirm/prompt any frame of the page raises: must stay empty."""
+    fired: list[str] = []
+
+    def seen(dialog):
+        fired.append(dialog.message)
+        dialog.dismiss()
+    page.on("dialog", seen)
+    return fired
+
+
+def _no_marker(text: str, where: str) -> None:
+    assert MARK.lower() not in text.lower(), f"internal data in {where}"
+
+
+def _open_public_page(page, url):
+    page.set_default_timeout(20_000)
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Tryghed i boligområderne")).to_be_visible(timeout=30_000)
+    frame = page.frame_locator(FRAME)
+    expect(frame.locator(".leaflet-container")).to_be_visible(timeout=30_000)
+    return page.frame(url=lambda u: "streamlit_folium" in u) or next(f for f in page.frames if f != page.main_frame
+                                                                      and "leaflet" in f.content().lower())
+
+
+def test_public_page_shows_no_internal_data_and_hostile_text_stays_text(page, public_url, dialogs,
+                                                                         external_requests):
+    frame = _open_public_page(page, public_url)
+    result = frame.evaluate(OPEN_ALL)
+    page.wait_for_timeout(500)  # a dialog raised by an injected handler would arrive within this turn
+    assert dialogs == []
+    assert result["maps"] == 1
+    shown = "\n".join(result["shown"])
+    assert PUBLIC_TEXT in shown and HOSTILE in shown  # the popups show the hostile text as text
+    assert HOSTILE_AREA in shown                      # and the area tooltip its hostile name
+    assert "Status: Planlagt" in shown                 # the fix status in plain words
+    for where, text in (("page", page.content()), ("map", frame.content()), ("popups", shown)):
+        _no_marker(text, where)
+    assert frame.locator("img[src=x]").count() == 0 and page.locator("img[src=x]").count() == 0
+    assert external_requests == []
+
+
+def test_public_photos_served_carry_no_exif(page, public_url):
+    frame = _open_public_page(page, public_url)
+    frame.evaluate(OPEN_ALL)
+    thumbs = frame.locator("img.dke-public-photo")
+    expect(thumbs).to_have_count(1)
+    served = [base64.b64decode(thumbs.first.get_attribute("src").split(",", 1)[1])]
+    images = page.locator('[data-testid="stImage"] img')
+    expect(images).to_have_count(1)
+    response = page.request.get(page.url.split("/public")[0].rstrip("/") + images.first.get_attribute("src")
+                                if images.first.get_attribute("src").startswith("/")
+                                else images.first.get_attribute("src"))
+    assert response.ok
+    served.append(response.body())
+    for data in served:
+        image = Image.open(io.BytesIO(data))
+        assert not image.getexif() and not set(image.info) & {"exif", "xmp", "icc_profile", "comment"}
+        assert b"Exif" not in data and MARK.encode() not in data
+        assert is_good_colour(colour_of(data))  # the approved photo, not another
+
+
+def _serve(folder: Path):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dialogs, external_requests):
+    for key, value in public_env.items():
+        monkeypatch.setenv(key, value)
+    engine = make_engine(f"sqlite:///{Path(public_env['DKE_GEO_DATA_DIR']) / 'dke_geo.sqlite'}")
+    write_site(engine, tmp_path / "site")
+    engine.dispose()
+    server = _serve(tmp_path / "site")
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        page.goto(f"{base}/index.html")
+        expect(page.get_by_role("heading", name="Tryghed i boligområderne")).to_be_visible()
+        expect(page.locator("table.findings")).to_contain_text(HOSTILE)  # shown as text
+        _no_marker(page.content(), "index.html")
+        map_frame = page.frame_locator('iframe[src="map.html"]')
+        expect(map_frame.locator(".leaflet-container")).to_be_visible()
+        frame = next(f for f in page.frames if f.url.endswith("map.html"))
+        result = frame.evaluate(OPEN_ALL)
+        page.wait_for_timeout(500)
+        assert dialogs == []
+        shown = "\n".join(result["shown"])
+        assert HOSTILE in shown and HOSTILE_AREA in shown and PUBLIC_TEXT in shown
+        _no_marker(frame.content() + shown, "map.html")
+        photo = page.locator("table.findings img").first
+        data = page.request.get(f"{base}/{photo.get_attribute('src')}").body()
+        assert not Image.open(io.BytesIO(data)).getexif() and is_good_colour(colour_of(data))
+        assert dialogs == []
+        assert external_requests == []
+    finally:
+        server.shutdown()
+
+
+def test_local_login_survives_a_reload_until_logout(page, public_url):
+    page.set_default_timeout(20_000)
+    page.goto(public_url)
+    page.get_by_label("Brugernavn").fill(PLANNER)
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("link", name="Offentliggørelse")).to_be_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "dke_geo_session")
+    assert cookie["sameSite"] == "Strict" and PASSWORD not in cookie["value"]
+    page.reload()
+    expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Log ud").click()
+    expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=30_000)
+    page.reload()
+    expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_have_count(0)
+    assert not [c for c in page.context.cookies() if c["name"] == "dke_geo_session"]
