@@ -71,6 +71,7 @@ def test_create_from_two_findings_records_the_first_event(engine):
                                                                                                 "high")
     assert [(e.from_state, e.to_state, e.by) for e in detail.events] == [(None, "proposed", "pia-planlaegger")]
     assert {o.id for o in detail.findings} == {a, b}
+    assert detail.statuses == {str(a): "open", str(b): "open"}
 
 
 def test_create_is_refused_cleanly(engine):
@@ -206,6 +207,7 @@ def test_staff_verify_only_done_fixes_from_a_walk_in_their_area(engine):
         svc.follow_up(engine, Actor("", Role.PUBLIC), blokland_walk.id, done.id, done.version, "fixed")
     verified = svc.follow_up(engine, STAFF, blokland_walk.id, done.id, done.version, "fixed")
     assert verified.state == "verified" and _status(engine).loc[str(a), "status"] == "resolved"
+    assert svc.get_fix(engine, STAFF, done.id).statuses == {str(a): "resolved"}
     assert _event_count(engine, done.id) == 5
 
 

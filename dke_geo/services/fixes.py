@@ -249,11 +249,13 @@ def _walk_comment(walk: Walk, comment: str) -> str:
 # ------------------------------------------------------------------ reading
 @dataclass(frozen=True)
 class FixDetail:
-    """What the fix page shows: the fix, its history (oldest first), its findings, and the photos taken
-    when the findings were recorded (before) and those added on its changes (after)."""
+    """What the fix page shows: the fix, its history (oldest first), its findings with their derived status
+    (id -> open/planned/resolved: it depends on all their fixes, not only this one), and the photos taken when
+    the findings were recorded (before) and those added on its changes (after)."""
     fix: Fix
     events: list[FixEvent]
     findings: list[Observation]
+    statuses: dict[str, str]
     before: list[Photo]
     after: list[Photo]
 
@@ -264,7 +266,8 @@ def get_fix(engine: Engine, actor: Actor, fix_id: UUID | str) -> FixDetail:
         fix = _load(conn, fix_id)
         findings = [o for o in (obs_store.get(conn, i) for i in fix.observation_ids) if o is not None]
         pictures = [p for group in photo_store.for_observations(conn, fix.observation_ids).values() for p in group]
-        return FixDetail(fix=fix, events=fix_store.events(conn, fix_id), findings=findings,
+        statuses = fix_store.finding_statuses(conn, fix.observation_ids).set_index("observation_id")["status"]
+        return FixDetail(fix=fix, events=fix_store.events(conn, fix_id), findings=findings, statuses=statuses.to_dict(),
                          before=[p for p in pictures if p.fix_id is None],
                          after=[p for p in pictures if p.fix_id == fix.id])
 

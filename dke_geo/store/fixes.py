@@ -159,18 +159,23 @@ def _lookup_times(times: pd.Series, keys: pd.Series) -> pd.Series:
     return pd.Series(pd.to_datetime(times.reindex(keys).to_numpy(), utc=True), index=keys.index)
 
 
-def finding_statuses(conn: Connection) -> pd.DataFrame:
-    """Every (not deleted) finding's status, derived from its fixes by `lifecycle.finding_status`.
+def finding_statuses(conn: Connection, observation_ids: Iterable[UUID | str] | None = None) -> pd.DataFrame:
+    """Every (not deleted) finding's status, derived from its fixes by `lifecycle.finding_status`; only those
+    of `observation_ids` when given.
 
     Columns: observation_id, status ("open", "planned" or "resolved"), resolved_at (when the finding
     became resolved: the latest time one of its resolved fixes entered done or verified from an
     unresolved state; NaT unless resolved).
     """
-    ids = conn.execute(select(observations.c.id).where(observations.c.deleted.is_(False))).scalars().all()
-    links = pd.DataFrame(conn.execute(
-        select(fix_observations.c.observation_id, fixes.c.id, fixes.c.state)
-        .join(fixes, fixes.c.id == fix_observations.c.fix_id)).fetchall(),
-        columns=["observation_id", "fix_id", "state"])
+    query = select(observations.c.id).where(observations.c.deleted.is_(False))
+    link_query = (select(fix_observations.c.observation_id, fixes.c.id, fixes.c.state)
+                  .join(fixes, fixes.c.id == fix_observations.c.fix_id))
+    if observation_ids is not None:
+        wanted = [str(i) for i in observation_ids]
+        query = query.where(observations.c.id.in_(wanted))
+        link_query = link_query.where(fix_observations.c.observation_id.in_(wanted))
+    ids = conn.execute(query).scalars().all()
+    links = pd.DataFrame(conn.execute(link_query).fetchall(), columns=["observation_id", "fix_id", "state"])
     entered = pd.DataFrame(conn.execute(
         select(fix_events.c.fix_id, func.max(fix_events.c.at))
         .where(fix_events.c.to_state.in_(_RESOLVED),

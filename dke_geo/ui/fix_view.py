@@ -4,6 +4,7 @@ shares with it (safe markdown, dates, photo uploads)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime
 
 import pandas as pd
@@ -95,12 +96,16 @@ def _details(detail: svc.FixDetail, lang: str) -> None:
     if fix.state == lifecycle.State.REJECTED:
         st.markdown(f"**{t('fixes.detail.reject_reason')}** {plain(fix.reject_reason)}")
     st.subheader(t("fixes.detail.findings"))
+    counts = Counter(detail.statuses.values())
+    st.markdown(t("fixes.detail.finding_statuses", summary=", ".join(
+        f"{t(f'fixes.group.{g}')}: {counts[g]}" for g in ("open", "planned", "resolved") if counts[g])))
     cats = categories()
     st.dataframe(pd.DataFrame({
         t("fixes.col.category"): [cats[o.category].label(lang) for o in detail.findings],
         t("fixes.col.severity"): [t(f"severity.{o.severity}") for o in detail.findings],
         t("fixes.col.observed_at"): [when(o.observed_at) for o in detail.findings],
         t("fixes.col.areas"): [o.area_id or "" for o in detail.findings],
+        t("fixes.col.status"): [t(f"fixes.group.{detail.statuses.get(str(o.id), 'open')}") for o in detail.findings],
         t("fixes.col.note"): [o.internal_note for o in detail.findings],
     }), hide_index=True, width="stretch")
 

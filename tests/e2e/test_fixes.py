@@ -1,0 +1,95 @@
+"""A solution proposal from proposal to verified resolution, in Debian chromium: a planner creates a fix from two
+findings on the board, moves it to done, verifies it from the follow-up panel of a later walk, and sees the
+findings counted as resolved on the planner's map. Runs on its own app and database (it changes the data)."""
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import StreamlitServer, prepare_app_data
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TITLE = "Nye lamper ved cykelskuret"
+WAIT = 20_000
+
+
+@pytest.fixture(scope="module")
+def fixes_url(tmp_path_factory):
+    server = StreamlitServer(prepare_app_data(tmp_path_factory.mktemp("fixes-e2e"))).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _login(page, name="demo-planlaegger", password="demo-planlaegger-2017"):
+    page.get_by_label("Brugernavn").fill(name)
+    page.get_by_label("Adgangskode").fill(password)
+    page.get_by_role("button", name="Log ind").click()
+    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=30_000)
+
+
+def _move(page, state: str) -> None:
+    page.get_by_role("radiogroup").get_by_text(state, exact=True).click()
+    page.get_by_role("button", name="Gem", exact=True).click()
+    expect(page.get_by_text(f"Status er nu »{state}«.")).to_be_visible(timeout=WAIT)
+
+
+def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, external_requests):
+    page.set_default_timeout(WAIT)
+    page.goto(fixes_url)
+    _login(page)
+
+    # The board: choose Blokland, then two findings without a fix, and propose the fix.
+    page.get_by_role("link", name="Løsningsforslag").click()
+    expect(page.get_by_role("heading", name="Løsningsforslag: fra forslag til kontrolleret løsning")).to_be_visible()
+    expect(page.get_by_text("6 forslag, heraf 3 overskredne")).to_be_visible()
+    page.get_by_role("combobox", name="Område").click()
+    page.get_by_role("option", name="Blokland", exact=True).click()
+    expect(page.get_by_text("5 forslag, heraf 2 overskredne")).to_be_visible()
+    page.get_by_role("tab", name="Nyt forslag").click()
+    grid = page.locator(".st-key-fixes_new_findings [data-testid='stDataFrameResizable']")
+    expect(grid).to_be_visible()
+    for row in (0, 1):  # the row-marker column holds the selection checkboxes: 35 px header, 35 px rows
+        grid.click(position={"x": 18, "y": 35 + 35 * row + 17})
+    expect(page.get_by_text("2 fund valgt")).to_be_visible()
+    form = page.locator("[data-testid='stForm']")
+    form.get_by_label("Titel").fill(TITLE)
+    form.get_by_label("Beskrivelse").fill("To ekstra lamper, så stien til cykelskuret ikke er mørk.")
+    form.get_by_role("combobox", name="Ansvarlig organisation").click()
+    page.get_by_role("option", name="Bo-Vest / boligselskabet").click()
+    page.get_by_role("button", name="Opret forslag").click()
+
+    # The fix page: created as proposed; one action at a time to done.
+    expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+    expect(page.get_by_text(f"Forslaget »{TITLE}« er oprettet.")).to_be_visible()
+    expect(page.get_by_text("Fundenes status nu: Åben: 2")).to_be_visible()
+    for state in ("Godkendt", "I gang", "Udført"):
+        _move(page, state)
+    expect(page.get_by_text("»I gang« → »Udført«")).to_be_visible()
+    fix_url = page.url
+
+    # A later walk in Blokland: the follow-up panel lists the done fix; staff mark it fixed.
+    page.get_by_role("link", name="Registrér fund").click()
+    page.locator(".st-key-record_new_title input").fill("Opfølgning i Blokland")
+    page.locator(".st-key-record_new_areas").get_by_role("button", name="Blokland").click()
+    page.get_by_role("button", name="Start vandringen").click()
+    card = page.locator("[class*='st-key-fixes_fu_fix_']", has_text=TITLE)
+    expect(card).to_be_visible()
+    card.get_by_label("Kommentar (valgfri)").fill("Lamperne lyser")
+    card.get_by_role("button", name="Udbedret").click()
+    expect(page.get_by_text("Registreret som udbedret.")).to_be_visible()
+    expect(page.locator("[class*='st-key-fixes_fu_fix_']", has_text=TITLE)).to_have_count(0)
+
+    # The fix is verified, the follow-up is in its history, and its findings are resolved.
+    page.goto(fix_url)
+    expect(page.get_by_text("Logget ind som demo-planlaegger")).to_be_visible()
+    expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+    expect(page.get_by_text("»Udført« → »Kontrolleret«")).to_be_visible()
+    expect(page.get_by_text("Opfølgning i Blokland: Lamperne lyser")).to_be_visible()
+    expect(page.get_by_text("Fundenes status nu: Løst: 2")).to_be_visible()
+    expect(page.get_by_text("Forslaget er afsluttet; status kan ikke ændres mere.")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "fixes-verified.png"), full_page=True)
+    assert external_requests == []
