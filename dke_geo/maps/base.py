@@ -72,6 +72,37 @@ def localise(m: folium.Map, base: str = STREAMLIT_ASSETS) -> folium.Map:
     return m
 
 
+class _Rendered(Element):
+    """Output already rendered from a template: emitted as it is, never compiled as a template again."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+def _render_once(self: MacroElement, **kwargs) -> None:
+    """branca's MacroElement.render, except that each macro's output is kept as text.
+
+    branca wraps a macro's output in `Element(output)`, which compiles it as a Jinja template and renders it a
+    second time: a user's `{{ ... }}` in a popup, tooltip, label or GeoJSON property would then run on the
+    server (template injection, up to running code). Every folium element renders through this method, so
+    patching it here protects every map built by dke_geo.maps.
+    """
+    figure = self.get_root()
+    for section in ("header", "html", "script"):
+        macro = self._template.module.__dict__.get(section)
+        if macro is not None:
+            getattr(figure, section).add_child(_Rendered(macro(self, kwargs)), name=self.get_name())
+    for element in self._children.values():
+        element.render(**kwargs)
+
+
+MacroElement.render = _render_once
+
+
 class _Script(MacroElement):
     """A few lines of JavaScript run after the map exists (`map` is the Leaflet map)."""
 
