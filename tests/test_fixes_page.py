@@ -118,3 +118,24 @@ def test_follow_up_panel_verifies_a_done_fix(app_env):
     assert at.subheader[0].value.startswith("Opfølgning i området: 0 udførte forslag")
     from dke_geo.services import fixes as svc
     assert svc.get_fix(default_engine(), PLANNER, fix_id).fix.state == "verified"
+
+
+def test_user_text_is_inert_in_markdown():
+    from dke_geo.ui.fix_view import plain
+    hostile = "[klik](http://evil.example) ![x](http://evil.example/x.png) <img src=x> :red[alarm] **fed** `kode`"
+    escaped = plain(hostile)
+    for token in ("[", "]", "(", ")", "!", "<", ">", ":", "*", "`"):
+        assert all(escaped[i - 1] == "\\" for i, ch in enumerate(escaped) if ch == token), token
+    assert escaped.replace("\\", "") == hostile
+
+
+def test_user_text_shows_as_written_on_the_fix_page(app_env):
+    from dke_geo.services import fixes as svc
+    from dke_geo.store.db import default_engine
+    obs = svc.candidate_findings(default_engine(), PLANNER, area="blokland")["id"].iloc[0]
+    fix = svc.create_fix(default_engine(), PLANNER, {"title": "Lys [her](http://evil.example) <b>nu</b>",
+                                                     "observation_ids": [obs], "organisation": "dke"})
+    at = _board(PLANNER, str(fix.id))
+    assert not at.exception
+    header = at.header[0].value
+    assert "\\[her\\]\\(http" in header and "\\<b\\>" in header
