@@ -29,6 +29,7 @@ HOSTILE = "<img src=x onerror=alert('text')> ${alert('template')} ` </script><sc
 HOSTILE_AREA = "Blokland <img src=x onerror=alert('area')>"
 PLANNER, PASSWORD = "e2e-planlaegger", "e2e-planlaegger-kode"
 FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+WALK = "Aftenvandring i Blokland"
 
 # Opens every popup and tooltip of the Leaflet map(s) in a document, one after another, and returns the
 # texts they showed (what the browser made of the HTML: a hostile text must come back as text).
@@ -64,6 +65,7 @@ def _setup(data: Path) -> dict:
     with transaction(engine) as conn:
         area_store.replace_all(conn, renamed)
     user_service.add_user(engine, SYSTEM, PLANNER, Role.PLANNER, PASSWORD)
+    recording.start_walk(engine, SYSTEM, {"title": WALK, "area_ids": ["blokland"]})
     engine.dispose()
     return {"DKE_GEO_DATA_DIR": str(data), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
 
@@ -201,3 +203,30 @@ def test_local_login_survives_a_reload_until_logout(page, public_url):
     expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_have_count(0)
     assert not [c for c in page.context.cookies() if c["name"] == "dke_geo_session"]
+
+
+def test_reload_with_an_unsaved_finding_asks_first(page, public_url):
+    """On the recording page a reload (pull-to-refresh on the tablet) with a typed note is not silent: the
+    browser asks before leaving. After the note is cleared it no longer asks."""
+    page.set_default_timeout(20_000)
+    page.goto(public_url)
+    page.get_by_label("Brugernavn").fill(PLANNER)
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    page.get_by_role("link", name="Registrér fund").click()
+    page.get_by_text(WALK).first.wait_for()
+    page.locator("[class*='st-key-record_walk_']", has_text=WALK).get_by_role("button").click()
+    note = page.get_by_label("Intern note")
+    note.fill("Lampe ud ved nr. 12")
+    note.press("Tab")  # commit the text to the app
+    expect(note).to_have_value("Lampe ud ved nr. 12")
+    page.wait_for_function("() => window.dkeLeaveGuard")
+    asked: list[str] = []
+
+    def dialog(d):
+        asked.append(d.type)
+        d.dismiss()  # stay on the page
+    page.on("dialog", dialog)
+    page.evaluate("() => setTimeout(() => location.reload(), 0)")
+    expect(note).to_have_value("Lampe ud ved nr. 12")  # still there: the reload was cancelled
+    assert asked == ["beforeunload"]

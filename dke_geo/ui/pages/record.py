@@ -25,7 +25,7 @@ from dke_geo.maps import field
 from dke_geo.model import TZ, LocationSource, Observation, WalkKind, now
 from dke_geo.services import areas as area_service
 from dke_geo.services import recording
-from dke_geo.ui import followup, session, widgets
+from dke_geo.ui import browser, followup, session, widgets
 from dke_geo.ui.session import t
 
 GPS_WARN_M = 30
@@ -316,6 +316,8 @@ def _finding_form(gen: int) -> None:
         camera_key = f"record_camera_{gen}_{ss.get('record_camera_n', 0)}"
         st.camera_input(t("record.camera_take"), key=camera_key, on_change=_keep_camera_photo, args=(camera_key,))
     _attached_photos(gen)
+    unsaved = ss.get("record_location") is not None or bool(ss.get(f"record_note_{gen}")) or bool(_uploads(gen))
+    browser.leave_guard(unsaved, t("auth.leave_warning"), key="record_leave_guard")  # a reload would lose it
 
 
 def _attached_photos(gen: int) -> None:
