@@ -35,6 +35,8 @@ from dke_geo.store.tables import photos as photo_table
 
 THUMB_BUDGET = 1_500_000
 """Bytes of thumbnails embedded in one map's popups (data: URIs); past it the popups show no picture."""
+FINDING_COLUMNS = ("id", "walk_id", "lon", "lat", "area_id", "category", "severity", "observed_at", "light_condition",
+                   "is_demo")
 REPORT_COLUMNS = ("lon", "lat", "area_id", "reported_at", "is_demo")
 
 
@@ -42,7 +44,7 @@ REPORT_COLUMNS = ("lon", "lat", "area_id", "reported_at", "is_demo")
 class PlannerData:
     """Everything the planner view is made from, as read at one data version."""
     version: int
-    findings: pd.DataFrame  # obs_store.FRAME_COLUMNS + status, resolved_at
+    findings: pd.DataFrame  # FINDING_COLUMNS + status, resolved_at
     reports: pd.DataFrame
     walks: pd.DataFrame  # id, title, started_at, is_demo
     areas: gpd.GeoDataFrame
@@ -84,7 +86,7 @@ def load(engine: Engine) -> PlannerData:
         cached = _data.get(url)
         if cached is not None and cached.version == version:
             return cached
-        findings = obs_store.frame(conn)
+        findings = obs_store.frame(conn, FINDING_COLUMNS)
         status = fix_store.finding_statuses(conn).rename(columns={"observation_id": "id"})
         reports = incident_store.frame(conn, REPORT_COLUMNS)
         walk_rows = conn.execute(select(walks.c.id, walks.c.title, walks.c.started_at, walks.c.is_demo)

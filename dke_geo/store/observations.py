@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 import pandas as pd
-from sqlalchemy import Connection, String, select, type_coerce, update
+from sqlalchemy import Boolean, Connection, select, update
 
 from dke_geo.model import TZ, Observation
 from dke_geo.store.db import insert_ignoring_duplicates
@@ -70,19 +70,27 @@ FRAME_COLUMNS = ("id", "walk_id", "lon", "lat", "area_id", "category", "severity
 
 def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS, include_deleted: bool = False) -> pd.DataFrame:
     """The findings as a DataFrame of the given columns: the fast path for maps and charts (no model
-    object per row). Times are read raw and converted all at once (to Europe/Copenhagen), and the
-    frame is built column by column: a million findings in seconds, not minutes."""
+    object per row). The rows come straight from the driver's cursor (no SQLAlchemy row objects, the
+    query has no parameters), times are converted all at once (to Europe/Copenhagen) and the frame is
+    built column by column: 100,000 findings in a fraction of a second."""
     columns = list(columns)
-    times = [c for c in columns if isinstance(observations.c[c].type, UtcDateTime)]
-    query = select(*[type_coerce(observations.c[c], String()).label(c) if c in times else observations.c[c]
-                     for c in columns])
+    query = select(*[observations.c[c] for c in columns])
     if not include_deleted:
         query = query.where(observations.c.deleted.is_(False))
-    rows = conn.execute(query).all()
+    cursor = conn.connection.cursor()  # the same connection, so the same transaction
+    try:
+        cursor.execute(str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     out = pd.DataFrame({c: list(v) for c, v in zip(columns, zip(*rows, strict=True), strict=True)}
                        if rows else None, columns=columns)
-    for c in times:  # SQLite holds UTC text, PostgreSQL gives aware datetimes: both parse as UTC
-        out[c] = pd.to_datetime(out[c], utc=True, format="ISO8601").dt.tz_convert(TZ)
+    for c in columns:
+        kind = observations.c[c].type
+        if isinstance(kind, UtcDateTime):  # SQLite holds UTC text, PostgreSQL gives aware datetimes
+            out[c] = pd.to_datetime(out[c], utc=True, format="ISO8601").dt.tz_convert(TZ)
+        elif isinstance(kind, Boolean):  # SQLite gives 0/1
+            out[c] = out[c].astype(bool)
     return out
 
 
