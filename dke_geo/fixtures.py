@@ -273,6 +273,8 @@ def _synthetic_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.
     """n metric points in the housing areas: 70 % spread evenly over them, 30 % around 60 made-up
     hot spots (sd 30 m); with the area id of each."""
     areas = geo.layer("areas")
+    if n == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=object)
     metric = areas.to_crs(geo.METRIC).geometry.to_numpy()
     region = shapely.union_all(metric)
     minx, miny, maxx, maxy = region.bounds
