@@ -23,6 +23,8 @@ if session.actor().can(Permission.RECORD):
     pages.append(st.Page("dke_geo/ui/pages/record.py", title=t("record.nav"), icon="📝", url_path="record"))
 if session.actor().can(Permission.VIEW_INTERNAL):
     pages.append(st.Page("dke_geo/ui/pages/fixes.py", title=t("fixes.nav"), icon="🛠️", url_path="fixes"))
+if internal:
+    pages.append(st.Page("dke_geo/ui/pages/hotspots.py", title=t("nav.hotspots"), icon="🔥", url_path="hotspots"))
 if actor.can(Permission.IMPORT):
     pages.append(st.Page("dke_geo/ui/pages/data.py", title=t("data.nav"), icon="📦", url_path="data"))
 
