@@ -7,6 +7,7 @@ Europe/Copenhagen.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from dke_geo.light import LightCondition, light_condition
 TZ = ZoneInfo("Europe/Copenhagen")
 MAX_NOTE = 4000
 MAX_TITLE = 200
+MAX_NAME = 120  # a user name (created_by ...): the length of its column
 
 
 def now() -> datetime:
@@ -49,13 +51,30 @@ class Priority(StrEnum):
     LOW = "low"
 
 
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+"""Control characters (but tab and line breaks) and lone surrogates: invisible, and PostgreSQL cannot store NUL,
+UTF-8 cannot encode a lone surrogate, Excel refuses the others. They come only from files, never from a keyboard."""
+
+
 def _text(max_len: int):
-    def check(value: str) -> str:
-        value = (value or "").strip()
+    def check(value: Any) -> Any:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            return value  # a number, list ... from an import file: pydantic's own "not a text" error names the field
+        value = _UNSTORABLE.sub("", value).strip()
         if len(value) > max_len:
             raise PydanticCustomError("too_long", "is {length} characters; at most {max} allowed",
                                       {"length": len(value), "max": max_len})
         return value
+    return check
+
+
+def _optional_text(max_len: int):
+    """Like `_text`, for a field where "no value" is None (an external id: empty must not be a shared id)."""
+    def check(value: Any) -> Any:
+        value = _text(max_len)(value)
+        return value or None if isinstance(value, str) else value
     return check
 
 
@@ -65,16 +84,26 @@ def _in_range(lo: int, hi: int):
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise PydanticCustomError("out_of_range", "must be between {min} and {max}",
-                                      {"min": lo, "max": hi, "value": value})
+                                      {"min": lo, "max": hi, "value": _shown(value)})
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: an integer beyond any float, from a JSON file
             number = math.nan
         if not (lo <= number <= hi) or number != int(number):
             raise PydanticCustomError("out_of_range", "must be between {min} and {max}",
-                                      {"min": lo, "max": hi, "value": value})
+                                      {"min": lo, "max": hi, "value": _shown(value)})
         return int(number)
     return check
+
+
+def _shown(value: Any) -> Any:
+    """A refused value as a message may quote it: long text cut, an integer of hundreds of digits (which Python
+    will not even turn into text past 4300 digits) as its order of magnitude."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"{'-' if value < 0 else ''}1e{int(value.bit_length() * math.log10(2))}"
+    if isinstance(value, str) and len(value) > 40:
+        return value[:40] + "…"
+    return value
 
 
 def _aware(value: datetime) -> datetime:
@@ -120,6 +149,7 @@ class Walk(_Model):
 
     _title = field_validator("title", mode="before")(_text(MAX_TITLE))
     _focus = field_validator("focus", mode="before")(_text(MAX_TITLE))
+    _by = field_validator("created_by", mode="before")(_text(MAX_NAME))
     _notes = field_validator("notes", mode="before")(_text(MAX_NOTE))
     _times = field_validator("started_at", "ended_at", "created_at")(lambda v: v if v is None else _aware(v))
 
@@ -167,10 +197,12 @@ class Photo(_Model):
 def _finite_number(value: Any) -> Any:
     try:
         number = float(value) if value is not None else None
+    except OverflowError:  # an integer beyond any float, from a JSON file
+        number = math.inf
     except (TypeError, ValueError):
         return value  # pydantic's own float error follows
     if number is not None and not math.isfinite(number):
-        raise PydanticCustomError("not_finite", "must be a finite number", {"value": value})
+        raise PydanticCustomError("not_finite", "must be a finite number", {"value": _shown(value)})
     return number
 
 
@@ -223,6 +255,9 @@ class Observation(_Model):
     photos: list[Photo] = Field(default_factory=list)
 
     _note = field_validator("internal_note", "public_text", mode="before")(_text(MAX_NOTE))
+    _external = field_validator("external_id", mode="before")(_optional_text(MAX_TITLE))
+    _by = field_validator("created_by", "updated_by", mode="before")(_text(MAX_NAME))
+    _deleted_by = field_validator("deleted_by", mode="before")(_optional_text(MAX_NAME))
     _severity = field_validator("severity", mode="before")(_in_range(1, 3))
     _safety = field_validator("perceived_safety", mode="before")(_in_range(1, 5))
     _times = field_validator("observed_at", "created_at", "updated_at", "deleted_at")(
@@ -270,6 +305,7 @@ class IncidentReport(_Model):
     imported_at: datetime = Field(default_factory=now)
 
     _texts = field_validator("source", "type", mode="before")(_text(MAX_TITLE))
+    _external = field_validator("external_id", mode="before")(_optional_text(MAX_TITLE))
     _finite = field_validator("lon", "lat", mode="before")(_finite_number)
     _times = field_validator("reported_at", "imported_at")(_aware)
     _inside = model_validator(mode="after")(_inside_municipality)
@@ -297,6 +333,8 @@ class Fix(_Model):
 
     _title = field_validator("title", mode="before")(_text(MAX_TITLE))
     _description = field_validator("description", "reject_reason", mode="before")(_text(MAX_NOTE))
+    _short = field_validator("organisation", "contact_role", mode="before")(_text(MAX_TITLE))
+    _by = field_validator("created_by", "updated_by", mode="before")(_text(MAX_NAME))
     _times = field_validator("created_at", "updated_at")(_aware)
 
     @field_validator("title")

@@ -160,7 +160,8 @@ def write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str = "
                                     dataset_options={"NameField": "name", "DescriptionField": "description"},
                                     append=out.exists())
     elif fmt == "csv":
-        _plain(data[table]).to_csv(out, index=False, encoding="utf-8-sig")
+        # CRLF as RFC 4180 says: then a cell holding a lone CR is quoted too, instead of splitting its row
+        _plain(data[table]).to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     else:
         with pd.ExcelWriter(out, engine="openpyxl") as writer:
             for name, frame in data.items():

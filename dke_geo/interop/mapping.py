@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import shapely
 from dateutil import parser as date_parser
 from pyproj import Transformer
@@ -237,6 +238,8 @@ class Converter:
             data[name] = value
         for name, column in self.columns.items():
             value = row.get(column)
+            if isinstance(value, np.ndarray):  # a list property of a GeoJSON/GeoPackage feature
+                value = value.tolist()
             if is_empty(value):
                 continue
             try:

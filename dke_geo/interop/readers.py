@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import defusedxml.ElementTree as SafeET
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 from defusedxml import DefusedXmlException
 
 from dke_geo import geo
@@ -68,7 +70,8 @@ def read(path: Path, layer: str | None = None) -> Source:
                 return _open311_json(data)
         return _geo(path, layer)
     except (UnicodeDecodeError, ValueError, KeyError, OSError, pd.errors.ParserError, SafeET.ParseError,
-            DefusedXmlException, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            DefusedXmlException, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            zipfile.BadZipFile, shapely.errors.GEOSException) as exc:
         raise UnreadableFile(name=path.name, reason=str(exc) or type(exc).__name__) from None
 
 
