@@ -20,13 +20,17 @@ def oidc_configured() -> bool:
     return st.secrets.load_if_toml_exists() and "auth" in st.secrets
 
 
+def _oidc_logged_in() -> bool:
+    return bool(st.user.get("is_logged_in", False))
+
+
 def restore() -> None:
     """At the start of every run: take the login from OpenID Connect, or from a local login's cookie after a
     reload. A refused e-mail is kept for the login box to explain."""
     if session.actor().name or st.session_state.get(_LOGGED_OUT):
         return
     if oidc_configured():
-        if st.user.is_logged_in:
+        if _oidc_logged_in():
             try:
                 session.set_actor(user_service.actor_for_email(session.engine(), str(st.user.get("email") or "")))
             except DkeError as exc:
@@ -43,7 +47,7 @@ def _logout() -> None:
     session.set_actor(None)
     st.session_state.pop(_TOKEN_STATE, None)
     st.session_state[_LOGGED_OUT] = True
-    if oidc_configured() and st.user.is_logged_in:
+    if oidc_configured() and _oidc_logged_in():
         st.logout()
     st.rerun()
 
@@ -61,7 +65,7 @@ def login_box() -> None:
         st.caption(t("auth.sso_only"))
         if "auth_error" in st.session_state:
             st.error(st.session_state.pop("auth_error").message(session.lang()))
-            if st.user.is_logged_in:
+            if _oidc_logged_in():
                 st.button(t("login.logout"), key="logout_refused", on_click=st.logout)
         elif st.button(t("login.sso"), key="login_sso", width="stretch"):
             st.session_state.pop(_LOGGED_OUT, None)
