@@ -1,0 +1,76 @@
+"""The static public site (`python -m dke_geo publish --out DIR`): the same content as the public page,
+self-contained, and a new export replaces the old one so nothing withdrawn lingers."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dke_geo import fixtures
+from dke_geo.errors import DkeError
+from dke_geo.public_view import public_view
+from dke_geo.roles import Actor, Role
+from dke_geo.services import publishing
+from dke_geo.static_site import write_site
+from tests.public_data import add_photo, jpeg_with_exif
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANNER = Actor("pia", Role.PLANNER)
+
+
+def test_same_content_as_the_public_view_and_self_contained(demo_engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    _walks, obs = fixtures.demo_walks_and_observations()
+    for o in obs[:5]:
+        publishing.publish(demo_engine, PLANNER, o.id)
+    add_photo(demo_engine, obs[0].id, tmp_path / "p.jpg", jpeg_with_exif("Anna"), approved=True)
+    view = public_view(demo_engine)
+    write_site(demo_engine, tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text()
+    for finding in view.findings:
+        assert finding.text in index and finding.status in index
+    for area in view.density:
+        assert area.name in index
+    assert "områdevandring er en tur" in index  # what an area walk is
+    expected = {p.name for f in view.findings for p in f.photos}
+    assert len(expected) == 1 and {p.name for p in (tmp_path / "site" / "photos").iterdir()} == expected
+    page = (tmp_path / "site" / "map.html").read_text()
+    assert "/app/static" not in page and "cdn" not in page.lower()
+
+
+def test_a_new_export_replaces_the_old_one(demo_engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    _walks, obs = fixtures.demo_walks_and_observations()
+    publishing.publish(demo_engine, PLANNER, obs[0].id)
+    photo = add_photo(demo_engine, obs[0].id, tmp_path / "p.jpg", jpeg_with_exif("Anna"), approved=True)
+    out = tmp_path / "site"
+    assert write_site(demo_engine, out)["photos"] == 1
+    publishing.approve_photo(demo_engine, PLANNER, photo, approved=False)
+    publishing.unpublish(demo_engine, PLANNER, obs[0].id)
+    assert write_site(demo_engine, out) == {"findings": 0, "photos": 0}
+    assert list((out / "photos").iterdir()) == []
+    assert "Der er endnu ikke offentliggjort nogen fund." in (out / "index.html").read_text()
+
+
+def test_refuses_a_folder_that_is_not_an_earlier_export(demo_engine, tmp_path):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "important.txt").write_text("keep me")
+    with pytest.raises(DkeError) as err:
+        write_site(demo_engine, tmp_path / "www")
+    assert "ikke tom" in err.value.message("da")
+    assert (tmp_path / "www" / "important.txt").read_text() == "keep me"
+
+
+def test_cli_publish(tmp_path):
+    env = {**os.environ, "DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
+    for args in (["init-db"], ["publish", "--out", str(tmp_path / "site"), "--lang", "en"]):
+        done = subprocess.run([sys.executable, "-m", "dke_geo", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert "0 findings, 0 photos" in done.stdout
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert '<html lang="en">' in index and "No findings have been published yet." in index
+    bad = subprocess.run([sys.executable, "-m", "dke_geo", "publish", "--out", str(tmp_path / "x"), "--lang", "fr"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "--lang" in bad.stderr
