@@ -58,7 +58,8 @@ def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDat
     lon, lat. Hotspots are computed over the cells of `selected_areas` (if none: of the areas that
     hold findings).
     """
-    m = base_map(lang, asset_base=asset_base, tiles=tiles, prefer_canvas=True)
+    study = areas[areas["id"].isin(set(selected_areas) or set(findings["area_id"].dropna()))]
+    m = base_map(lang, asset_base=asset_base, tiles=tiles, prefer_canvas=True, bounds=_extent(findings, study))
     m.options["max_zoom"] = 19  # with no tile layer Leaflet has none, and MarkerCluster refuses to start
     counts = findings["area_id"].value_counts().to_dict()
     add_areas(m, areas, lang, counts=counts, highlight=set(selected_areas) or None)
@@ -79,7 +80,6 @@ def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDat
     HeatMap(density.heat_points(reports["lon"], reports["lat"]).round(6).tolist(),
             name=t("hotspots.layer_reports", lang, n=len(reports)), radius=18, blur=14, min_opacity=0.3,
             max=_heat_max(np.ones(len(reports))), gradient=REPORT_GRADIENT, show=False).add_to(m)
-    study = areas[areas["id"].isin(set(selected_areas) or set(findings["area_id"].dropna()))]
     result = _hotspots(study, grid, cells)
     marked = result.cells()
     levels = result.level[result.level != 0]
@@ -91,6 +91,18 @@ def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDat
                          ", ".join(study["name"]) or "–")).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return localise(m, asset_base)
+
+
+def _extent(findings: pd.DataFrame, study: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    """Where to look first: the findings in the filter and the areas they are compared over (None: the
+    whole municipality)."""
+    boxes = [study.total_bounds] if len(study) else []
+    if len(findings):
+        boxes.append((findings["lon"].min(), findings["lat"].min(), findings["lon"].max(), findings["lat"].max()))
+    if not boxes:
+        return None
+    box = np.array(boxes, dtype=float)
+    return box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()
 
 
 def _metres(size: float) -> str:
@@ -247,7 +259,7 @@ def _legend_html(lang: str, breaks: np.ndarray, grid: Grid, pins: bool, n: int, 
     note = "" if pins else f'<p style="margin:4px 0">{html.escape(aggregated)}</p>'
     head = 'style="margin:6px 0 2px;font-weight:600"'
     significant = t("hotspots.legend_significant", lang, cells=cells, areas=study)
-    return (f'<details open style="max-width:300px;max-height:60vh;overflow:auto;padding:6px 8px;font:12px/1.35 '
+    return (f'<details open style="width:250px;max-height:45vh;overflow:auto;padding:4px 8px;font:11px/1.3 '
             f'sans-serif;background:#fff"><summary style="font-weight:700;cursor:pointer">'
             f'{html.escape(t("hotspots.legend", lang))}</summary>'
             f'<div {head}>{html.escape(t("hotspots.legend_categories", lang))}</div>{cats}{note}'
