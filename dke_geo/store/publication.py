@@ -104,11 +104,18 @@ def public_findings(conn: Connection) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+_IDS_PER_QUERY = 10_000  # PostgreSQL takes at most 65,535 parameters in one statement
+
+
 def public_photos(conn: Connection, obs_ids: Iterable[str]) -> pd.DataFrame:
-    """Approved, not deleted photos of the given (published) findings: only PUBLIC_PHOTO_COLUMNS."""
+    """Approved, not deleted photos of the given (published) findings: only PUBLIC_PHOTO_COLUMNS. Asked for in
+    batches, so any number of published findings works."""
     ids = list(obs_ids)
-    result = conn.execute(select(*[photos.c[c] for c in PUBLIC_PHOTO_COLUMNS])
-                          .where(photos.c.observation_id.in_(ids), photos.c.public_approved.is_(True),
-                                 photos.c.deleted.is_(False))
-                          .order_by(photos.c.created_at, photos.c.id))
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    columns = [photos.c[c] for c in PUBLIC_PHOTO_COLUMNS]
+    rows = []
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        rows += conn.execute(select(*columns, photos.c.id)
+                             .where(photos.c.observation_id.in_(ids[start:start + _IDS_PER_QUERY]),
+                                    photos.c.public_approved.is_(True), photos.c.deleted.is_(False))).all()
+    rows.sort(key=lambda r: (r.created_at, r.id))
+    return pd.DataFrame([r[:-1] for r in rows], columns=list(PUBLIC_PHOTO_COLUMNS))

@@ -1,0 +1,96 @@
+"""Public export time at 10k / 100k / 1M findings on SQLite and PostGIS (1 in 16 published), beside the naive
+folium baseline measured in the same run.
+
+Measured as the public meets it: the public view (published findings only, read through the whitelist),
+the static site for the municipality's website (`python -m dke_geo publish`: index.html with the findings table,
+map.html with the public map), and the public GeoJSON and CSV downloads. The baseline is a plain folium map
+with one `folium.Marker` and popup per published finding, saved as HTML: the per-marker approach the public map
+is measured against. It is timed on up to BASELINE_MAX markers; above that its time is extrapolated from the
+measured cost per marker (marked "≈", it grows at least linearly) so the run stays bounded.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import folium
+from sqlalchemy import func, select
+
+from bench import common
+from dke_geo import static_site
+from dke_geo.interop import export
+from dke_geo.public_view import public_view
+from dke_geo.roles import PUBLIC
+from dke_geo.store.db import reading
+from dke_geo.store.tables import observations
+
+BASELINE_MAX = 10_000
+
+
+def naive_folium(points: list[tuple[float, float, str]], out: Path) -> float:
+    """Seconds to build and save a folium map with one Marker and popup per point (lon, lat, text)."""
+    def build():
+        m = folium.Map(location=[55.67, 12.37], zoom_start=14)
+        for lon, lat, text in points:
+            folium.Marker([lat, lon], popup=folium.Popup(text), tooltip=text[:40]).add_to(m)
+        m.save(str(out))
+    seconds, _ = common.timed(build)
+    return seconds
+
+
+def run(db: str, n: int) -> dict:
+    engine = common.store(db, n)
+    with reading(engine) as conn:
+        published = conn.execute(select(func.count()).select_from(observations)
+                                 .where(observations.c.published.is_(True))).scalar_one()
+    out = common.folder() / f"public-{db}-{n}"
+    view_s, view = common.timed(lambda: public_view(engine, "da"))
+    site_s, site = common.timed(lambda: static_site.write_site(engine, out / "site", "da"))
+    assert site["findings"] == published == len(view.findings)
+    figures = {"db": db, "n": n, "published": published, "view_s": view_s, "site_s": site_s,
+               "map_mb": (out / "site" / "map.html").stat().st_size / 1e6,
+               "index_mb": (out / "site" / "index.html").stat().st_size / 1e6}
+    for fmt in ("geojson", "csv"):
+        path = out / f"public.{fmt}"
+        figures[f"{fmt}_s"], _ = common.timed(lambda p=path, f=fmt: export.export(engine, PUBLIC, f, p, public=True))
+        figures[f"{fmt}_mb"] = path.stat().st_size / 1e6
+    sample = [(f.lon, f.lat, f"{f.category_label}, {f.area}, {f.month}: {f.text}")
+              for f in view.findings[:BASELINE_MAX]]
+    baseline = naive_folium(sample, out / "naive.html")
+    figures["baseline_s"] = baseline * published / max(len(sample), 1)
+    figures["baseline_mb"] = (out / "naive.html").stat().st_size / 1e6 * published / max(len(sample), 1)
+    figures["baseline_measured"] = len(sample) == published
+    return figures
+
+
+def table(results: list[dict]) -> str:
+    lines = ["## Public export (bench/bench_public_export.py)", "",
+             f"{common.PUBLISHED_SHARE} findings published. Site: `python -m dke_geo publish` (public view, map.html, "
+             "index.html). Baseline: folium with one Marker and popup per published finding, measured in the same "
+             f"run on up to {BASELINE_MAX:,} markers (≈: extrapolated from its cost per marker).", "",
+             "| database | findings | published | public view (s) | static site (s) | map.html (MB) | index.html (MB) "
+             "| GeoJSON (s / MB) | CSV (s / MB) | naive folium baseline (s / MB) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        approx = "" if r["baseline_measured"] else "≈"
+        lines.append(f"| {common.LABELS[r['db']]} | {r['n']:,} | {r['published']:,} | {r['view_s']:.1f} "
+                     f"| {r['site_s']:.1f} | {r['map_mb']:.1f} | {r['index_mb']:.1f} "
+                     f"| {r['geojson_s']:.1f} / {r['geojson_mb']:.1f} | {r['csv_s']:.1f} / {r['csv_mb']:.1f} "
+                     f"| {approx}{r['baseline_s']:.1f} / {approx}{r['baseline_mb']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(sizes: tuple[int, ...] = common.SIZES) -> str:
+    """Run the benchmark, print the figures as Markdown and return them (for bench/RESULTS.md)."""
+    results = []
+    for db in common.DATABASES:
+        for n in sizes:
+            results.append(run(db, n))
+            print(f"   {common.LABELS[db]} {n:,}: site {results[-1]['site_s']:.1f} s", flush=True)
+    text = table(results)
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main(tuple(int(a) for a in sys.argv[1:]) or common.SIZES)
