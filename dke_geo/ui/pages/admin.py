@@ -7,6 +7,7 @@ from dke_geo.errors import DkeError
 from dke_geo.roles import Role
 from dke_geo.services import users as user_service
 from dke_geo.ui import session
+from dke_geo.ui.fix_view import plain
 from dke_geo.ui.session import t
 
 engine, actor, lang = session.engine(), session.actor(), session.lang()
@@ -55,7 +56,7 @@ with st.form("admin_add"):
             st.error(t("admin.no_login"))
         else:
             _run(user_service.add_user, name, role, password or None, email=email.strip() or None,
-                 done=t("admin.added", name=name.strip()))
+                 done=t("admin.added", name=plain(name.strip())))
 
 others = [u["name"] for u in users if u["name"] != actor.name]  # never lock yourself out
 if others:
@@ -64,7 +65,8 @@ if others:
     left, right = st.columns(2)
     new_role = left.selectbox(t("admin.role"), ROLES, key="admin_new_role", format_func=lambda r: t(f"role.{r.value}"))
     if left.button(t("admin.set_role"), key="admin_set_role"):
-        _run(user_service.set_role, who, new_role, done=t("admin.role_set", name=who, role=t(f"role.{new_role.value}")))
-    sure = right.checkbox(t("admin.remove_confirm", name=who), key="admin_remove_sure")
+        _run(user_service.set_role, who, new_role,
+             done=t("admin.role_set", name=plain(who), role=t(f"role.{new_role.value}")))
+    sure = right.checkbox(t("admin.remove_confirm", name=plain(who)), key="admin_remove_sure")
     if right.button(t("admin.remove"), key="admin_remove", disabled=not sure):
-        _run(user_service.remove_user, who, done=t("admin.removed", name=who))
+        _run(user_service.remove_user, who, done=t("admin.removed", name=plain(who)))

@@ -8,6 +8,7 @@ from dke_geo import photos as photo_files
 from dke_geo.errors import DkeError
 from dke_geo.services import publishing
 from dke_geo.ui import session
+from dke_geo.ui.fix_view import plain
 from dke_geo.ui.session import t
 
 engine, actor, lang = session.engine(), session.actor(), session.lang()
@@ -77,7 +78,7 @@ st.markdown(f"**{t('publish.state_published' if row['published'] else 'publish.s
 st.caption(t("publish.internal_note"))
 st.text(row["internal_note"] or "—")
 suggestion = publishing.suggested_text(engine, actor, obs_id, lang)
-st.caption(t("publish.suggested", text=suggestion))
+st.caption(t("publish.suggested", text=plain(suggestion)))
 text_key = f"publish_text_{obs_id}"
 st.session_state.setdefault(text_key, row["public_text"] or suggestion)
 if st.button(t("publish.use_suggestion"), key=f"publish_suggest_{obs_id}"):
