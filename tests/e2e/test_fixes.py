@@ -27,7 +27,15 @@ def _login(page, name="demo-planlaegger", password="demo-planlaegger-2017"):
     page.get_by_label("Brugernavn").fill(name)
     page.get_by_label("Adgangskode").fill(password)
     page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=WAIT)
+
+
+def _resolved_on_planner_map(page):
+    """The planner map's summary line with only resolved findings chosen (a fresh visit has no status chosen)."""
+    page.get_by_role("link", name="Hotspots").click()
+    expect(page.get_by_role("heading", name="Hotspots: hvor skal vi handle først?")).to_be_visible(timeout=WAIT)
+    page.locator(".st-key-hotspots_status").get_by_role("button", name="Løst").click()
+    return page.get_by_text("indmeldte hændelser i filteret")
 
 
 def _move(page, state: str) -> None:
@@ -41,19 +49,23 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     page.goto(fixes_url)
     _login(page)
 
+    # Before: the demo has five resolved findings (the verified lamps and the done bushes).
+    expect(_resolved_on_planner_map(page)).to_contain_text("5 fund og", timeout=WAIT)
+
     # The board: choose Blokland, then two findings without a fix, and propose the fix.
     page.get_by_role("link", name="Løsningsforslag").click()
-    expect(page.get_by_role("heading", name="Løsningsforslag: fra forslag til kontrolleret løsning")).to_be_visible()
-    expect(page.get_by_text("6 forslag, heraf 3 overskredne")).to_be_visible()
+    expect(page.get_by_role("heading", name="Løsningsforslag: fra forslag til kontrolleret løsning")).to_be_visible(
+        timeout=WAIT)
+    expect(page.get_by_text("6 forslag, heraf 3 overskredne")).to_be_visible(timeout=WAIT)
     page.get_by_role("combobox", name="Område").click()
     page.get_by_role("option", name="Blokland", exact=True).click()
-    expect(page.get_by_text("5 forslag, heraf 2 overskredne")).to_be_visible()
+    expect(page.get_by_text("5 forslag, heraf 2 overskredne")).to_be_visible(timeout=WAIT)
     page.get_by_role("tab", name="Nyt forslag").click()
     grid = page.locator(".st-key-fixes_new_findings [data-testid='stDataFrameResizable']")
-    expect(grid).to_be_visible()
+    expect(grid).to_be_visible(timeout=WAIT)
     for row in (0, 1):  # the row-marker column holds the selection checkboxes: 35 px header, 35 px rows
         grid.click(position={"x": 18, "y": 35 + 35 * row + 17})
-    expect(page.get_by_text("2 fund valgt")).to_be_visible()
+    expect(page.get_by_text("2 fund valgt")).to_be_visible(timeout=WAIT)
     form = page.locator("[data-testid='stForm']")
     form.get_by_label("Titel").fill(TITLE)
     form.get_by_label("Beskrivelse").fill("To ekstra lamper, så stien til cykelskuret ikke er mørk.")
@@ -62,12 +74,12 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     page.get_by_role("button", name="Opret forslag").click()
 
     # The fix page: created as proposed; one action at a time to done.
-    expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
-    expect(page.get_by_text(f"Forslaget »{TITLE}« er oprettet.")).to_be_visible()
-    expect(page.get_by_text("Fundenes status nu: Åben: 2")).to_be_visible()
+    expect(page.get_by_role("heading", name=TITLE)).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text(f"Forslaget »{TITLE}« er oprettet.")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Fundenes status nu: Åben: 2")).to_be_visible(timeout=WAIT)
     for state in ("Godkendt", "I gang", "Udført"):
         _move(page, state)
-    expect(page.get_by_text("»I gang« → »Udført«")).to_be_visible()
+    expect(page.get_by_text("»I gang« → »Udført«")).to_be_visible(timeout=WAIT)
     fix_url = page.url
 
     # A later walk in Blokland: the follow-up panel lists the done fix; staff mark it fixed.
@@ -76,20 +88,26 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     page.locator(".st-key-record_new_areas").get_by_role("button", name="Blokland").click()
     page.get_by_role("button", name="Start vandringen").click()
     card = page.locator("[class*='st-key-fixes_fu_fix_']", has_text=TITLE)
-    expect(card).to_be_visible()
+    expect(card).to_be_visible(timeout=WAIT)
     card.get_by_label("Kommentar (valgfri)").fill("Lamperne lyser")
     card.get_by_role("button", name="Udbedret").click()
-    expect(page.get_by_text("Registreret som udbedret.")).to_be_visible()
-    expect(page.locator("[class*='st-key-fixes_fu_fix_']", has_text=TITLE)).to_have_count(0)
+    expect(page.get_by_text("Registreret som udbedret.")).to_be_visible(timeout=WAIT)
+    expect(page.locator("[class*='st-key-fixes_fu_fix_']", has_text=TITLE)).to_have_count(0, timeout=WAIT)
 
     # The fix is verified, the follow-up is in its history, and its findings are resolved.
     page.goto(fix_url)
-    expect(page.get_by_text("Logget ind som demo-planlaegger")).to_be_visible()
-    expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
-    expect(page.get_by_text("»Udført« → »Kontrolleret«")).to_be_visible()
-    expect(page.get_by_text("Opfølgning i Blokland: Lamperne lyser")).to_be_visible()
-    expect(page.get_by_text("Fundenes status nu: Løst: 2")).to_be_visible()
-    expect(page.get_by_text("Forslaget er afsluttet; status kan ikke ændres mere.")).to_be_visible()
+    expect(page.get_by_text("Logget ind som demo-planlaegger")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("heading", name=TITLE)).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("»Udført« → »Kontrolleret«")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Opfølgning i Blokland: Lamperne lyser")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Fundenes status nu: Løst: 2")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Forslaget er afsluttet; status kan ikke ændres mere.")).to_be_visible(timeout=WAIT)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "fixes-verified.png"), full_page=True)
+
+    # The planner map now counts the two findings as resolved.
+    expect(_resolved_on_planner_map(page)).to_contain_text("7 fund og", timeout=WAIT)
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    expect(frame.locator(".leaflet-container")).to_be_visible(timeout=WAIT)
+    page.screenshot(path=str(ARTIFACTS / "fixes-planner-map.png"), full_page=True)
     assert external_requests == []
