@@ -218,7 +218,8 @@ def test_end_resume_edit_and_delete(app_env, monkeypatch):
 def test_demo_walks_carry_the_demo_badge_and_the_page_speaks_english(app_env, monkeypatch):
     FakeMap(monkeypatch)
     at = _page(app_env)
-    assert [s.value for s in at.subheader][:2] == ["Start en ny vandring", "Seneste vandringer"]
+    assert [e.label for e in at.expander] == ["Start en ny vandring"] and at.expander[0].proto.expanded  # no open walk
+    assert [s.value for s in at.subheader] == ["Seneste vandringer"]
     demo = next(b for b in at.button if b.key and b.key.startswith("record_open_"))
     at = demo.click().run()
     badges = [m.value for m in at.markdown if "DEMO" in m.value]

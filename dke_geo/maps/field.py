@@ -45,7 +45,8 @@ def walk_map(areas: gpd.GeoDataFrame, area_ids: Sequence[str], lang: str = "da",
 
 def findings_layer(findings: Sequence[Observation], lang: str = "da") -> folium.FeatureGroup:
     """The findings as round pins in their category's colour and icon, sized by severity, each with a
-    tooltip (category, severity, time, the start of the note, DEMO for demo data)."""
+    tooltip (category, severity, time, the start of the note, DEMO for demo data). A tap on a pin also
+    reaches the map, so a new finding can be placed right next to an earlier one."""
     group = folium.FeatureGroup(name=t("record.map_findings", lang))
     known = categories()
     for obs in findings:
@@ -61,7 +62,7 @@ def findings_layer(findings: Sequence[Observation], lang: str = "da") -> folium.
             lines.append(html.escape(note))
         if obs.is_demo:
             lines.append(f"<b>{html.escape(t('app.demo_badge', lang))}</b>")
-        marker = folium.Marker([obs.lat, obs.lon], icon=folium.DivIcon(
+        marker = folium.Marker([obs.lat, obs.lon], bubbling_mouse_events=True, icon=folium.DivIcon(
             html=pin, icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="dke-pin-icon"))
         safe_tooltip("<br>".join(lines)).add_to(marker.add_to(group))
     return group

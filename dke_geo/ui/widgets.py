@@ -48,7 +48,7 @@ def category_buttons(key: str) -> str | None:
     cats = list(categories().values())
     for pair in (cats[i:i + 2] for i in range(0, len(cats), 2)):
         for col, cat in zip(st.columns(2), pair, strict=False):
-            col.button(cat.label(session.lang()), icon=cat.icon, key=f"{key}_{cat.id}", width="stretch",
+            col.button(cat.label(session.lang()), icon=cat.icon, key=f"{key}_{cat.id}", width="stretch", wrap=True,
                        type="primary" if st.session_state.get(key) == cat.id else "secondary",
                        on_click=_choose, args=(key, cat.id))
     return st.session_state.get(key)

@@ -38,10 +38,16 @@ CSS = """<style>
 .st-key-record_page button { min-height: 3rem; }
 .st-key-record_page [data-testid="stButtonGroup"] button { min-height: 3rem; min-width: 3rem; }
 .st-key-record_categories button { min-height: 3.5rem; justify-content: flex-start; }
-.st-key-record_save_bar { position: sticky; bottom: 0; z-index: 10; padding: .5rem 0;
-  background: var(--st-background-color, #fff); }
+[data-testid="stLayoutWrapper"]:has(> .st-key-record_save_bar) { position: sticky; bottom: 0; z-index: 10; }
+.st-key-record_save_bar { padding: .5rem 0; background: var(--st-background-color, #fff); }
 .st-key-record_save_bar button { min-height: 3.75rem; font-size: 1.15rem; }
 .st-key-record_page img { max-width: 100%; height: auto; }
+.st-key-record_page [data-testid="stCheckbox"] label, [role="dialog"] [data-testid="stCheckbox"] label {
+  min-height: 3rem; align-items: center; }
+[role="dialog"] button { min-height: 3rem; }
+.st-key-record_page [data-testid="stFileUploaderDropzoneInstructions"],
+[role="dialog"] [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+.st-key-record_walk_header, .st-key-record_layout { scroll-margin-top: 4.5rem; }
 @media (max-width: 900px) {
   .st-key-record_layout > div > [data-testid="stHorizontalBlock"] { flex-direction: column; }
   .st-key-record_layout > div > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
@@ -73,6 +79,14 @@ def _open_walk(walk_id: str) -> None:
     ss.record_list_limit = LIST_STEP
     ss.pop("record_editing", None)
     _new_form()
+    _scroll_to("record_walk_header")
+
+
+def _scroll_to(container_key: str) -> None:
+    """After this run, bring a container to the top of the screen (Streamlit keeps the scroll position
+    across reruns: after a save the tablet should show the map again, not the bottom of the form)."""
+    ss.record_scroll = (container_key, ss.get("record_scroll_n", 0) + 1)
+    ss.record_scroll_n = ss.record_scroll[1]
 
 
 def _leave_walk() -> None:
@@ -121,6 +135,7 @@ def _save(gen: int) -> None:
     _flash("success", text)
     st.toast(text, icon="✅")
     _new_form()
+    _scroll_to("record_layout")
 
 
 def _saved_text(obs: Observation, created: bool) -> str:
@@ -164,9 +179,9 @@ def _drop_camera_photo(index: int) -> None:
 
 # ---------------------------------------------------------------- sections
 def walk_chooser(names: dict[str, str]) -> None:
-    """No walk chosen: start one, or continue one of the recent walks."""
-    st.subheader(t("record.start_heading"))
-    with st.container(border=True, key="record_start"):
+    """No walk chosen: continue one of the recent walks, or start one (open at once when no walk is open)."""
+    summaries = _call(recording.recent_walks, limit=15) or []
+    with st.expander(t("record.start_heading"), icon="➕", expanded=not any(s.walk.is_open for s in summaries)):
         title = st.text_input(t("record.walk_title"), key="record_new_title", placeholder=t("record.walk_title_hint"),
                               max_chars=200)
         area_ids = st.pills(t("field.area_ids"), list(names), format_func=names.get, selection_mode="multi",
@@ -203,7 +218,6 @@ def walk_chooser(names: dict[str, str]) -> None:
                 st.rerun()
 
     st.subheader(t("record.recent_heading"))
-    summaries = _call(recording.recent_walks, limit=15) or []
     if not summaries:
         st.caption(t("record.no_walks"))
     for item in summaries:
@@ -312,7 +326,10 @@ def _finding_form(gen: int) -> None:
                  key=f"record_note_{gen}")
     st.file_uploader(t("record.photos"), type=["jpg", "jpeg", "png", "heic", "heif", "webp"],
                      accept_multiple_files=True, key=f"record_files_{gen}")
-    if st.toggle(t("record.camera"), key="record_camera_on"):
+    camera_on = ss.get("record_camera_on", False)
+    st.button(t("record.camera"), icon="📷", width="stretch", type="primary" if camera_on else "secondary",
+              key="record_camera_toggle", on_click=_set, args=("record_camera_on", not camera_on))
+    if camera_on:
         camera_key = f"record_camera_{gen}_{ss.get('record_camera_n', 0)}"
         st.camera_input(t("record.camera_take"), key=camera_key, on_change=_keep_camera_photo, args=(camera_key,))
     _attached_photos(gen)
@@ -471,3 +488,7 @@ with st.container(key="record_page"):
     flash = ss.pop("record_flash", None)
     if flash:
         getattr(messages, flash[0])(flash[1])
+scroll = ss.pop("record_scroll", None)
+if scroll:  # last on the page, so it moves nothing above the map; the number makes each request a new script
+    st.html(f"<script>/* {scroll[1]} */ document.querySelector('.st-key-{scroll[0]}')"
+            "?.scrollIntoView({block: 'start'});</script>", unsafe_allow_javascript=True)

@@ -1,0 +1,192 @@
+"""Recording on a tablet in Debian chromium (768x1024): start a walk, tap the map, choose a category, attach a
+photo, save; the pin and the confirmation appear and the finding is in the database where it was tapped. A
+double tap on save stores one finding; the tablet's GPS places a finding with its accuracy.
+
+The app runs on its own database here, so the findings made by these tests change no other test's counts.
+"""
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from dke_geo import geo
+from dke_geo.store.db import make_engine, reading
+from dke_geo.store.tables import observations, walks
+from dke_geo.store.tables import photos as photo_rows
+from tests import images
+from tests.conftest import StreamlitServer, prepare_app_data
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+GPS = {"latitude": 55.66031, "longitude": 12.35705, "accuracy": 12}
+pytestmark = [pytest.mark.browser,
+              pytest.mark.browser_context_args(viewport={"width": 768, "height": 1024}, geolocation=GPS,
+                                               permissions=["geolocation"])]
+WAIT = 20_000
+
+
+@pytest.fixture(scope="module")
+def record_app(tmp_path_factory):
+    """A server with the demo data on its own SQLite file: (url, data folder)."""
+    env = prepare_app_data(tmp_path_factory.mktemp("record_app"))
+    server = StreamlitServer(env).start()
+    try:
+        yield server.url, Path(env["DKE_GEO_DATA_DIR"])
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tablet(page: Page, record_app, external_requests) -> Page:
+    """Logged in as staff on the recording page, the sidebar closed as on a tablet."""
+    url, _ = record_app
+    page.set_default_timeout(WAIT)
+    expect.set_options(timeout=WAIT)
+    page.goto(url)
+    page.get_by_test_id("stExpandSidebarButton").click()
+    page.get_by_label("Brugernavn").fill("demo-medarbejder")
+    page.get_by_label("Adgangskode").fill("demo-medarbejder-2017")
+    page.get_by_role("button", name="Log ind").click()
+    expect(page.get_by_text("Logget ind som demo-medarbejder")).to_be_visible(timeout=30_000)
+    page.goto(f"{url}/record")  # the login survives the reload (cookie)
+    expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=30_000)
+    if page.get_by_test_id("stSidebarCollapseButton").count():
+        page.get_by_test_id("stSidebar").hover()
+        page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+    expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+    return page
+
+
+def _start_walk(page: Page) -> str:
+    title = f"Aftenvandring {uuid.uuid4().hex[:6]}"
+    expect(page.get_by_role("heading", name="Seneste vandringer")).to_be_visible()
+    if not page.get_by_label("Titel").is_visible():  # closed while another walk is open
+        page.get_by_text("Start en ny vandring").click()
+    page.get_by_label("Titel").fill(title)
+    page.get_by_role("button", name="Blokland", exact=True).click()
+    expect(page.get_by_role("button", name="Blokland", exact=True)).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="Start vandringen").click()
+    expect(page.get_by_text(title).first).to_be_visible()
+    expect(_map(page).locator(".leaflet-container")).to_be_visible()
+    return title
+
+
+def _map(page: Page):
+    return page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+
+
+def _tap(page: Page, fx: float, fy: float) -> tuple[float, float]:
+    """Tap the map at a fraction of its size; returns the (lon, lat) Leaflet itself reports for the tap."""
+    container = _map(page).locator(".leaflet-container")
+    container.scroll_into_view_if_needed()
+    box = container.bounding_box()
+    frame = page.locator('iframe[title="streamlit_folium.st_folium"]').element_handle().content_frame()
+    frame.evaluate("() => window.map.once('click', e => { window.dkeTap = [e.latlng.lng, e.latlng.lat]; })")
+    container.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+    expect(_map(page).locator(".dke-pending")).to_be_visible()
+    expect(page.get_by_text("(Tryk på kortet)")).to_be_visible()
+    return tuple(frame.evaluate("() => window.dkeTap"))
+
+
+def _idle(page: Page) -> None:
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=WAIT)
+
+
+def _rows(data_dir: Path, title: str) -> list:
+    engine = make_engine(f"sqlite:///{data_dir / 'dke_geo.sqlite'}")
+    try:
+        with reading(engine) as conn:
+            walk_id = conn.execute(select(walks.c.id).where(walks.c.title == title)).scalar_one()
+            return conn.execute(select(observations).where(observations.c.walk_id == walk_id)
+                                .order_by(observations.c.created_at)).fetchall()
+    finally:
+        engine.dispose()
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    x, y = geo.to_metric([a[0], b[0]], [a[1], b[1]])
+    return float(np.hypot(x[0] - x[1], y[0] - y[1]))
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+                           " document.querySelector('[data-testid=stMain]').scrollWidth,"
+                           " document.querySelector('[data-testid=stMain]').clientWidth]")
+    assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+
+
+def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_requests, tmp_path):
+    page, (_, data_dir) = tablet, record_app
+    title = _start_walk(page)
+    _no_sideways_scroll(page)
+    tapped = _tap(page, 0.55, 0.45)
+    page.get_by_role("button", name="Belysning", exact=True).click()
+    expect(page.get_by_role("button", name="Belysning", exact=True)).to_have_attribute(
+        "data-testid", "stBaseButton-primary")
+    photo = tmp_path / "lampe.jpg"
+    photo.write_bytes(images.jpeg(images.striped(1600, 1200), orientation=6, gps=images.BLOKLAND_DMS))
+    page.locator('.st-key-record_page input[type="file"]').first.set_input_files(photo)
+    expect(page.get_by_role("button", name="Brug fotoets position")).to_be_visible()  # its EXIF position is offered
+    page.get_by_label("Intern note").fill("Lampe ud ved stien")
+    page.get_by_role("button", name="Gem fund").click()
+    expect(page.get_by_text("Gemt kl.").first).to_be_visible()
+    expect(page.get_by_text("💡 Belysning (Betydelig) i Blokland, 1 foto(s).").first).to_be_visible()
+    (row,) = _rows(data_dir, title)
+    expect(_map(page).locator(f'.dke-pin[data-obs="{row.id}"]')).to_be_visible()
+    expect(_map(page).locator(".dke-pending")).to_have_count(0)
+    assert _metres(tapped, (row.lon, row.lat)) < 2
+    assert (row.category, row.severity, row.location_source, row.area_id) == ("lighting", 2, "map_tap", "blokland")
+    assert (row.internal_note, row.created_by) == ("Lampe ud ved stien", "demo-medarbejder")
+    engine = make_engine(f"sqlite:///{data_dir / 'dke_geo.sqlite'}")
+    with reading(engine) as conn:
+        (stored,) = conn.execute(select(photo_rows).where(photo_rows.c.observation_id == row.id)).fetchall()
+    engine.dispose()
+    assert (stored.width, stored.height) == (1200, 1600) and stored.exif["gps"]["GPSLatitudeRef"] == "N"
+    assert (data_dir / stored.full_path).is_file() and (data_dir / stored.thumb_path).is_file()
+    _idle(page)
+    expect(page.get_by_label("Intern note")).to_have_value("")  # the form is ready for the next finding
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "record-tablet.png"))
+    (ROOT / "docs").mkdir(exist_ok=True)
+    shutil.copy(ARTIFACTS / "record-tablet.png", ROOT / "docs" / "record-tablet.png")
+
+    # The next finding: the category is still chosen; a double tap on save stores it once.
+    second = _tap(page, 0.62, 0.6)
+    expect(page.get_by_role("button", name="Belysning", exact=True)).to_have_attribute(
+        "data-testid", "stBaseButton-primary")
+    page.get_by_role("button", name="Gem fund").dblclick()
+    expect(page.get_by_text("Vandringens fund (2)")).to_be_visible()
+    for _ in range(6):  # the second tap's rerun has had time to store a duplicate, if it were going to
+        _idle(page)
+        page.wait_for_timeout(500)
+        rows = _rows(data_dir, title)
+        assert len(rows) == 2
+    assert _metres(second, (rows[1].lon, rows[1].lat)) < 2
+    expect(page.get_by_text("skal udfyldes")).to_have_count(0)
+    _no_sideways_scroll(page)
+    assert external_requests == []
+
+
+def test_use_my_position_and_end_the_walk(tablet: Page, record_app, external_requests):
+    page, (_, data_dir) = tablet, record_app
+    title = _start_walk(page)
+    page.get_by_role("button", name="Brug min position").click()
+    expect(page.get_by_text("Placering 55.66031, 12.35705 (GPS) · nøjagtighed ±12 m")).to_be_visible()
+    expect(_map(page).locator(".dke-pending")).to_be_visible()
+    page.get_by_role("button", name="Skjulesteder og dårligt udsyn", exact=True).click()
+    page.get_by_role("radio", name="3 Alvorlig").click()
+    page.get_by_role("button", name="Gem fund").click()
+    expect(page.get_by_text("Gemt kl.").first).to_be_visible()
+    (row,) = _rows(data_dir, title)
+    assert (row.location_source, row.gps_accuracy_m, row.severity) == ("gps", 12.0, 3)
+    assert _metres((GPS["longitude"], GPS["latitude"]), (row.lon, row.lat)) < 1
+    page.get_by_role("button", name="Afslut vandringen").click()
+    expect(page.get_by_text("Vandringen er afsluttet. Fundene kan stadig rettes herunder.")).to_be_visible()
+    expect(page.get_by_role("button", name="Gem fund")).to_have_count(0)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    _no_sideways_scroll(page)
+    assert external_requests == []
