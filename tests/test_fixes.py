@@ -369,3 +369,15 @@ def test_candidate_findings_put_those_without_an_agreed_fix_first(engine):
     assert found["status"].tolist() == ["open", "planned", "resolved"]
     assert found["id"].tolist() == [str(open_), str(planned), str(resolved)]
     assert svc.candidate_findings(engine, PLANNER, area="galgebakken").empty
+
+
+def test_follow_up_items_with_nothing_done_in_the_walks_areas(engine):
+    first_walk = _walk(engine)
+    assert svc.follow_up_items(engine, STAFF, first_walk.id).fixes.empty  # no fix at all yet
+    a, = _findings(engine, 1)
+    _fix(engine, [a], "approved")
+    galgebakken, = _findings(engine, 1, GALGEBAKKEN, "galgebakken")
+    items = svc.follow_up_items(engine, STAFF, _walk(engine, "galgebakken", "Opfølgning i Galgebakken").id)
+    assert items.fixes.empty and items.findings["id"].tolist() == [str(galgebakken)]
+    empty_walk = _walk(engine, "morbaerhaven", "Morbærhaven")
+    assert svc.follow_up_items(engine, STAFF, empty_walk.id).open_total == 0

@@ -147,7 +147,7 @@ def frame(conn: Connection) -> pd.DataFrame:
     for column, source in (("observation_ids", "observation_id"), ("area_ids", "area_id"), ("walk_ids", "walk_id"),
                            ("categories", "category")):
         values = links.dropna(subset=[source]).groupby("fix_id")[source].agg(lambda s: sorted(set(s)))
-        table[column] = [values.get(i, []) for i in table["id"]]
+        table[column] = pd.Series([values.get(i, []) for i in table["id"]], index=table.index, dtype=object)
     for state in (State.DONE, State.VERIFIED):
         times = reached[reached["to_state"] == state.value].set_index("fix_id")["at"]
         table[f"{state.value}_at"] = _lookup_times(times, table["id"])
