@@ -32,6 +32,8 @@ PIN_LIMIT = 2000
 """Above this many findings in the filter, pins give way to aggregated cells (see the module doc)."""
 AGGREGATE_CELLS = 1500
 """At most this many aggregated cells stand in for the pins."""
+HEAT_POINTS = 8000
+"""At most this many merged points per heatmap: enough for a smooth surface over the municipality."""
 
 GRID_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # ColorBrewer YlOrRd
 HOTSPOT_COLOURS = {3: "#d62f27", 2: "#ed7551", 1: "#fab984", -1: "#c0ccbe", -2: "#849eba", -3: "#4575b5"}
@@ -69,7 +71,8 @@ def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDat
         _pins(findings, lang).add_to(m)
     else:
         _aggregated(findings, x, y, lang).add_to(m)
-    HeatMap(density.heat_points(findings["lon"], findings["lat"], findings["severity"]).round(6).tolist(),
+    HeatMap(density.heat_points(findings["lon"], findings["lat"], findings["severity"], max_points=HEAT_POINTS)
+            .round(6).tolist(),
             name=t("hotspots.layer_heat", lang), radius=18, blur=14, min_opacity=0.3,
             max=_heat_max(findings["severity"]), show=True).add_to(m)
     cells = density.count(x, y, grid)
@@ -77,7 +80,7 @@ def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDat
     _cells_layer(cells, t("hotspots.layer_grid", lang, size=_metres(grid.size)),
                  [GRID_COLOURS[c] for c in np.searchsorted(breaks, cells.count, side="right") - 1],
                  [t("hotspots.cell_count", lang, n=int(n)) for n in cells.count]).add_to(m)
-    HeatMap(density.heat_points(reports["lon"], reports["lat"]).round(6).tolist(),
+    HeatMap(density.heat_points(reports["lon"], reports["lat"], max_points=HEAT_POINTS).round(6).tolist(),
             name=t("hotspots.layer_reports", lang, n=len(reports)), radius=18, blur=14, min_opacity=0.3,
             max=_heat_max(np.ones(len(reports))), gradient=REPORT_GRADIENT, show=False).add_to(m)
     result = _hotspots(study, grid, cells)

@@ -16,10 +16,11 @@ from datetime import date
 import altair as alt
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from dke_geo import charts, photos
+from dke_geo import charts, lifecycle, photos
 from dke_geo.density import Grid
 from dke_geo.filters import Filter
 from dke_geo.maps import STREAMLIT_ASSETS
@@ -30,7 +31,7 @@ from dke_geo.store import fixes as fix_store
 from dke_geo.store import incidents as incident_store
 from dke_geo.store import observations as obs_store
 from dke_geo.store.db import data_version, reading
-from dke_geo.store.tables import observations, walks
+from dke_geo.store.tables import fix_observations, observations, walks
 from dke_geo.store.tables import photos as photo_table
 
 THUMB_BUDGET = 1_500_000
@@ -79,7 +80,7 @@ _MAX_VIEWS = 16
 
 def load(engine: Engine) -> PlannerData:
     """The findings (with their status from the fix workflow), reports, walks and areas, read once
-    per data version."""
+    per data version. Statuses are derived only for findings that have a fix: the rest are open."""
     url = str(engine.url)
     with reading(engine) as conn:
         version = data_version(conn)
@@ -87,13 +88,16 @@ def load(engine: Engine) -> PlannerData:
         if cached is not None and cached.version == version:
             return cached
         findings = obs_store.frame(conn, FINDING_COLUMNS)
-        status = fix_store.finding_statuses(conn).rename(columns={"observation_id": "id"})
+        linked = conn.execute(select(fix_observations.c.observation_id).distinct()).scalars().all()
+        status = fix_store.finding_statuses(conn, linked).set_index("observation_id")
         reports = incident_store.frame(conn, REPORT_COLUMNS)
         walk_rows = conn.execute(select(walks.c.id, walks.c.title, walks.c.started_at, walks.c.is_demo)
                                  .order_by(walks.c.started_at.desc()))
         walk_frame = pd.DataFrame(walk_rows.fetchall(), columns=["id", "title", "started_at", "is_demo"])
-    findings = findings.merge(status, on="id", how="left")
-    findings["status"] = findings["status"].fillna("open")
+    row = status.index.get_indexer(findings["id"])
+    row[row < 0] = len(status)  # no fix: the extra last entry, open and never resolved
+    findings["status"] = np.append(status["status"].to_numpy(dtype=object), lifecycle.finding_status([]).value)[row]
+    findings["resolved_at"] = pd.DatetimeIndex(status["resolved_at"]).append(pd.DatetimeIndex([pd.NaT]))[row]
     data = PlannerData(version, findings, reports, walk_frame, area_service.current(engine))
     _data[url] = data
     return data

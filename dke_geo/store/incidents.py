@@ -30,4 +30,5 @@ FRAME_COLUMNS = ("id", "external_id", "source", "reported_at", "type", "lon", "l
 def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS) -> pd.DataFrame:
     """The reports as a DataFrame (the fast path for the density layer)."""
     result = conn.execute(select(*[incident_reports.c[c] for c in columns]))
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # plain tuples: pandas probes each SQLAlchemy row for namedtuple fields, slowly
+    return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
