@@ -2,12 +2,16 @@
 import streamlit as st
 
 from dke_geo import fixtures
+from dke_geo.errors import DkeError
 from dke_geo.roles import Permission
 from dke_geo.ui import auth, session, widgets
 from dke_geo.ui.session import t
 
 st.set_page_config(page_title="dke-geo", page_icon="🗺️", layout="wide")
-auth.restore()  # before the pages: which pages exist depends on the role
+try:
+    auth.restore()  # before the pages: which pages exist depends on the role
+except DkeError as exc:  # the database is away: the login cannot be checked now; say why, show the public pages
+    st.error(exc.message(session.lang()))
 actor = session.actor()
 internal = actor.can(Permission.VIEW_INTERNAL)  # the entry page counts unpublished findings: not for the public
 
@@ -32,7 +36,11 @@ navigation = st.navigation(pages, position="top")
 widgets.language_switch()
 with st.sidebar:
     st.markdown(f"**{t('app.title')}**  \n{t('app.subtitle')}")
-    if fixtures.has_demo_data(session.engine()):
+    try:
+        demo = fixtures.has_demo_data(session.engine())
+    except DkeError:  # the database is away: the page says so, and keeps what the user has entered
+        demo = False
+    if demo:
         st.warning(f"**{t('app.demo_badge')}** · {t('app.demo_notice')}")
     auth.login_box()
 navigation.run()

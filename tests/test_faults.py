@@ -229,3 +229,52 @@ def test_killed_in_the_middle_of_an_import_leaves_no_rows(engine, tmp_path):
     report = importers.import_findings(engine, SYSTEM, source)   # the same file again: all of it, once
     assert report.imported and report.new == n
     assert _count(engine, observations) == n and _count(engine, walks) == 0
+
+
+# ---------------------------------------------------------------- the recording page while the database is away
+def test_recording_page_keeps_the_form_while_postgis_is_away(own_pg, tmp_path, monkeypatch):
+    """A tablet fills in a finding, the database goes away, save: the page says so (no stack trace) and keeps
+    everything typed and chosen, through further reruns; once the database is back, the same save stores it."""
+    import streamlit as st
+
+    from dke_geo.store.db import default_engine
+    from tests.test_record_page import TAP, FakeMap, _messages, _page, _save, _start_walk
+
+    server, engine = own_pg
+    for key, value in {"DKE_GEO_DATABASE_URL": server.url("dke"), "DKE_GEO_DATA_DIR": str(tmp_path),
+                       "DKE_GEO_TILE_URL": ""}.items():
+        monkeypatch.setenv(key, value)
+    default_engine.cache_clear()
+    st.cache_resource.clear()
+    try:
+        FakeMap(monkeypatch, TAP)
+        at = _start_walk(_page(tmp_path))
+        assert not at.exception and not _messages(at, "error"), (at.exception, _messages(at, "error"))
+        gen, pending = at.session_state["record_gen"], at.session_state["record_pending_id"]
+        at.button(key="record_category_lighting").click().run()
+        at.button_group(key=f"record_severity_{gen}").set_value(3)
+        at.text_area(key=f"record_note_{gen}").input("Lampe ud ved stien – gem mig")
+
+        server.stop()
+        at = _save(at)
+        away = "Databasen kan ikke nås lige nu. Intet er gemt; prøv igen om lidt."
+        assert not at.exception, "\n".join(at.exception[0].stack_trace)
+        assert away in _messages(at, "error")
+        for _ in range(2):   # the tablet keeps being used while the server is away
+            assert at.text_area(key=f"record_note_{gen}").value == "Lampe ud ved stien – gem mig"
+            assert at.button_group(key=f"record_severity_{gen}").value == 3
+            assert at.button(key="record_category_lighting").proto.type == "primary"
+            assert at.session_state["record_pending_id"] == pending and at.session_state["record_location"]
+            at = at.run()
+            assert not at.exception and away in _messages(at, "error")
+
+        server.start()
+        at = _save(at)
+        assert not at.exception and not _messages(at, "error")
+        assert any(m.startswith("Gemt kl.") for m in _messages(at, "success"))
+        with reading(engine) as conn:
+            (row,) = conn.execute(select(observations)).all()
+        assert (row.id, row.severity, row.internal_note) == (pending, 3, "Lampe ud ved stien – gem mig")
+    finally:
+        default_engine.cache_clear()
+        st.cache_resource.clear()

@@ -25,6 +25,7 @@ from dke_geo.maps import field
 from dke_geo.model import TZ, LocationSource, Observation, WalkKind, now
 from dke_geo.services import areas as area_service
 from dke_geo.services import recording
+from dke_geo.store.db import DatabaseBusy, DatabaseUnavailable
 from dke_geo.ui import browser, followup, session, widgets
 from dke_geo.ui.session import t
 
@@ -464,6 +465,19 @@ def _edit_dialog(obs: Observation) -> None:
                   on_click=_set, args=("record_confirm_delete", None))
 
 
+def _last_good(key: str, read, *args):
+    """`read(*args)`, remembered under `key`. While the database is away or busy, the last answer instead, with
+    the reason as the page's message: the form stays on the page, so nothing typed or chosen into it is lost
+    (Streamlit forgets the values of widgets a run does not draw), and saving works again once it is back."""
+    try:
+        ss[key] = read(*args)
+    except (DatabaseUnavailable, DatabaseBusy) as exc:
+        if key not in ss:
+            raise
+        _flash("error", exc.message(session.lang()))
+    return ss[key]
+
+
 # ---------------------------------------------------------------- the page
 if "record_pending_id" not in ss:
     _new_form()
@@ -472,12 +486,13 @@ with st.container(key="record_page"):
     st.title(t("record.title"))
     messages = st.empty()  # a fixed slot above the map: messages never push the map's iframe around
     try:
-        areas = area_service.current(session.engine())
+        areas = _last_good("record_last_areas", area_service.current, session.engine())
         names = dict(zip(areas["id"], areas["name"], strict=True))
         if ss.get("record_walk") is None:
             walk_chooser(names)
         else:
-            detail = recording.walk_detail(session.engine(), session.actor(), ss.record_walk)
+            detail = _last_good(f"record_last_{ss.record_walk}", recording.walk_detail, session.engine(),
+                                session.actor(), ss.record_walk)
             walk_header(detail, names)
             if detail.walk.is_open:
                 recording_section(detail, areas)
