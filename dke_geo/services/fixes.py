@@ -429,7 +429,8 @@ def follow_up_items(engine: Engine, actor: Actor, walk_id: UUID | str,
         points = fix_store.finding_points(conn, done["observation_ids"].explode().dropna())
         findings, total = fix_store.open_findings(conn, walk.area_ids, walk.id, limit)
     points = points[points["area_id"].isin(walk.area_ids)]
-    positions = (done[["id", "observation_ids"]].explode("observation_ids")
+    # object ids even when nothing is done (exploding an empty column makes floats, which merge refuses)
+    positions = (done[["id", "observation_ids"]].explode("observation_ids").astype({"observation_ids": object})
                  .merge(points, left_on="observation_ids", right_on="id", suffixes=("", "_obs"))
                  .groupby("id")[["lon", "lat"]].mean())
     done = done.join(positions, on="id", how="inner")
