@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,20 +36,27 @@ def _key_file() -> Path:
 
 
 def server_secret() -> bytes:
-    """The signing secret, created (readable by this OS user only) the first time it is needed."""
+    """The signing secret, created (readable by this OS user only) the first time it is needed.
+
+    It is written to a temporary file and linked into place, so a process starting at the same moment reads
+    either nothing or the whole secret, never a half-written one; a secret that is not 32 bytes is refused.
+    """
     path = _key_file()
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session-key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(tmp)
+    secret = bytes.fromhex(path.read_text().strip())
+    if len(secret) != 32:
+        raise ValueError(f"{path} must hold 32 random bytes as hex; delete it to make a new one")
+    return secret
 
 
 def _serializer() -> URLSafeTimedSerializer:
