@@ -1,39 +1,42 @@
-"""`python -m bench` (`make bench`): run every bench/bench_*.py (its `main()` prints Markdown and returns it)
-and write the figures, with the machine they were measured on, to bench/RESULTS.md.
+"""`make bench` (`python -m bench [NAME ...]`): run the main() of every bench/bench_*.py module (or the
+named ones) and write their sections into bench/RESULTS.md.
 
-`python -m bench import` runs only the scripts whose name contains "import" and only prints (RESULTS.md
-always holds a whole run).
+Each main() prints its figures as it measures them and returns them as a Markdown section. A run of
+some benchmarks replaces only their sections in RESULTS.md and keeps the others'.
 """
 from __future__ import annotations
 
 import importlib
 import os
 import platform
+import re
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+_SECTION = re.compile(r"<!-- (bench_\w+) -->\n(.*?)<!-- /\1 -->\n", re.S)
 
 
-def machine() -> str:
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{platform.node()}: {os.cpu_count()} cores, {memory:.0f} GiB, {platform.platform()}, "
-            f"Python {platform.python_version()}")
+def _sections(text: str) -> dict[str, str]:
+    return {name: body for name, body in _SECTION.findall(text)}
 
 
-def main(only: list[str]) -> None:
-    sys.path.insert(0, str(HERE.parent))
-    scripts = sorted(p.stem for p in HERE.glob("bench_*.py") if not only or any(o in p.stem for o in only))
-    sections = []
-    for name in scripts:
+def main(argv: list[str]) -> None:
+    names = argv or sorted(p.stem for p in HERE.glob("bench_*.py"))
+    sections = _sections(RESULTS.read_text()) if RESULTS.exists() else {}
+    for name in names:
         print(f"== {name}", flush=True)
-        sections.append(importlib.import_module(f"bench.{name}").main())
-    text = (f"# Benchmark results\n\nMeasured {datetime.now():%Y-%m-%d %H:%M} on {machine()}.\n"
-            "Each figure stands beside a baseline measured in the same run.\n\n" + "\n".join(sections))
-    if not only:
-        (HERE / "RESULTS.md").write_text(text)
-        print(f"written to {HERE / 'RESULTS.md'}")
+        module = importlib.import_module(f"bench.{name}")
+        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores"
+        sections[name] = f"_Measured {when} on {machine}._\n\n{module.main().strip()}\n"
+    body = "".join(f"<!-- {name} -->\n{text}<!-- /{name} -->\n\n" for name, text in sorted(sections.items()))
+    RESULTS.write_text("# Benchmark results\n\nWritten by `make bench` (`python -m bench`); each section by the "
+                       "module of the same name in bench/. Figures are medians of repeated runs on the machine "
+                       "named, with any baseline measured in the same run.\n\n" + body)
+    print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":

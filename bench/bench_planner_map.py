@@ -1,0 +1,181 @@
+"""The planner's map at scale: stores of 100,000 and 1,000,000 synthetic findings (plus one incident
+report per 20 findings) on SQLite, the full-extent map with every density layer built cold (database
+read included), from the cache, and for a new filter on cached data; its HTML size; its draw time in
+headless Debian chromium. Beside it, in the same run, the naive way: one folium Marker per finding in
+a MarkerCluster (100,000 findings).
+
+Targets (issue 4), store of 100,000: cached < 0.5 s, cold < 1.5 s, < 2 MB HTML, drawn < 1.5 s;
+store of 1,000,000: cold < 3 s, < 5 MB.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import folium
+from folium.plugins import MarkerCluster
+from playwright.sync_api import sync_playwright
+
+from dke_geo import fixtures
+from dke_geo.filters import Filter
+from dke_geo.maps import CENTRE, STREAMLIT_ASSETS, localise, render
+from dke_geo.roles import Actor, Role
+from dke_geo.services import planner
+from dke_geo.store.db import make_engine, migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = (100_000, 1_000_000)
+BASELINE = 100_000
+PLANNER = Actor("bench", Role.PLANNER)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+TARGETS = {100_000: {"cached": 0.5, "cold": 1.5, "mb": 2.0, "draw": 1.5}, 1_000_000: {"cold": 3.0, "mb": 5.0}}
+
+
+def _median_time(fn, repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+class _Site:
+    """Serves a folder on 127.0.0.1 with our static/ at /app/static (as Streamlit does)."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-site-"))
+        (self.dir / "app").mkdir()
+        (self.dir / "app" / "static").symlink_to(ROOT / "static")
+        handler = functools.partial(_QuietHandler, directory=str(self.dir))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, name: str, html: str) -> str:
+        (self.dir / name).write_text(html, encoding="utf-8")
+        return f"http://127.0.0.1:{self.server.server_port}/{name}"
+
+    def close(self):
+        self.server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _draw_seconds(browser, url: str, repeat: int = 3, timeout_s: float = 180) -> float:
+    """From navigation to the first frame painted after the page (every layer) has loaded."""
+    times = []
+    for _ in range(repeat):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.route(lambda u: not u.startswith("http://127.0.0.1"), lambda route: route.abort())
+        page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+        ms = page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame("
+                           "() => r(performance.now()))))")
+        page.close()
+        times.append(ms / 1000)
+    return statistics.median(times)
+
+
+def _measure_store(n: int, browser, site: _Site) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
+        engine = make_engine(f"sqlite:///{folder}/bench.sqlite")
+        migrate(engine)
+        load_s, _ = _median_time(lambda: fixtures.load_synthetic(engine, n, reports=n // 20), 1)
+        print(f"  {n:,} findings loaded in {load_s:.0f} s", flush=True)
+
+        def cold():
+            planner._data.clear()
+            planner._views.clear()
+            engine.dispose()
+            return render(planner.planner_view(engine, PLANNER, Filter(), tiles=False).map)
+
+        cold_s, html = _median_time(cold, 3)
+        lookup_s, _ = _median_time(lambda: planner.planner_view(engine, PLANNER, Filter(), tiles=False), 5)
+        cached_s, _ = _median_time(
+            lambda: render(planner.planner_view(engine, PLANNER, Filter(), tiles=False).map), 5)
+
+        def new_filter():
+            planner._views.clear()
+            return render(planner.planner_view(engine, PLANNER, Filter(severities=(2, 3)), tiles=False).map)
+
+        refilter_s, _ = _median_time(new_filter, 3)
+        draw_s = _draw_seconds(browser, site.url(f"planner-{n}.html", html))
+        engine.dispose()
+    out = {"n": n, "cold": cold_s, "lookup": lookup_s, "cached": cached_s, "refilter": refilter_s,
+           "mb": len(html.encode()) / 1e6, "draw": draw_s}
+    print(f"  {n:,}: cold {cold_s:.2f} s, cache hit {lookup_s * 1000:.1f} ms (+ render {cached_s:.2f} s), "
+          f"new filter {refilter_s:.2f} s, {out['mb']:.2f} MB, drawn in {draw_s:.2f} s", flush=True)
+    return out
+
+
+def _naive(n: int, browser, site: _Site) -> dict:
+    """The naive map: one folium Marker per finding, in a MarkerCluster (no database read)."""
+    rows = fixtures.synthetic_observation_rows(n)
+
+    def build():
+        m = folium.Map(location=CENTRE, zoom_start=14, tiles=None)
+        m.options["max_zoom"] = 19
+        cluster = MarkerCluster().add_to(m)
+        for lat, lon in zip(rows["lat"], rows["lon"], strict=True):
+            folium.Marker([lat, lon]).add_to(cluster)
+        return render(localise(m, STREAMLIT_ASSETS))
+
+    build_s, html = _median_time(build, 1)
+    draw_s = _draw_seconds(browser, site.url("naive.html", html), repeat=1)
+    out = {"n": n, "cold": build_s, "mb": len(html.encode()) / 1e6, "draw": draw_s}
+    print(f"  naive MarkerCluster, {n:,}: built {build_s:.1f} s, {out['mb']:.1f} MB, drawn in {draw_s:.1f} s",
+          flush=True)
+    return out
+
+
+def _verdict(value: float, target: float | None) -> str:
+    if target is None:
+        return "–"
+    return f"< {target:g}: {'met' if value < target else 'MISSED'}"
+
+
+def main() -> str:
+    site = _Site()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            results = [_measure_store(n, browser, site) for n in SIZES]
+            naive = _naive(BASELINE, browser, site)
+        finally:
+            browser.close()
+            site.close()
+    lines = ["## Planner's map (bench/bench_planner_map.py)", "",
+             "Full extent, no filter, every layer (findings, severity heatmap, grid counts, incident-report "
+             "density, Gi* hotspots); SQLite store; tiles off. *Cold*: caches emptied and the engine disposed, "
+             "database read included, map built and rendered to HTML. *Cache hit*: the view for this data "
+             "version and filter served from the cache; *+ render*: plus turning it into HTML, which "
+             "st_folium does on every rerun. *New filter*: data cached, map built and rendered. *Drawn*: headless "
+             "chromium, navigation to the first frame painted after load (median of 3).", "",
+             "| findings | cold (s) | cache hit (ms) | cache hit + render (s) | new filter (s) | HTML (MB) "
+             "| drawn (s) |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r['n']:,} | {r['cold']:.2f} | {r['lookup'] * 1000:.1f} | {r['cached']:.2f} | "
+                     f"{r['refilter']:.2f} | {r['mb']:.2f} | {r['draw']:.2f} |")
+    lines.append(f"| {naive['n']:,}, naive folium MarkerCluster (same run) | {naive['cold']:.1f} | – | – | – | "
+                 f"{naive['mb']:.1f} | {naive['draw']:.1f} |")
+    lines += ["", "| target (issue 4) | measured | verdict |", "|---|---:|---|"]
+    for r in results:
+        for key, label, unit in (("cached", "cache hit + render", "s"), ("cold", "cold", "s"), ("mb", "HTML", "MB"),
+                                 ("draw", "drawn in chromium", "s")):
+            target = TARGETS[r["n"]].get(key)
+            if target is not None:
+                lines.append(f"| {r['n']:,}: {label} ({unit}) | {r[key]:.2f} | {_verdict(r[key], target)} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(main())
