@@ -201,13 +201,16 @@ class PhotoFiles:
     def _write(self, final: Path, data: bytes) -> None:
         if final.exists():
             return  # stored by an earlier save of the same finding: same name, same content
-        final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
-        with temp.open("wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        self._staged.append((temp, final))
+        self._staged.append((temp, final))  # before writing, so `discard` removes a half-written file too
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            with temp.open("wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:  # the disk is full, a quota, the folder not writable: say so, keep the form
+            raise PhotoError("reliability.photo_not_stored", reason=exc.strerror or str(exc)) from exc
 
 
 def _open(upload: Upload, draft: tuple[int, int]) -> Image.Image:

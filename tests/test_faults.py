@@ -278,3 +278,89 @@ def test_recording_page_keeps_the_form_while_postgis_is_away(own_pg, tmp_path, m
     finally:
         default_engine.cache_clear()
         st.cache_resource.clear()
+
+
+# ---------------------------------------------------------------- the disk holding the photos is full
+def _noise_jpeg(width: int, height: int) -> bytes:
+    return _jpeg((width, height), seed=width)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 3 MiB filesystem of its own for the photos (tmpfs), filled up to the last 64 KiB."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); "
+                    "test_photo_file_too_large_for_the_process covers the same path without privileges")
+    try:
+        filler = disk / "filler"
+        free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+        filler.write_bytes(b"\0" * (free - 64 * 1024))
+        yield disk, filler
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_photo_disk_full_gives_a_clear_message_and_no_orphans(engine, full_disk, monkeypatch):
+    disk, filler = full_disk
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(disk))
+    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    pending = _finding(walk.id)
+    from dke_geo.photos import PhotoError, Upload
+
+    photo = Upload("lampe.jpg", _noise_jpeg(800, 600))   # about 350 KB: more than is left
+    with pytest.raises(PhotoError) as caught:
+        recording.record_observation(engine, STAFF, pending, photos=[photo])
+    assert caught.value.message("da").startswith("Fotoet kunne ikke gemmes på serveren (No space left on device). "
+                                                 "Intet er gemt, og formularen er bevaret")
+    assert _count(engine, observations) == 0 and _count(engine, photos) == 0       # no orphan rows
+    assert sorted(p.name for p in disk.rglob("*") if p.is_file()) == ["filler"]   # no half-written files
+
+    filler.unlink()                                                                # space again: the same form
+    obs, created = recording.record_observation(engine, STAFF, pending, photos=[photo])
+    assert created and len(obs.photos) == 1 and _count(engine, photos) == 1
+
+
+_TOO_LARGE = """
+import resource, signal, sys
+from dke_geo import photos
+from dke_geo.errors import DkeError
+from dke_geo.roles import Actor, Role
+from dke_geo.services import recording
+from dke_geo.store.db import make_engine
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit then fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[4]), int(sys.argv[4])))
+data = {"id": sys.argv[3], "walk_id": sys.argv[2], "lon": 12.35732, "lat": 55.66024, "category": "lighting"}
+try:
+    recording.record_observation(make_engine(sys.argv[1]), Actor("staff", Role.STAFF), data,
+                                 photos=[photos.Upload("lampe.jpg", open(sys.argv[5], "rb").read())])
+except DkeError as exc:
+    print(exc.message("da"))
+"""
+
+
+def test_photo_file_too_large_for_the_process(tmp_path):
+    """The same refusal without privileges: the kernel refuses the photo file past RLIMIT_FSIZE (EFBIG), in a
+    process of its own so the limit binds nothing else."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'dke.sqlite'}")
+    migrate(engine)
+    area_service.seed_if_empty(engine)
+    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    picture = tmp_path / "lampe.jpg"
+    picture.write_bytes(_noise_jpeg(2400, 1800))
+    database_size = sum(p.stat().st_size for p in tmp_path.glob("dke.sqlite*"))
+    limit = max(database_size + 2**20, picture.stat().st_size // 2)
+    assert picture.stat().st_size > limit, "the photo must be larger than the limit"
+    pending = _finding(walk.id)
+    done = subprocess.run([sys.executable, "-c", _TOO_LARGE, f"sqlite:///{tmp_path / 'dke.sqlite'}", str(walk.id),
+                           pending["id"], str(limit), str(picture)], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "DKE_GEO_DATA_DIR": str(tmp_path / "data")}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Fotoet kunne ikke gemmes på serveren (File too large). Intet er gemt")
+    assert _count(engine, observations) == 0 and _count(engine, photos) == 0
+    assert not [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    engine.dispose()
