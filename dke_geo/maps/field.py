@@ -65,7 +65,7 @@ def findings_layer(findings: Sequence[Observation], lang: str = "da") -> folium.
         marker = folium.Marker([obs.lat, obs.lon], bubbling_mouse_events=True, icon=folium.DivIcon(
             html=pin, icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="dke-pin-icon"))
         safe_tooltip("<br>".join(lines)).add_to(marker.add_to(group))
-    return group
+    return localise(group)
 
 
 def pending_layer(point: tuple[float, float] | None, accuracy_m: float | None = None,
@@ -74,7 +74,7 @@ def pending_layer(point: tuple[float, float] | None, accuracy_m: float | None = 
     round saved ones, with a circle showing the GPS accuracy. It lets taps through, so a tap next to it moves it."""
     group = folium.FeatureGroup(name=t("record.map_pending", lang))
     if point is None:
-        return group
+        return group  # an empty layer, so the map's list of layers stays the same
     lon, lat = point
     if accuracy_m:
         folium.Circle([lat, lon], radius=accuracy_m, color=PENDING_COLOUR, weight=1, fill=True, fill_opacity=0.12,
@@ -82,4 +82,4 @@ def pending_layer(point: tuple[float, float] | None, accuracy_m: float | None = 
     folium.Marker([lat, lon], interactive=False,
                   icon=folium.DivIcon(html=_PENDING_PIN, icon_size=(36, 48), icon_anchor=(18, 47),
                                       class_name="dke-pending")).add_to(group)
-    return group
+    return localise(group)
