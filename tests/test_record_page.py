@@ -1,6 +1,7 @@
 """The recording page through Streamlit's AppTest (no browser): st_folium is patched to report a tap, the
 tablet's GPS is patched to answer; the rows land in a real SQLite file."""
 import shutil
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,11 @@ import streamlit_js_eval
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from dke_geo.model import TZ
 from dke_geo.photos import Upload
 from dke_geo.roles import Actor, Role
 from dke_geo.store.db import default_engine, reading
-from dke_geo.store.tables import observations
+from dke_geo.store.tables import observations, walks
 from dke_geo.ui import widgets
 from tests import images
 
@@ -121,6 +123,29 @@ def test_tap_category_save_stores_the_finding_and_clears_the_form(app_env, monke
     assert at.button(key="record_category_lighting").proto.type == "primary"
     assert pending_id in fake.layers_html() and "dke-pending" not in fake.layers_html()
     assert "Vandringens fund (1)" in [h.value for h in at.subheader]
+
+
+def test_start_a_walk_with_its_areas_kind_time_light_and_organisations(app_env, monkeypatch):
+    FakeMap(monkeypatch)
+    at = _page(app_env)
+    at.button_group(key="record_new_areas").set_value(["blokland", "galgebakken"])
+    at.button_group(key="record_new_kind").set_value("by_car")
+    at.text_input(key="record_new_focus").input("Belysning")
+    at.date_input(key="record_new_date").set_value(date(2017, 4, 20))
+    at.time_input(key="record_new_time").set_value(time(21, 30))
+    at.button_group(key="record_new_orgs").set_value(["dke", "residents"]).run()
+    at.number_input(key="record_new_n_residents").set_value(9)
+    at = at.button(key="record_start_button").click().run()
+    assert not at.exception and not _messages(at, "error")
+    with reading(default_engine()) as conn:
+        walk = conn.execute(select(walks).where(walks.c.id == at.session_state["record_walk"])).one()
+    assert walk.title == "Områdevandring Blokland, Galgebakken 20.04.2017"
+    assert (walk.kind, walk.focus, walk.light_condition, walk.light_condition_override) == ("by_car", "Belysning",
+                                                                                            "dark", None)
+    assert walk.started_at.astimezone(TZ).strftime("%d.%m.%Y %H:%M") == "20.04.2017 21:30"
+    assert walk.organisations == [{"name": "Den Kriminalpræventive Enhed", "count": 1}, {"name": "Beboere", "count": 9}]
+    header = " ".join(c.value for c in at.main.caption)
+    assert "Mørke (ud fra solen)" in header and "I bil" in header and r"Beboere \(9\)" in header  # user text escaped
 
 
 def test_save_without_a_location_is_refused_and_the_form_kept(app_env, monkeypatch):

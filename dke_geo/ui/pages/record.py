@@ -30,6 +30,7 @@ from dke_geo.ui import browser, followup, session, widgets
 from dke_geo.ui.session import t
 
 GPS_WARN_M = 30
+TEAMS = ("dke", "housing", "technical", "police", "residents", "homecare")  # who usually takes part in a walk
 LIST_STEP = 10
 ss = st.session_state
 
@@ -201,14 +202,12 @@ def walk_chooser(names: dict[str, str]) -> None:
         choice = st.segmented_control(t("record.walk_light"), ["sun", *LightCondition], required=True, default="sun",
                                       format_func=lambda c: sun_text if c == "sun" else t(f"light.{c}"),
                                       key="record_new_light")
-        teams = [t("record.org_dke"), t("record.org_housing"), t("record.org_technical"), t("record.org_police"),
-                 t("record.org_residents"), t("record.org_homecare")]
-        chosen = st.pills(t("field.organisations"), teams, selection_mode="multi", default=teams[:1],
-                          key="record_new_orgs")
+        chosen = st.pills(t("field.organisations"), TEAMS, selection_mode="multi", default=TEAMS[:1],
+                          format_func=lambda team: t(f"record.org_{team}"), key="record_new_orgs")
         counts = st.columns(3)
-        organisations = [{"name": org, "count": counts[i % 3].number_input(
-            t("record.org_count", name=org), min_value=1, max_value=500, value=1, step=1, key=f"record_new_n_{org}")}
-            for i, org in enumerate(chosen or [])]
+        organisations = [{"name": t(f"record.org_{team}"), "count": counts[i % 3].number_input(
+            t("record.org_count", name=t(f"record.org_{team}")), min_value=1, max_value=500, value=1, step=1,
+            key=f"record_new_n_{team}")} for i, team in enumerate(chosen or [])]
         if st.button(t("record.start"), type="primary", icon="🚶", width="stretch", key="record_start_button"):
             walk = _call(recording.start_walk, {
                 "title": title, "area_ids": area_ids or [], "kind": kind, "focus": focus, "started_at": started,
