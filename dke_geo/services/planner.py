@@ -66,7 +66,6 @@ class PlannerView:
     map: folium.Map
     findings: int
     reports: int
-    pins: bool
     by_category_area: alt.Chart
     open_resolved: alt.Chart
     days_to_resolution: alt.Chart | None
@@ -124,14 +123,13 @@ def planner_view(engine: Engine, actor: Actor, filt: Filter, lang: str = "da", g
         return _views[key]
     findings = filt.apply(data.findings)
     reports = filt.apply_reports(data.reports)
-    pins = len(findings) <= pin_limit
-    if pins:
+    if len(findings) <= pin_limit:
         findings = _with_pin_details(engine, findings, data.walks)
     names = dict(zip(data.areas["id"], data.areas["name"], strict=True))
     view = PlannerView(
         map=planner_map(findings, reports, data.areas, grid=grid, selected_areas=filt.areas, lang=lang,
                         pin_limit=pin_limit, asset_base=asset_base, tiles=tiles),
-        findings=len(findings), reports=len(reports), pins=pins,
+        findings=len(findings), reports=len(reports),
         by_category_area=charts.by_category_area(findings, names, lang),
         open_resolved=charts.open_resolved(findings, lang),
         days_to_resolution=charts.days_to_resolution(findings, lang),
