@@ -9,6 +9,7 @@ from the database, and the finished views per filter.
 from __future__ import annotations
 
 import base64
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -75,6 +76,7 @@ class PlannerView:
 _data: dict[str, PlannerData] = {}
 _views: OrderedDict[tuple, PlannerView] = OrderedDict()
 _MAX_VIEWS = 16
+_lock = threading.Lock()  # Streamlit serves each session from its own thread
 
 
 def load(engine: Engine) -> PlannerData:
@@ -118,9 +120,10 @@ def planner_view(engine: Engine, actor: Actor, filt: Filter, lang: str = "da", g
     require(actor, Permission.VIEW_INTERNAL)
     data = load(engine)
     key = (str(engine.url), data.version, filt.key(), lang, grid, pin_limit, asset_base, tiles)
-    if key in _views:
-        _views.move_to_end(key)
-        return _views[key]
+    with _lock:
+        if key in _views:
+            _views.move_to_end(key)
+            return _views[key]
     findings = filt.apply(data.findings)
     reports = filt.apply_reports(data.reports)
     if len(findings) <= pin_limit:
@@ -134,9 +137,10 @@ def planner_view(engine: Engine, actor: Actor, filt: Filter, lang: str = "da", g
         open_resolved=charts.open_resolved(findings, lang),
         days_to_resolution=charts.days_to_resolution(findings, lang),
         areas=charts.area_table(findings, reports, names, lang))
-    _views[key] = view
-    while len(_views) > _MAX_VIEWS:
-        _views.popitem(last=False)
+    with _lock:
+        _views[key] = view
+        while len(_views) > _MAX_VIEWS:
+            _views.popitem(last=False)
     return view
 
 

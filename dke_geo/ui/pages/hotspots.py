@@ -12,7 +12,11 @@ from dke_geo.ui import session, widgets
 from dke_geo.ui.session import t
 
 engine, actor, lang = session.engine(), session.actor(), session.lang()
-choices = planner.choices(engine, actor)
+try:
+    choices = planner.choices(engine, actor)
+except DkeError as exc:  # the page is only offered to roles that may see it; say so to anyone else
+    st.error(exc.message(lang))
+    st.stop()
 cats = categories()
 
 with st.sidebar:

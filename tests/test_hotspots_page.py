@@ -1,0 +1,47 @@
+"""The hotspot page through Streamlit's AppTest (no browser): the summary and the map for a planner, a
+filter narrowing them, a clear refusal (no stack trace) for a role that may not see internal data."""
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dke_geo import fixtures
+from dke_geo.roles import Actor, Role
+from dke_geo.store.db import default_engine, make_engine, migrate
+from tests.conftest import ROOT
+
+PAGE = str(ROOT / "dke_geo" / "ui" / "pages" / "hotspots.py")
+
+
+@pytest.fixture
+def page(tmp_path, monkeypatch):
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DKE_GEO_DATABASE_URL", "")
+    monkeypatch.setenv("DKE_GEO_TILE_URL", "")
+    engine = make_engine(f"sqlite:///{tmp_path / 'dke_geo.sqlite'}")
+    migrate(engine)
+    fixtures.load_demo(engine)
+    engine.dispose()
+    default_engine.cache_clear()
+    st.cache_resource.clear()  # session.engine() is cached per process: this test's database, not another's
+    yield AppTest.from_file(PAGE, default_timeout=60)
+    default_engine.cache_clear()
+    st.cache_resource.clear()
+
+
+def test_planner_sees_summary_map_charts_and_table(page):
+    page.session_state["actor"] = Actor("demo-planlaegger", Role.PLANNER)
+    page.run()
+    assert not page.exception
+    assert [i.value for i in page.info] == ["300 fund og 0 indmeldte hændelser i filteret."]
+    assert len(page.get("component_instance")) == 1  # the st_folium map
+    assert page.dataframe[0].value["Fund"].sum() == 300
+    page.multiselect(key="hotspots_categories").select("lighting").run()
+    n = page.dataframe[0].value["Fund"].sum()
+    assert 0 < n < 300 and page.info[0].value == f"{n} fund og 0 indmeldte hændelser i filteret."
+
+
+def test_public_is_refused_with_a_message(page):
+    page.session_state["actor"] = Actor("", Role.PUBLIC)
+    page.run()
+    assert not page.exception
+    assert [e.value for e in page.error] == ["Din rolle (Offentlig) må ikke se interne data."]
