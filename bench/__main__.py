@@ -7,12 +7,12 @@ some benchmarks replaces only their sections in RESULTS.md and keeps the others'
 from __future__ import annotations
 
 import importlib
-import os
-import platform
 import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench import common
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -30,8 +30,7 @@ def main(argv: list[str]) -> None:
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"bench.{name}")
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores"
-        sections[name] = f"_Measured {when} on {machine}._\n\n{module.main().strip()}\n"
+        sections[name] = f"_Measured {when} on {common.machine()}._\n\n{module.main().strip()}\n"
     body = "".join(f"<!-- {name} -->\n{text}<!-- /{name} -->\n\n" for name, text in sorted(sections.items()))
     RESULTS.write_text("# Benchmark results\n\nWritten by `make bench` (`python -m bench`); each section by the "
                        "module of the same name in bench/. Figures are medians of repeated runs on the machine "

@@ -1,7 +1,7 @@
-"""The planner's map at scale: stores of 100,000 and 1,000,000 synthetic findings (plus one incident
-report per 20 findings) on SQLite, the full-extent map with every density layer built cold (database
-read included), from the cache, and for a new filter on cached data; its HTML size; its draw time in
-headless Debian chromium. Beside it, in the same run, the naive way: one folium Marker per finding in
+"""The planner's map at scale: stores of 10,000, 100,000 and 1,000,000 synthetic findings (plus one incident
+report per 20 findings; bench/common.py) on SQLite and PostGIS, the full-extent map with every density layer
+built cold (database read included), from the cache, and for a new filter on cached data; its HTML size; its
+draw time in headless Debian chromium. Beside it, in the same run, the naive way: one folium Marker per finding in
 a MarkerCluster (100,000 findings).
 
 Targets (issue 4), store of 100,000: cached < 0.5 s, cold < 1.5 s, < 2 MB HTML, drawn < 1.5 s;
@@ -21,15 +21,14 @@ import folium
 from folium.plugins import MarkerCluster
 from playwright.sync_api import sync_playwright
 
+from bench import common
 from dke_geo import fixtures
 from dke_geo.filters import Filter
 from dke_geo.maps import CENTRE, STREAMLIT_ASSETS, localise, render
 from dke_geo.roles import Actor, Role
 from dke_geo.services import planner
-from dke_geo.store.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZES = (100_000, 1_000_000)
 BASELINE = 100_000
 PLANNER = Actor("bench", Role.PLANNER)
 CHROMIUM = "/usr/bin/chromium"
@@ -84,35 +83,32 @@ def _draw_seconds(browser, url: str, repeat: int = 3, timeout_s: float = 180) ->
     return statistics.median(times)
 
 
-def _measure_store(n: int, browser, site: _Site) -> dict:
-    with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
-        engine = make_engine(f"sqlite:///{folder}/bench.sqlite")
-        migrate(engine)
-        load_s, _ = _median_time(lambda: fixtures.load_synthetic(engine, n, reports=n // 20), 1)
-        print(f"  {n:,} findings loaded in {load_s:.0f} s", flush=True)
+def _measure_store(db: str, n: int, browser, site: _Site) -> dict:
+    """One store (shared by the run's benchmarks, bench/common.py): cold, cached, new filter, size, draw."""
+    engine = common.store(db, n)
 
-        def cold():
-            planner._data.clear()
-            planner._views.clear()
-            engine.dispose()
-            return render(planner.planner_view(engine, PLANNER, Filter(), tiles=False).map)
-
-        cold_s, html = _median_time(cold, 3)
-        lookup_s, _ = _median_time(lambda: planner.planner_view(engine, PLANNER, Filter(), tiles=False), 5)
-        cached_s, _ = _median_time(
-            lambda: render(planner.planner_view(engine, PLANNER, Filter(), tiles=False).map), 5)
-
-        def new_filter():
-            planner._views.clear()
-            return render(planner.planner_view(engine, PLANNER, Filter(severities=(2, 3)), tiles=False).map)
-
-        refilter_s, _ = _median_time(new_filter, 3)
-        draw_s = _draw_seconds(browser, site.url(f"planner-{n}.html", html))
+    def cold():
+        planner._data.clear()
+        planner._views.clear()
         engine.dispose()
-    out = {"n": n, "cold": cold_s, "lookup": lookup_s, "cached": cached_s, "refilter": refilter_s,
+        return render(planner.planner_view(engine, PLANNER, Filter(), tiles=False).map)
+
+    cold_s, html = _median_time(cold, 3)
+    lookup_s, _ = _median_time(lambda: planner.planner_view(engine, PLANNER, Filter(), tiles=False), 5)
+    cached_s, _ = _median_time(
+        lambda: render(planner.planner_view(engine, PLANNER, Filter(), tiles=False).map), 5)
+
+    def new_filter():
+        planner._views.clear()
+        return render(planner.planner_view(engine, PLANNER, Filter(severities=(2, 3)), tiles=False).map)
+
+    refilter_s, _ = _median_time(new_filter, 3)
+    draw_s = _draw_seconds(browser, site.url(f"planner-{db}-{n}.html", html))
+    out = {"db": db, "n": n, "cold": cold_s, "lookup": lookup_s, "cached": cached_s, "refilter": refilter_s,
            "mb": len(html.encode()) / 1e6, "draw": draw_s}
-    print(f"  {n:,}: cold {cold_s:.2f} s, cache hit {lookup_s * 1000:.1f} ms (+ render {cached_s:.2f} s), "
-          f"new filter {refilter_s:.2f} s, {out['mb']:.2f} MB, drawn in {draw_s:.2f} s", flush=True)
+    print(f"  {common.LABELS[db]} {n:,}: cold {cold_s:.2f} s, cache hit {lookup_s * 1000:.1f} ms "
+          f"(+ render {cached_s:.2f} s), new filter {refilter_s:.2f} s, {out['mb']:.2f} MB, drawn in {draw_s:.2f} s",
+          flush=True)
     return out
 
 
@@ -147,33 +143,36 @@ def main() -> str:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            results = [_measure_store(n, browser, site) for n in SIZES]
+            results = [_measure_store(db, n, browser, site) for db in common.DATABASES for n in common.SIZES]
             naive = _naive(BASELINE, browser, site)
         finally:
             browser.close()
             site.close()
     lines = ["## Planner's map (bench/bench_planner_map.py)", "",
              "Full extent, no filter, every layer (findings, severity heatmap, grid counts, incident-report "
-             "density, Gi* hotspots); SQLite store; tiles off. *Cold*: caches emptied and the engine disposed, "
+             "density, Gi* hotspots); tiles off. *Cold*: caches emptied and the engine disposed, "
              "database read included, map built and rendered to HTML. *Cache hit*: the view for this data "
              "version and filter served from the cache; *+ render*: plus turning it into HTML, which "
              "st_folium does on every rerun. *New filter*: data cached, map built and rendered. *Drawn*: headless "
              "chromium, navigation to the first frame painted after load (median of 3).", "",
-             "| findings | cold (s) | cache hit (ms) | cache hit + render (s) | new filter (s) | HTML (MB) "
-             "| drawn (s) |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+             "| database | findings | cold (s) | cache hit (ms) | cache hit + render (s) | new filter (s) "
+             "| HTML (MB) | drawn (s) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        lines.append(f"| {r['n']:,} | {r['cold']:.2f} | {r['lookup'] * 1000:.1f} | {r['cached']:.2f} | "
-                     f"{r['refilter']:.2f} | {r['mb']:.2f} | {r['draw']:.2f} |")
-    lines.append(f"| {naive['n']:,}, naive folium MarkerCluster (same run) | {naive['cold']:.1f} | – | – | – | "
+        lines.append(f"| {common.LABELS[r['db']]} | {r['n']:,} | {r['cold']:.2f} | {r['lookup'] * 1000:.1f} "
+                     f"| {r['cached']:.2f} | {r['refilter']:.2f} | {r['mb']:.2f} | {r['draw']:.2f} |")
+    lines.append(f"| – | {naive['n']:,}, naive folium MarkerCluster (same run) | {naive['cold']:.1f} | – | – | – | "
                  f"{naive['mb']:.1f} | {naive['draw']:.1f} |")
     lines += ["", "| target (issue 4) | measured | verdict |", "|---|---:|---|"]
     for r in results:
+        if r["n"] not in TARGETS:
+            continue
         for key, label, unit in (("cached", "cache hit + render", "s"), ("cold", "cold", "s"), ("mb", "HTML", "MB"),
                                  ("draw", "drawn in chromium", "s")):
             target = TARGETS[r["n"]].get(key)
             if target is not None:
-                lines.append(f"| {r['n']:,}: {label} ({unit}) | {r[key]:.2f} | {_verdict(r[key], target)} |")
+                lines.append(f"| {common.LABELS[r['db']]}, {r['n']:,}: {label} ({unit}) | {r[key]:.2f} "
+                             f"| {_verdict(r[key], target)} |")
     return "\n".join(lines) + "\n"
 
 

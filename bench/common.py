@@ -4,8 +4,9 @@ machine, and timing.
 - Sizes: 10k / 100k / 1M findings (`DKE_GEO_BENCH_SIZES=10000,100000` for a shorter run).
 - Databases: a SQLite file, and a throwaway PostGIS server started the way the tests start theirs
   (tests/pgserver.PgServer); `DKE_GEO_BENCH_DATABASES=sqlite` leaves PostGIS out.
-- `store(db, n)`: a migrated database holding n synthetic findings (fixtures.load_synthetic: generated with
-  numpy, bulk-inserted in one transaction), 1 in 16 of them published with a public text. Built on first use and
+- `store(db, n)`: a migrated database holding n synthetic findings and n/20 incident reports
+  (fixtures.load_synthetic: generated with numpy, bulk-inserted in one transaction), 1 in 16 findings published
+  with a public text. Built on first use and
   shared by every script of the run, so the 1M stores are loaded once; scripts add rows but never delete any.
 Everything lives in one temporary folder that is removed, with the server, when the run ends.
 """
@@ -33,7 +34,7 @@ DATABASES = tuple(os.environ.get("DKE_GEO_BENCH_DATABASES", "sqlite,postgis").sp
 LABELS = {"sqlite": "SQLite", "postgis": "PostGIS"}
 PUBLISHED_SHARE = "1 in 16"
 
-_state: dict = {"stores": {}, "server": None, "folder": None}
+_state: dict = {"stores": {}, "load_s": {}, "server": None, "folder": None}
 
 
 def folder() -> Path:
@@ -60,15 +61,22 @@ def store(db: str, n: int) -> Engine:
     """The shared store of n synthetic findings on `db` ("sqlite" or "postgis"), built on first use."""
     key = (db, n)
     if key not in _state["stores"]:
-        started = time.perf_counter()
         engine = empty(db, f"store_{n}")
-        fixtures.load_synthetic(engine, n)
+        started = time.perf_counter()
+        fixtures.load_synthetic(engine, n, reports=n // 20)
+        _state["load_s"][key] = time.perf_counter() - started
         with transaction(engine) as conn:   # ids are random hex: those starting with 0 are 1 in 16
             conn.execute(update(observations).where(observations.c.id < "1")
                          .values(published=True, public_text="Syntetisk: offentlig tekst om fundet."))
         print(f"   store {LABELS[db]} {n:,}: loaded in {time.perf_counter() - started:.0f} s", flush=True)
         _state["stores"][key] = engine
     return _state["stores"][key]
+
+
+def load_seconds(db: str, n: int) -> float:
+    """How long the bulk insert of `store(db, n)` took: the no-checks baseline an import is compared with."""
+    store(db, n)
+    return _state["load_s"][(db, n)]
 
 
 def _server():
