@@ -81,7 +81,7 @@ class Grid:
         ys = np.arange(miny - pad, maxy + pad, self.spacing / 2)
         gx, gy = np.meshgrid(xs, ys)
         i, j = self.index(gx.ravel(), gy.ravel())
-        i, j = _unpack(np.unique(_pack(i, j)))
+        i, j = _unpack(np.unique(cell_key(i, j)))
         cx, cy = self.centres(i, j)
         inside = shapely.contains_xy(region, cx, cy)
         return i[inside], j[inside]
@@ -99,7 +99,7 @@ def _cube_round(q: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rq.astype(np.int64), rr.astype(np.int64)
 
 
-def _pack(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def cell_key(i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """One int64 key per cell, so cells can be counted and matched with np.unique/searchsorted."""
     return ((np.asarray(i, dtype=np.int64) + _OFFSET) << 32) | (np.asarray(j, dtype=np.int64) + _OFFSET)
 
@@ -121,7 +121,7 @@ class CellCounts:
 
     def on(self, i, j) -> np.ndarray:
         """The counts for the cells (i, j), zero where a cell holds nothing: counts on a lattice."""
-        keys, wanted = _pack(self.i, self.j), _pack(i, j)
+        keys, wanted = cell_key(self.i, self.j), cell_key(i, j)
         pos = np.clip(np.searchsorted(keys, wanted), 0, max(len(keys) - 1, 0))
         found = (keys[pos] == wanted) if len(keys) else np.zeros(len(wanted), dtype=bool)
         return np.where(found, self.count[pos] if len(keys) else 0, 0)
@@ -135,7 +135,7 @@ def count(x, y, grid: Grid, weights=None) -> CellCounts:
     ([0, 1], [0, 0], [2.0, 1.0])
     """
     i, j = grid.index(x, y)
-    keys, inverse = np.unique(_pack(i, j), return_inverse=True)
+    keys, inverse = np.unique(cell_key(i, j), return_inverse=True)
     totals = np.bincount(inverse, weights=None if weights is None else np.asarray(weights, dtype=float),
                          minlength=len(keys)).astype(float)
     ci, cj = _unpack(keys)
@@ -160,7 +160,7 @@ def heat_points(lon, lat, weights=None, cell_m: float = 10.0, max_points: int = 
     size = cell_m
     while True:
         i, j = Grid(GridKind.SQUARE, size).index(x, y)
-        keys, inverse = np.unique(_pack(i, j), return_inverse=True)
+        keys, inverse = np.unique(cell_key(i, j), return_inverse=True)
         if len(keys) <= max_points:
             break
         size *= 2
