@@ -4,8 +4,21 @@ definitions are what the repository code queries. On PostGIS, `observations.geom
 the same queries work on both databases."""
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from dke_geo.store.types import UtcDateTime
 
