@@ -71,8 +71,8 @@ FRAME_COLUMNS = ("id", "walk_id", "lon", "lat", "area_id", "category", "severity
 def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS, include_deleted: bool = False) -> pd.DataFrame:
     """The findings as a DataFrame of the given columns: the fast path for maps and charts (no model
     object per row). The rows come straight from the driver's cursor (no SQLAlchemy row objects, the
-    query has no parameters), times are converted all at once (to Europe/Copenhagen) and the frame is
-    built column by column: 100,000 findings in a fraction of a second."""
+    query has no parameters), the frame is made from the driver's tuples in one step and times are
+    converted all at once (to Europe/Copenhagen): 100,000 findings in a fraction of a second."""
     columns = list(columns)
     query = select(*[observations.c[c] for c in columns])
     if not include_deleted:
@@ -83,8 +83,7 @@ def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS, include_dele
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    out = pd.DataFrame({c: list(v) for c, v in zip(columns, zip(*rows, strict=True), strict=True)}
-                       if rows else None, columns=columns)
+    out = pd.DataFrame.from_records(rows, columns=columns)
     for c in columns:
         kind = observations.c[c].type
         if isinstance(kind, UtcDateTime):  # SQLite holds UTC text, PostgreSQL gives aware datetimes
