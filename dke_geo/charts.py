@@ -30,9 +30,10 @@ def by_category_area(findings: pd.DataFrame, names: dict[str, str], lang: str = 
     """Findings per category and area: one stacked bar per area, coloured as on the map."""
     cats = categories()
     col_area, col_cat, col_n = (t(f"hotspots.col.{c}", lang) for c in ("area", "category", "count"))
-    table = (pd.DataFrame({col_area: _area_names(findings["area_id"], names, lang),
-                           col_cat: findings["category"].map({c: cat.label(lang) for c, cat in cats.items()})})
-             .value_counts().rename(col_n).reset_index())
+    counts = findings.groupby(["area_id", "category"], dropna=False).size().reset_index(name="n")  # then label
+    table = pd.DataFrame({col_area: _area_names(counts["area_id"], names, lang),
+                          col_cat: counts["category"].map({c: cat.label(lang) for c, cat in cats.items()}),
+                          col_n: counts["n"]})
     return (alt.Chart(table, title=t("hotspots.chart_category_area", lang)).mark_bar()
             .encode(x=alt.X(f"{col_n}:Q", title=col_n), y=alt.Y(f"{col_area}:N", sort="-x", title=None),
                     color=alt.Color(f"{col_cat}:N", scale=_category_scale(lang), title=col_cat),
