@@ -108,6 +108,7 @@ def test_above_the_pin_limit_findings_are_shown_per_cell(demo_engine):
     assert _shows(html, "Fund samlet pr. celle (300)") and "L.markerClusterGroup" not in html
     assert _shows(html, "for mange til enkelte nåle (grænse 100)")
     assert "Lampe ud" not in html  # no internal note is shipped when there are no pins
+    assert sum(int(n) for n in re.findall(r"(\d+) fund; flest: ", html)) == 300  # every finding in one cell
 
 
 def test_status_comes_from_the_fix_workflow(engine):

@@ -190,27 +190,26 @@ def _popups(findings: pd.DataFrame, lang: str) -> list[str]:
 
 def _aggregated(findings: pd.DataFrame, x: np.ndarray, y: np.ndarray, lang: str) -> folium.GeoJson:
     """Above the pin limit: one circle per cell (cells grown until at most AGGREGATE_CELLS), at the
-    findings' mean position, sized by their number, coloured by the most common category."""
+    findings' mean position, sized by their number, coloured by the most common category (numpy only)."""
     size = 50.0
     while True:
         i, j = Grid("square", size).index(x, y)
-        frame = pd.DataFrame({"cell": density.cell_key(i, j), "x": x, "y": y,
-                              "category": findings["category"].to_numpy()})
-        if frame["cell"].nunique() <= AGGREGATE_CELLS:
+        keys, cell = np.unique(density.cell_key(i, j), return_inverse=True)
+        if len(keys) <= AGGREGATE_CELLS:
             break
         size *= 2
-    groups = frame.groupby("cell")
-    summary = groups.agg(n=("x", "size"), x=("x", "mean"), y=("y", "mean"))
-    top = frame.groupby(["cell", "category"]).size().sort_values(ascending=False).reset_index()
-    top = top.drop_duplicates("cell").set_index("cell")["category"].reindex(summary.index)
-    lon, lat = geo.to_wgs84(summary["x"], summary["y"])
-    cats = categories()
-    radius = np.clip(np.round(4 + 3 * np.log2(summary["n"].to_numpy())), 4, 30)
+    n = np.bincount(cell, minlength=len(keys))
+    lon, lat = geo.to_wgs84(np.bincount(cell, x, len(keys)) / n, np.bincount(cell, y, len(keys)) / n)
+    cats = list(categories().values())
+    code = pd.Categorical(findings["category"], categories=[c.id for c in cats]).codes
+    per_category = np.bincount(cell * len(cats) + code, minlength=len(keys) * len(cats)).reshape(len(keys), len(cats))
+    top = per_category.argmax(axis=1)
+    radius = np.clip(np.round(4 + 3 * np.log2(n)), 4, 30)
     features = [{"type": "Feature", "id": k, "geometry": {"type": "Point", "coordinates": [round(lo, 6), round(la, 6)]},
                  "properties": {"colour": cats[c].colour, "r": float(r),
-                                "tip": html.escape(t("hotspots.aggregate_tip", lang, n=int(n),
+                                "tip": html.escape(t("hotspots.aggregate_tip", lang, n=int(m),
                                                      category=cats[c].label(lang)))}}
-                for k, (lo, la, c, n, r) in enumerate(zip(lon, lat, top, summary["n"], radius, strict=True))]
+                for k, (lo, la, c, m, r) in enumerate(zip(lon, lat, top, n, radius, strict=True))]
     return _layer({"type": "FeatureCollection", "features": features},
                   name=t("hotspots.layer_aggregated", lang, n=len(findings)),
                   marker=folium.CircleMarker(radius=6, weight=1, color="#fff", fill_opacity=0.85),
