@@ -22,7 +22,7 @@ from dke_geo.roles import PUBLIC, Actor, Role
 from dke_geo.services import fixes as fix_service
 from dke_geo.services import planner
 from dke_geo.store import observations as obs_store
-from dke_geo.store.db import transaction
+from dke_geo.store.db import reading, transaction
 from dke_geo.store.tables import incident_reports, photos
 
 PLANNER = Actor("demo-planlaegger", Role.PLANNER)
@@ -183,3 +183,13 @@ def test_charts_and_csv_agree_with_the_filter(demo_engine):
     assert csv.splitlines()[0].startswith("Område,Fund") and "Blokland" in csv
     monthly = charts.monthly_open_resolved(planner.load(demo_engine).findings)
     assert monthly["unresolved"].iloc[-1] + monthly["resolved"].iloc[-1] == 300
+
+
+def test_finding_frame_times_are_exact_on_both_databases(engine):
+    """The planner reads times in bulk (text on SQLite, epoch seconds on PostGIS): still to the microsecond."""
+    at = datetime(2017, 4, 20, 21, 7, 1, 675300, tzinfo=TZ)
+    _add_finding(engine, observed_at=at)
+    with reading(engine) as conn:
+        frame = obs_store.frame(conn, ("id", "observed_at", "deleted_at", "is_demo"))
+    assert frame["observed_at"].iloc[0] == at and str(frame["observed_at"].dt.tz) == "Europe/Copenhagen"
+    assert frame["deleted_at"].isna().all() and frame["is_demo"].dtype == bool
