@@ -71,18 +71,15 @@ def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDat
         _pins(findings, lang).add_to(m)
     else:
         _aggregated(findings, x, y, lang).add_to(m)
-    HeatMap(density.heat_points(findings["lon"], findings["lat"], findings["severity"], max_points=HEAT_POINTS)
-            .round(6).tolist(),
-            name=t("hotspots.layer_heat", lang), radius=18, blur=14, min_opacity=0.3,
-            max=_heat_max(findings["severity"]), show=True).add_to(m)
+    _heat(density.heat_points(findings["lon"], findings["lat"], findings["severity"], max_points=HEAT_POINTS),
+          t("hotspots.layer_heat", lang), show=True).add_to(m)
     cells = density.count(x, y, grid)
     breaks = _breaks(cells.count)
     _cells_layer(cells, t("hotspots.layer_grid", lang, size=_metres(grid.size)),
                  [GRID_COLOURS[c] for c in np.searchsorted(breaks, cells.count, side="right") - 1],
                  [t("hotspots.cell_count", lang, n=int(n)) for n in cells.count]).add_to(m)
-    HeatMap(density.heat_points(reports["lon"], reports["lat"], max_points=HEAT_POINTS).round(6).tolist(),
-            name=t("hotspots.layer_reports", lang, n=len(reports)), radius=18, blur=14, min_opacity=0.3,
-            max=_heat_max(np.ones(len(reports))), gradient=REPORT_GRADIENT, show=False).add_to(m)
+    _heat(density.heat_points(reports["lon"], reports["lat"], max_points=HEAT_POINTS),
+          t("hotspots.layer_reports", lang, n=len(reports)), show=False, gradient=REPORT_GRADIENT).add_to(m)
     result = _hotspots(study, grid, cells)
     marked = result.cells()
     levels = result.level[result.level != 0]
@@ -112,10 +109,12 @@ def _metres(size: float) -> str:
     return f"{size:g}"
 
 
-def _heat_max(weights) -> float:
-    """leaflet.heat saturates at `max`: a high quantile of the merged weights keeps the ramp useful."""
-    weights = np.asarray(weights, dtype=float)
-    return float(max(1.0, np.quantile(weights, 0.95))) if len(weights) else 1.0
+def _heat(points: np.ndarray, name: str, show: bool, gradient: dict | None = None) -> HeatMap:
+    """A heatmap of merged points [lat, lon, weight]. leaflet.heat saturates at `max`: a high quantile
+    of the merged weights keeps the colour ramp useful where points pile up."""
+    top = float(max(1.0, np.quantile(points[:, 2], 0.95))) if len(points) else 1.0
+    return HeatMap(points.round(6).tolist(), name=name, radius=18, blur=14, min_opacity=0.3, max=top,
+                   gradient=gradient, show=show)
 
 
 def _breaks(values: np.ndarray) -> np.ndarray:
