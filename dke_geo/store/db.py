@@ -52,8 +52,17 @@ def make_engine(url: str | None = None, lock_wait_s: float = LOCK_WAIT_S) -> Eng
         event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(lock_wait_s * 1000)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=lock_wait_s,
-                         connect_args={"options": f"-c lock_timeout={int(lock_wait_s * 1000)}"})
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=lock_wait_s)
+    event.listen(engine, "connect", partial(_pg_settings, lock_ms=int(lock_wait_s * 1000)))
+    return engine
+
+
+def _pg_settings(dbapi_conn, _record, lock_ms: int):
+    """A lock wait past LOCK_WAIT_S ends in a clear DatabaseBusy instead of hanging (set per session, not as a
+    startup option, which connection poolers such as PgBouncer refuse)."""
+    with dbapi_conn.cursor() as cur:
+        cur.execute(f"SET lock_timeout = {lock_ms}")
+    dbapi_conn.commit()
 
 
 def _sqlite_pragmas(dbapi_conn, _record, busy_ms: int):
