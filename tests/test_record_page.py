@@ -48,16 +48,21 @@ def app_env(monkeypatch, tmp_path, prepared):
 
 
 class FakeMap:
-    """Stands in for st_folium: reports `click` as the last tap and keeps what the page drew."""
+    """Stands in for st_folium. Like the component after a tap, it delivers `click` once (the value under the
+    map's key, then on_change), and it keeps what the page drew."""
 
     def __init__(self, monkeypatch, click=None):
         self.click = click
         self.calls = []
         monkeypatch.setattr(widgets, "st_folium", self)
 
-    def __call__(self, fig, **kwargs):
+    def __call__(self, fig, key=None, on_change=None, **kwargs):
         self.calls.append((fig, kwargs))
-        return {"last_clicked": self.click}
+        value = {"last_clicked": self.click}
+        if self.click and on_change and st.session_state.get(key) != value:
+            st.session_state[key] = value
+            on_change()
+        return value
 
     def layers_html(self) -> str:
         """The last map drawn with its pin layers, as HTML."""
@@ -65,6 +70,20 @@ class FakeMap:
         for group in kwargs["feature_group_to_add"]:
             group.add_to(fig)
         return fig.get_root().render()
+
+
+class FakeGps:
+    """Stands in for the browser's geolocation (streamlit_js_eval): each new request gets the next answer."""
+
+    def __init__(self, monkeypatch, answers):
+        self.answers = iter(answers)
+        monkeypatch.setattr(streamlit_js_eval, "streamlit_js_eval", self)
+
+    def __call__(self, js_expressions, key, on_change):
+        assert js_expressions == "getLocation()"
+        if key not in st.session_state:
+            st.session_state[key] = next(self.answers)
+            on_change()
 
 
 def _page(tmp_path, role=Role.STAFF) -> AppTest:
@@ -96,13 +115,13 @@ def _messages(at: AppTest, kind: str) -> list[str]:
 
 def test_tap_category_save_stores_the_finding_and_clears_the_form(app_env, monkeypatch):
     fake = FakeMap(monkeypatch, TAP)
-    at = _start_walk(_page(app_env))
+    at = _start_walk(_page(app_env)).run()  # the run the tap causes
     assert not at.exception
     assert "Placering 55.66024, 12.35732 (Tryk på kortet)" in _messages(at, "success")
     assert "dke-pending" in fake.layers_html()  # the pending pin is drawn before saving
     pending_id = at.session_state["record_pending_id"]
     gen = at.session_state["record_gen"]
-    at.button(key="record_category_lighting").click().run()
+    at.button_group(key="record_category").set_value("lighting").run()
     at.button_group(key=f"record_severity_{gen}").set_value(3)
     at.button_group(key=f"record_safety_{gen}").set_value(2)
     at.text_area(key=f"record_note_{gen}").input("Lampe ud ved stien")
@@ -120,7 +139,7 @@ def test_tap_category_save_stores_the_finding_and_clears_the_form(app_env, monke
     assert at.session_state["record_pending_id"] != pending_id and at.session_state["record_location"] is None
     assert at.button_group(key=f"record_severity_{new_gen}").value == 2
     assert at.text_area(key=f"record_note_{new_gen}").value == ""
-    assert at.button(key="record_category_lighting").proto.type == "primary"
+    assert at.button_group(key="record_category").value == "lighting"
     assert pending_id in fake.layers_html() and "dke-pending" not in fake.layers_html()
     assert "Vandringens fund (1)" in [h.value for h in at.subheader]
 
@@ -156,30 +175,31 @@ def test_save_without_a_location_is_refused_and_the_form_kept(app_env, monkeypat
     at.text_area(key=f"record_note_{gen}").input("Mørk passage")
     at = _save(at)
     assert _messages(at, "error") == ["Placering: skal udfyldes. Kategori: skal udfyldes."]
-    at.button(key="record_category_hiding_places").click().run()
+    at.button_group(key="record_category").set_value("hiding_places").run()
     at = _save(at)
     assert _messages(at, "error") == ["Placering: skal udfyldes."]
     assert at.text_area(key=f"record_note_{gen}").value == "Mørk passage"
-    assert at.button(key="record_category_hiding_places").proto.type == "primary"
+    assert at.button_group(key="record_category").value == "hiding_places"
     assert _rows(app_env) == []
 
 
 def test_gps_position_with_its_accuracy_and_a_warning_above_30_m(app_env, monkeypatch):
-    FakeMap(monkeypatch)
-    answers = iter([{"coords": {"latitude": 55.6603, "longitude": 12.3571, "accuracy": 45.2}},
-                    {"coords": {"latitude": 55.6604, "longitude": 12.3572, "accuracy": 6}},
-                    {"error": {"code": 1, "message": "User denied Geolocation"}}])
-    monkeypatch.setattr(streamlit_js_eval, "get_geolocation", lambda component_key: next(answers))
+    fake = FakeMap(monkeypatch)
+    FakeGps(monkeypatch, [{"coords": {"latitude": 55.6603, "longitude": 12.3571, "accuracy": 45.2}},
+                          {"coords": {"latitude": 55.6604, "longitude": 12.3572, "accuracy": 6}},
+                          {"error": {"code": 1, "message": "User denied Geolocation"}}])
     at = _start_walk(_page(app_env))
-    at = at.button(key="record_gps").click().run()
-    assert "Placering 55.66030, 12.35710 (GPS) · nøjagtighed ±45 m" in _messages(at, "success")
-    assert any("unøjagtig (±45 m, mere end 30 m)" in w for w in _messages(at, "warning"))
-    at = at.button(key="record_gps").click().run()
+    at = at.button(key="record_gps").click().run().run()  # the answer arrives, then its rerun
+    assert "dke-pending" in fake.layers_html() and '"radius": 45.2' in fake.layers_html()
+    assert _messages(at, "warning") == ["Placering 55.66030, 12.35710 (GPS) · nøjagtighed ±45 m. Positionen er "
+                                        "unøjagtig (±45 m, mere end 30 m). Tjek nålen, eller tryk på kortet for at "
+                                        "rette den."]
+    at = at.button(key="record_gps").click().run().run()
     assert "Placering 55.66040, 12.35720 (GPS) · nøjagtighed ±6 m" in _messages(at, "success")
     assert not _messages(at, "warning")
-    at = at.button(key="record_gps").click().run()
+    at = at.button(key="record_gps").click().run().run()
     assert any("Positionen kunne ikke hentes (User denied Geolocation)" in e for e in _messages(at, "error"))
-    at.button(key="record_category_lighting").click().run()
+    at.button_group(key="record_category").set_value("lighting").run()
     at = _save(at)
     (row,) = _rows(app_env)
     assert (row.location_source, row.gps_accuracy_m, row.lat) == ("gps", 6.0, 55.6604)
@@ -197,7 +217,7 @@ def test_photo_position_and_a_bad_photo_named_while_the_form_is_kept(app_env, mo
     at = at.button(key=f"record_photo_gps_{gen}_0").click().run()
     assert any(m.startswith("Placering 55.66020, 12.35730 (Fotoets GPS) · nøjagtighed ±4 m")
                for m in _messages(at, "success"))
-    at.button(key="record_category_graffiti").click().run()
+    at.button_group(key="record_category").set_value("graffiti").run()
     at = _save(at)
     assert NOT_AN_IMAGE in _messages(at, "error")
     assert _rows(app_env) == [] and at.text_area(key=f"record_note_{gen}").value == "Graffiti på gavlen"
@@ -211,7 +231,7 @@ def test_photo_position_and_a_bad_photo_named_while_the_form_is_kept(app_env, mo
 def test_end_resume_edit_and_delete(app_env, monkeypatch):
     FakeMap(monkeypatch, TAP)
     at = _start_walk(_page(app_env))
-    at.button(key="record_category_signage").click().run()
+    at.button_group(key="record_category").set_value("signage").run()
     at = _save(at)
     (row,) = _rows(app_env)
     at = at.button(key="record_end").click().run()

@@ -1,7 +1,7 @@
 """Streamlit pieces shared by the pages: language switch, the map component adapter (login: ui/auth.py)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import folium
@@ -30,32 +30,35 @@ class MapResult:
 
 
 def show_map(m: folium.Map, key: str, height: int = 520, returned: tuple[str, ...] = ("last_clicked",),
-             layers: Sequence[folium.FeatureGroup] = ()) -> MapResult:
+             layers: Sequence[folium.FeatureGroup] = (),
+             on_change: Callable[[MapResult], None] | None = None) -> MapResult:
     """Draw a folium map (assets already localised) and return the user's last click, typed.
 
     `layers` change without reloading the map (the user's zoom and position stay): pass what changes between
-    reruns (pins) here and keep `m` itself the same."""
+    reruns (pins) here and keep `m` itself the same. `on_change` gets the new result before the rerun a tap
+    causes, so that rerun already draws what the tap changed (no second rerun, which could swallow the user's
+    next tap)."""
     out = st_folium(m, key=key, height=height, use_container_width=True, returned_objects=list(returned),
-                    feature_group_to_add=list(layers) or None) or {}
+                    feature_group_to_add=list(layers) or None,
+                    on_change=on_change and (lambda: on_change(_map_result(st.session_state.get(key))))) or {}
+    return _map_result(out)
+
+
+def _map_result(out: dict | None) -> MapResult:
+    out = out or {}
     click = out.get("last_clicked")
     return MapResult(clicked=(click["lng"], click["lat"]) if click else None, zoom=out.get("zoom"),
                      bounds=out.get("bounds"))
 
 
-def category_buttons(key: str) -> str | None:
-    """The finding categories as large buttons with icon and label, two to a row; the chosen one is
-    highlighted and stays chosen (in session state under `key`) until another is tapped. Returns its id."""
-    cats = list(categories().values())
-    for pair in (cats[i:i + 2] for i in range(0, len(cats), 2)):
-        for col, cat in zip(st.columns(2), pair, strict=False):
-            col.button(cat.label(session.lang()), icon=cat.icon, key=f"{key}_{cat.id}", width="stretch", wrap=True,
-                       type="primary" if st.session_state.get(key) == cat.id else "secondary",
-                       on_click=_choose, args=(key, cat.id))
-    return st.session_state.get(key)
-
-
-def _choose(key: str, value) -> None:
-    st.session_state[key] = value
+def category_buttons(key: str, default: str | None = None) -> str | None:
+    """The finding categories as large buttons with icon and label. Once one is chosen, one stays chosen (under
+    `key` in session state) until another is tapped. They are one widget with a value (pills), not buttons with
+    one-off clicks: a value survives the quick taps of a user who does not wait for the page to rerun."""
+    cats = categories()
+    return st.pills(t("field.category"), list(cats), selection_mode="single", required=True, default=default,
+                    format_func=lambda c: f"{cats[c].icon} {cats[c].label(session.lang())}", key=key,
+                    width="stretch")
 
 
 def demo_badge() -> None:

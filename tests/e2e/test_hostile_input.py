@@ -79,7 +79,7 @@ def test_hostile_text_in_every_field_comes_back_as_typed(page: Page, hostile_app
     expect(_map(page).locator(".leaflet-container")).to_be_visible()
 
     _tap(page, 0.5, 0.5)
-    page.get_by_role("button", name="Belysning", exact=True).click()
+    page.get_by_role("radio", name="Belysning", exact=True).click()
     photo = tmp_path / PHOTO_NAME.replace("/", "_")
     photo.write_bytes(images.jpeg(images.striped(400, 300)))
     page.locator('.st-key-record_page input[type="file"]').first.set_input_files(photo)

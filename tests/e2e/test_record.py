@@ -64,8 +64,10 @@ def tablet(page: Page, record_app, external_requests) -> Page:
 def _start_walk(page: Page) -> str:
     title = f"Aftenvandring {uuid.uuid4().hex[:6]}"
     expect(page.get_by_role("heading", name="Seneste vandringer")).to_be_visible()
-    if not page.get_by_label("Titel").is_visible():  # closed while another walk is open
-        page.get_by_text("Start en ny vandring").click()
+    start = page.locator('[data-testid="stExpander"] details').first
+    if start.get_attribute("open") is None:  # closed while another walk is open
+        start.locator("summary").click()
+    expect(page.get_by_label("Titel")).to_be_editable()
     page.get_by_label("Titel").fill(title)
     page.get_by_role("button", name="Blokland", exact=True).click()
     expect(page.get_by_role("button", name="Blokland", exact=True)).to_have_attribute("aria-pressed", "true")
@@ -124,9 +126,8 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
     title = _start_walk(page)
     _no_sideways_scroll(page)
     tapped = _tap(page, 0.55, 0.45)
-    page.get_by_role("button", name="Belysning", exact=True).click()
-    expect(page.get_by_role("button", name="Belysning", exact=True)).to_have_attribute(
-        "data-testid", "stBaseButton-primary")
+    page.get_by_role("radio", name="Belysning", exact=True).click()
+    expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
     photo = tmp_path / "lampe.jpg"
     photo.write_bytes(images.jpeg(images.striped(1600, 1200), orientation=6, gps=images.BLOKLAND_DMS))
     page.locator('.st-key-record_page input[type="file"]').first.set_input_files(photo)
@@ -156,8 +157,7 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
 
     # The next finding: the category is still chosen; a double tap on save stores it once.
     second = _tap(page, 0.62, 0.6)
-    expect(page.get_by_role("button", name="Belysning", exact=True)).to_have_attribute(
-        "data-testid", "stBaseButton-primary")
+    expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
     page.get_by_role("button", name="Gem fund").dblclick()
     expect(page.get_by_text("Vandringens fund (2)")).to_be_visible()
     for _ in range(6):  # the second tap's rerun has had time to store a duplicate, if it were going to
@@ -177,7 +177,7 @@ def test_use_my_position_and_end_the_walk(tablet: Page, record_app, external_req
     page.get_by_role("button", name="Brug min position").click()
     expect(page.get_by_text("Placering 55.66031, 12.35705 (GPS) · nøjagtighed ±12 m")).to_be_visible()
     expect(_map(page).locator(".dke-pending")).to_be_visible()
-    page.get_by_role("button", name="Skjulesteder og dårligt udsyn", exact=True).click()
+    page.get_by_role("radio", name="Skjulesteder og dårligt udsyn", exact=True).click()
     page.get_by_role("radio", name="3 Alvorlig").click()
     page.get_by_role("button", name="Gem fund").click()
     expect(page.get_by_text("Gemt kl.").first).to_be_visible()
@@ -185,7 +185,8 @@ def test_use_my_position_and_end_the_walk(tablet: Page, record_app, external_req
     assert (row.location_source, row.gps_accuracy_m, row.severity) == ("gps", 12.0, 3)
     assert _metres((GPS["longitude"], GPS["latitude"]), (row.lon, row.lat)) < 1
     page.get_by_role("button", name="Afslut vandringen").click()
-    expect(page.get_by_text("Vandringen er afsluttet. Fundene kan stadig rettes herunder.")).to_be_visible()
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_have_text(
+        "Vandringen er afsluttet. Fundene kan stadig rettes herunder.")
     expect(page.get_by_role("button", name="Gem fund")).to_have_count(0)
     page.set_viewport_size({"width": 1024, "height": 768})
     _no_sideways_scroll(page)

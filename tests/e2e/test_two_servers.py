@@ -83,7 +83,7 @@ def test_a_finding_saved_on_one_server_appears_on_the_other(browser: Browser, tw
         expect(_map(b).locator(".dke-pin")).to_have_count(0)
 
         _tap(a, 0.5, 0.5)                                    # a finding saved through A
-        a.get_by_role("button", name="Belysning", exact=True).click()
+        a.get_by_role("radio", name="Belysning", exact=True).click()
         a.get_by_label("Intern note").fill("Gemt via server A")
         a.get_by_role("button", name="Gem fund").click()
         expect(a.get_by_text("Gemt kl.").first).to_be_visible()

@@ -10,12 +10,13 @@ tap or a rerun during the save stores one finding.
 """
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import datetime
 
 import streamlit as st
-from streamlit_js_eval import get_geolocation
+from streamlit_js_eval import streamlit_js_eval
 
 from dke_geo import light, photos
 from dke_geo.categories import categories
@@ -39,7 +40,14 @@ ss = st.session_state
 CSS = """<style>
 .st-key-record_page button { min-height: 3rem; }
 .st-key-record_page [data-testid="stButtonGroup"] button { min-height: 3rem; min-width: 3rem; }
-.st-key-record_categories button { min-height: 3.5rem; justify-content: flex-start; }
+.st-key-record_categories [data-testid="stButtonGroup"] > div,
+.st-key-record_categories_edit [data-testid="stButtonGroup"] > div {
+  display: grid; grid-template-columns: 1fr 1fr; gap: .5rem; }
+.st-key-record_categories button, .st-key-record_categories_edit button { min-height: 3.5rem; width: 100%;
+  white-space: normal; }
+.st-key-record_page [data-testid="stButtonGroup"] button[aria-checked="true"],
+[role="dialog"] [data-testid="stButtonGroup"] button[aria-checked="true"] {
+  background: #b3263a !important; border-color: #b3263a !important; color: #fff !important; font-weight: 600; }
 [data-testid="stLayoutWrapper"]:has(> .st-key-record_save_bar) { position: sticky; bottom: 0; z-index: 10; }
 .st-key-record_save_bar { padding: .5rem 0; background: var(--st-background-color, #fff); }
 .st-key-record_save_bar button { min-height: 3.75rem; font-size: 1.15rem; }
@@ -50,6 +58,8 @@ CSS = """<style>
 .st-key-record_page [data-testid="stFileUploaderDropzoneInstructions"],
 [role="dialog"] [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
 .st-key-record_walk_header, .st-key-record_layout { scroll-margin-top: 4.5rem; }
+.st-key-record_gps_probe { height: 0; overflow: hidden; }
+[data-testid="stLayoutWrapper"]:has(> .st-key-record_gps_probe) { height: 0; margin: 0; }
 @media (max-width: 900px) {
   .st-key-record_layout > div > [data-testid="stHorizontalBlock"] { flex-direction: column; }
   .st-key-record_layout > div > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
@@ -133,9 +143,7 @@ def _save(gen: int) -> None:
     if result is None:
         return
     obs, created = result
-    text = _saved_text(obs, created)
-    _flash("success", text)
-    st.toast(text, icon="✅")
+    _flash("success", _saved_text(obs, created))
     _new_form()
     _scroll_to("record_layout")
 
@@ -146,6 +154,22 @@ def _saved_text(obs: Observation, created: bool) -> str:
     return t("record.saved" if created else "record.already_saved", category=f"{cat.icon} {cat.label(session.lang())}",
              severity=t(f"severity.{obs.severity}"), area=area, photos=len(obs.photos),
              time=f"{obs.observed_at:%H:%M}")
+
+
+def _started(day, at) -> datetime:
+    return datetime.combine(day, at, tzinfo=TZ)
+
+
+def _start_walk() -> None:
+    light_choice = ss.record_new_light
+    walk = _call(recording.start_walk, {
+        "title": ss.record_new_title, "area_ids": ss.record_new_areas or [], "kind": ss.record_new_kind,
+        "focus": ss.record_new_focus, "started_at": _started(ss.record_new_date, ss.record_new_time),
+        "organisations": [{"name": t(f"record.org_{team}"), "count": ss.get(f"record_new_n_{team}", 1)}
+                          for team in ss.record_new_orgs or []],
+        "light_condition_override": None if light_choice == "sun" else light_choice}, lang=session.lang())
+    if walk is not None:
+        _open_walk(str(walk.id))
 
 
 def _end_walk(walk_id: str) -> None:
@@ -166,6 +190,24 @@ def _use_point(lon: float, lat: float, source: LocationSource, accuracy: float |
     ss.record_location = {"lon": lon, "lat": lat, "source": source, "accuracy": accuracy}
 
 
+def _tapped(result: widgets.MapResult) -> None:
+    """A tap on the map: the pending point (the rerun it causes draws the pin)."""
+    if result.clicked:
+        _use_point(round(result.clicked[0], 7), round(result.clicked[1], 7), LocationSource.MAP_TAP, None)
+
+
+def _gps_answer(key: str) -> None:
+    """The browser's answer to "use my position": the pending point with its accuracy, or why there is none."""
+    answer = ss.get(key)
+    ss.record_gps_request = None
+    coords = answer.get("coords") if isinstance(answer, dict) else None
+    if coords:
+        _use_point(round(coords["longitude"], 7), round(coords["latitude"], 7), LocationSource.GPS,
+                   round(float(coords["accuracy"]), 1))
+    else:
+        _flash("error", t("record.gps_failed", reason=(answer or {}).get("error", {}).get("message", "")))
+
+
 def _keep_camera_photo(key: str) -> None:
     picture = ss.get(key)
     if picture is not None:
@@ -184,38 +226,29 @@ def walk_chooser(names: dict[str, str]) -> None:
     """No walk chosen: continue one of the recent walks, or start one (open at once when no walk is open)."""
     summaries = _call(recording.recent_walks, limit=15) or []
     with st.expander(t("record.start_heading"), icon="➕", expanded=not any(s.walk.is_open for s in summaries)):
-        title = st.text_input(t("record.walk_title"), key="record_new_title", placeholder=t("record.walk_title_hint"),
-                              max_chars=200)
-        area_ids = st.pills(t("field.area_ids"), list(names), format_func=names.get, selection_mode="multi",
-                            key="record_new_areas")
-        kind = st.segmented_control(t("record.walk_kind"), list(WalkKind), format_func=lambda k: t(f"kind.{k}"),
-                                    default=WalkKind.ON_FOOT, required=True, key="record_new_kind")
-        focus = st.text_input(t("record.walk_focus"), key="record_new_focus", max_chars=200)
+        st.text_input(t("record.walk_title"), key="record_new_title", placeholder=t("record.walk_title_hint"),
+                      max_chars=200)
+        st.pills(t("field.area_ids"), list(names), format_func=names.get, selection_mode="multi",
+                 key="record_new_areas")
+        st.segmented_control(t("record.walk_kind"), list(WalkKind), format_func=lambda k: t(f"kind.{k}"),
+                             default=WalkKind.ON_FOOT, required=True, key="record_new_kind")
+        st.text_input(t("record.walk_focus"), key="record_new_focus", max_chars=200)
         day_col, time_col = st.columns(2)
         day = day_col.date_input(t("record.walk_date"), value=now().date(), format="DD.MM.YYYY",
                                  key="record_new_date")
         at = time_col.time_input(t("record.walk_time"), value=now().time().replace(second=0, microsecond=0),
                                  step=300, key="record_new_time")
-        started = datetime.combine(day, at, tzinfo=TZ)
-        sun = light.light_condition(started)
-        sun_text = t("record.light_from_sun", light=t(f"light.{sun}"))
-        choice = st.segmented_control(t("record.walk_light"), ["sun", *LightCondition], required=True, default="sun",
-                                      format_func=lambda c: sun_text if c == "sun" else t(f"light.{c}"),
-                                      key="record_new_light")
+        sun_text = t("record.light_from_sun", light=t(f"light.{light.light_condition(_started(day, at))}"))
+        st.segmented_control(t("record.walk_light"), ["sun", *LightCondition], required=True, default="sun",
+                             format_func=lambda c: sun_text if c == "sun" else t(f"light.{c}"), key="record_new_light")
         chosen = st.pills(t("field.organisations"), TEAMS, selection_mode="multi", default=TEAMS[:1],
                           format_func=lambda team: t(f"record.org_{team}"), key="record_new_orgs")
         counts = st.columns(3)
-        organisations = [{"name": t(f"record.org_{team}"), "count": counts[i % 3].number_input(
-            t("record.org_count", name=t(f"record.org_{team}")), min_value=1, max_value=500, value=1, step=1,
-            key=f"record_new_n_{team}")} for i, team in enumerate(chosen or [])]
-        if st.button(t("record.start"), type="primary", icon="🚶", width="stretch", key="record_start_button"):
-            walk = _call(recording.start_walk, {
-                "title": title, "area_ids": area_ids or [], "kind": kind, "focus": focus, "started_at": started,
-                "organisations": organisations, "light_condition_override": None if choice == "sun" else choice},
-                lang=session.lang())
-            if walk is not None:
-                _open_walk(str(walk.id))
-                st.rerun()
+        for i, team in enumerate(chosen or []):
+            counts[i % 3].number_input(t("record.org_count", name=t(f"record.org_{team}")), min_value=1,
+                                       max_value=500, value=1, step=1, key=f"record_new_n_{team}")
+        st.button(t("record.start"), type="primary", icon="🚶", width="stretch", key="record_start_button",
+                  on_click=_start_walk)
 
     st.subheader(t("record.recent_heading"))
     if not summaries:
@@ -273,11 +306,7 @@ def recording_section(detail: recording.WalkDetail, areas) -> None:
     with st.container(key="record_layout"):
         map_col, form_col = st.columns([3, 2], gap="medium")
         with map_col:
-            clicked = widgets.show_map(m, key="record_map", height=430, layers=layers).clicked
-            if clicked and clicked != ss.get("record_seen_click"):
-                ss.record_seen_click = clicked
-                _use_point(round(clicked[0], 7), round(clicked[1], 7), LocationSource.MAP_TAP, None)
-                st.rerun()  # draw the pending pin
+            widgets.show_map(m, key="record_map", height=430, layers=layers, on_change=_tapped)
             _location_panel()
         with form_col:
             _finding_form(ss.record_gen)
@@ -287,35 +316,34 @@ def recording_section(detail: recording.WalkDetail, areas) -> None:
 
 
 def _location_panel() -> None:
+    """One message in one place (nothing below it moves while the user reaches for the next button)."""
     loc = ss.record_location
-    if loc is None:
+    if ss.get("record_gps_request"):
+        st.info(t("record.gps_waiting"), icon="🛰️")
+    elif loc is None:
         st.info(t("record.no_location_hint"), icon="👆")
     else:
         text = t("record.location", lat=loc["lat"], lon=loc["lon"], source=t(f"source.{loc['source']}"))
         if loc["accuracy"] is not None:
             text += " · " + t("record.accuracy", m=loc["accuracy"])
-        st.success(text, icon="📍")
         if loc["accuracy"] is not None and loc["accuracy"] > GPS_WARN_M:
-            st.warning(t("record.gps_inaccurate", m=loc["accuracy"], limit=GPS_WARN_M), icon="⚠️")
+            st.warning(f"{text}. {t('record.gps_inaccurate', m=loc['accuracy'], limit=GPS_WARN_M)}", icon="⚠️")
+        else:
+            st.success(text, icon="📍")
     st.button(t("record.use_gps"), icon="🛰️", width="stretch", key="record_gps", on_click=_request_gps)
+
+
+def _gps_probe() -> None:
+    """While "use my position" waits, the component that asks the browser, at the end of the page in a container
+    of no height: its coming and going moves nothing. Its answer arrives through _gps_answer."""
     request = ss.get("record_gps_request")
     if request:
-        answer = get_geolocation(component_key=f"record_gps_{request}")
-        if answer is None:
-            st.caption(t("record.gps_waiting"))
-            return
-        ss.record_gps_request = None
-        coords = answer.get("coords") if isinstance(answer, dict) else None
-        if coords:
-            _use_point(round(coords["longitude"], 7), round(coords["latitude"], 7), LocationSource.GPS,
-                       round(float(coords["accuracy"]), 1))
-        else:
-            _flash("error", t("record.gps_failed", reason=(answer or {}).get("error", {}).get("message", "")))
-        st.rerun()
+        key = f"record_gps_{request}"
+        with st.container(key="record_gps_probe"):
+            streamlit_js_eval(js_expressions="getLocation()", key=key, on_change=functools.partial(_gps_answer, key))
 
 
 def _finding_form(gen: int) -> None:
-    st.markdown(f"**{t('field.category')}**")
     with st.container(key="record_categories"):
         widgets.category_buttons("record_category")
     st.segmented_control(t("field.severity"), [1, 2, 3], format_func=lambda s: f"{s} {t(f'severity.{s}')}",
@@ -408,9 +436,8 @@ def _edit_dialog(obs: Observation) -> None:
     key = f"record_e_{obs.id}_{obs.updated_at.timestamp():.0f}"
     cat = categories()[obs.category]
     st.caption(f"{cat.icon} {cat.label(session.lang())} · {obs.observed_at:%d.%m.%Y %H:%M}")
-    ss.setdefault(f"{key}_category", obs.category)
     with st.container(key="record_categories_edit"):
-        widgets.category_buttons(f"{key}_category")
+        category = widgets.category_buttons(f"{key}_category", default=obs.category)
     severity = st.segmented_control(t("field.severity"), [1, 2, 3], format_func=lambda s: f"{s} {t(f'severity.{s}')}",
                                     default=obs.severity, required=True, width="stretch", key=f"{key}_severity")
     safety = st.segmented_control(t("record.safety"), [1, 2, 3, 4, 5], format_func=str, width="stretch",
@@ -428,7 +455,7 @@ def _edit_dialog(obs: Observation) -> None:
                 remove.append(photo.id)
     new_files = st.file_uploader(t("record.photos_add"), type=["jpg", "jpeg", "png", "heic", "heif", "webp"],
                                  accept_multiple_files=True, key=f"{key}_files")
-    changes = {"category": ss[f"{key}_category"], "severity": severity, "perceived_safety": safety,
+    changes = {"category": category, "severity": severity, "perceived_safety": safety,
                "internal_note": note}
     if move:
         changes.update(lon=pending["lon"], lat=pending["lat"], location_source=pending["source"],
@@ -502,6 +529,9 @@ with st.container(key="record_page"):
     flash = ss.pop("record_flash", None)
     if flash:
         getattr(messages, flash[0])(flash[1])
+        if flash[0] == "success":
+            st.toast(flash[1], icon="✅")  # seen wherever the page is scrolled to
+_gps_probe()
 scroll = ss.pop("record_scroll", None)
 if scroll:  # last on the page, so it moves nothing above the map; the number makes each request a new script
     st.html(f"<script>/* {scroll[1]} */ document.querySelector('.st-key-{scroll[0]}')"
