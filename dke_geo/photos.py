@@ -97,23 +97,23 @@ def process(upload: Upload) -> ProcessedPhoto:
     """
     img = _open(upload, draft=(FULL_SIDE, FULL_SIDE))
     exif = img.getexif()
+    exif_json, gps = _exif_json(exif), gps_position(exif)  # read before turning, which drops the orientation tag
     extension = _EXTENSIONS[img.format]
     icc = img.info.get("icc_profile") if img.mode in ("RGB", "RGBA") else None
-    upright = _rgb(ImageOps.exif_transpose(img))
-    full, size = _jpeg(upright, FULL_SIDE, icc)
-    thumb, _ = _jpeg(upright, THUMB_SIDE, icc)
-    return ProcessedPhoto(name=upload.name, sha256=hashlib.sha256(upload.data).hexdigest(), full=full, thumb=thumb,
-                          original=upload.data, extension=extension, width=size[0], height=size[1],
-                          exif=_exif_json(exif), gps=gps_position(exif))
+    ImageOps.exif_transpose(img, in_place=True)
+    full = _fit(_rgb(img), FULL_SIDE)
+    return ProcessedPhoto(name=upload.name, sha256=hashlib.sha256(upload.data).hexdigest(), full=_encode(full, icc),
+                          thumb=_encode(_fit(full, THUMB_SIDE), icc), original=upload.data, extension=extension,
+                          width=full.width, height=full.height, exif=exif_json, gps=gps)
 
 
 def preview(upload: Upload) -> Preview:
     """A small upright thumbnail and the EXIF GPS position, fast (a JPEG is decoded at reduced scale).
     Raises PhotoError like `process`, so the form can name a bad file as soon as it is attached."""
     img = _open(upload, draft=(THUMB_SIDE, THUMB_SIDE))
-    exif = img.getexif()
-    thumb, _ = _jpeg(_rgb(ImageOps.exif_transpose(img)), THUMB_SIDE, None)
-    return Preview(thumb, gps_position(exif))
+    gps = gps_position(img.getexif())
+    ImageOps.exif_transpose(img, in_place=True)
+    return Preview(_encode(_fit(_rgb(img), THUMB_SIDE), None), gps)
 
 
 def gps_position(exif: Image.Exif) -> GpsFix | None:
@@ -252,16 +252,23 @@ def _rgb(img: Image.Image) -> Image.Image:
         out = Image.new("RGB", rgba.size, "white")
         out.paste(rgba, mask=rgba.getchannel("A"))
         return out
-    return img.convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")
 
 
-def _jpeg(img: Image.Image, side: int, icc: bytes | None) -> tuple[bytes, tuple[int, int]]:
-    """`img` shrunk to at most `side` px as a JPEG with no EXIF (the colour profile is kept)."""
-    small = img.copy()
-    small.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+def _fit(img: Image.Image, side: int) -> Image.Image:
+    """`img` shrunk to at most `side` px on its longer edge (never enlarged)."""
+    scale = side / max(img.size)
+    if scale >= 1:
+        return img
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _encode(img: Image.Image, icc: bytes | None) -> bytes:
+    """`img` as a JPEG with no EXIF (the colour profile is kept)."""
     out = io.BytesIO()
-    small.save(out, "JPEG", quality=85, **({"icc_profile": icc} if icc else {}))
-    return out.getvalue(), small.size
+    img.save(out, "JPEG", quality=85, **({"icc_profile": icc} if icc else {}))
+    return out.getvalue()
 
 
 def _degrees(dms, ref, negative: str) -> float:
