@@ -3,7 +3,6 @@ history as a timeline and the before/after photos side by side. Also the small p
 shares with it (safe markdown, dates, photo uploads)."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import date, datetime
 
@@ -18,15 +17,10 @@ from dke_geo.roles import Permission
 from dke_geo.services import fixes as svc
 from dke_geo.ui import session
 from dke_geo.ui.session import t
+from dke_geo.ui.widgets import plain
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif", "webp"]
 _GROUP_COLOUR = {"open": "blue", "planned": "orange", "resolved": "green", "closed": "gray"}
-
-
-def plain(text: str | None) -> str:
-    """User text made inert for st.markdown: every markdown character escaped, so no link, image, HTML or
-    colour directive in a title or comment can take effect."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])", r"\\\1", text or "")
 
 
 def when(value: datetime | date | None) -> str:

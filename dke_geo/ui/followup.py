@@ -15,8 +15,9 @@ from dke_geo.maps.followup import follow_up_layer
 from dke_geo.model import Walk
 from dke_geo.services import fixes as svc
 from dke_geo.ui import session
-from dke_geo.ui.fix_view import PHOTO_TYPES, plain, upload, when
+from dke_geo.ui.fix_view import PHOTO_TYPES, upload, when
 from dke_geo.ui.session import t
+from dke_geo.ui.widgets import plain
 
 
 def map_layer(walk: Walk) -> folium.FeatureGroup:

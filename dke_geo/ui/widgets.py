@@ -1,6 +1,7 @@
 """Streamlit pieces shared by the pages: language switch, the map component adapter (login: ui/auth.py)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,12 @@ from dke_geo.categories import categories
 from dke_geo.i18n import LANGUAGES
 from dke_geo.ui import session
 from dke_geo.ui.session import t
+
+
+def plain(text: str | None) -> str:
+    """User text made inert for st.markdown: every markdown character escaped, so no link, image, HTML or
+    colour directive in a title, note or name can take effect."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])", r"\\\1", text or "")
 
 
 def language_switch() -> None:

@@ -7,8 +7,8 @@ from dke_geo.errors import DkeError
 from dke_geo.roles import Role
 from dke_geo.services import users as user_service
 from dke_geo.ui import session
-from dke_geo.ui.fix_view import plain
 from dke_geo.ui.session import t
+from dke_geo.ui.widgets import plain
 
 engine, actor, lang = session.engine(), session.actor(), session.lang()
 ROLES = [Role.STAFF, Role.PLANNER, Role.ADMIN]

@@ -12,8 +12,9 @@ from dke_geo.model import Priority
 from dke_geo.roles import Permission
 from dke_geo.services import fixes as svc
 from dke_geo.ui import fix_view, session
-from dke_geo.ui.fix_view import plain, when
+from dke_geo.ui.fix_view import when
 from dke_geo.ui.session import t
+from dke_geo.ui.widgets import plain
 
 engine, actor, lang = session.engine(), session.actor(), session.lang()
 orgs = organisations.organisations()

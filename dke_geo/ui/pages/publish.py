@@ -8,8 +8,8 @@ from dke_geo import photos as photo_files
 from dke_geo.errors import DkeError
 from dke_geo.services import publishing
 from dke_geo.ui import session
-from dke_geo.ui.fix_view import plain
 from dke_geo.ui.session import t
+from dke_geo.ui.widgets import plain
 
 engine, actor, lang = session.engine(), session.actor(), session.lang()
 st.title(t("publish.title"))

@@ -11,7 +11,6 @@ tap or a rerun during the save stores one finding.
 from __future__ import annotations
 
 import functools
-import re
 import uuid
 from datetime import datetime
 
@@ -104,11 +103,6 @@ def _scroll_to(container_key: str) -> None:
 def _leave_walk() -> None:
     ss.pop("record_walk", None)
     ss.pop("record_editing", None)
-
-
-def _md(text: str) -> str:
-    """User text shown as Markdown literally (no formatting, links or Streamlit directives)."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", text)
 
 
 def _uploads(gen: int) -> list[photos.Upload]:
@@ -258,11 +252,12 @@ def walk_chooser(names: dict[str, str]) -> None:
         with st.container(border=True, key=f"record_walk_{walk.id}"):
             text_col, button_col = st.columns([3, 1], vertical_alignment="center")
             with text_col:
-                st.markdown(f"**{_md(walk.title)}**")
+                st.markdown(f"**{widgets.plain(walk.title)}**")
                 if walk.is_demo:
                     widgets.demo_badge()
                 st.caption(t("record.walk_line", date=f"{walk.started_at:%d.%m.%Y %H:%M}", findings=item.findings,
-                             areas=_md(", ".join(names.get(a, a) for a in walk.area_ids)) or t("record.no_area"),
+                             areas=widgets.plain(", ".join(names.get(a, a) for a in walk.area_ids))
+                             or t("record.no_area"),
                              state=t("record.state_open" if walk.is_open else "record.state_ended")))
             button_col.button(t("record.continue" if walk.is_open else "record.view"), key=f"record_open_{walk.id}",
                               type="primary" if walk.is_open else "secondary", width="stretch",
@@ -273,18 +268,18 @@ def walk_header(detail: recording.WalkDetail, names: dict[str, str]) -> None:
     """The chosen walk: what, where, when, the light, who took part; end, resume or leave it."""
     walk = detail.walk
     with st.container(border=True, key="record_walk_header"):
-        st.markdown(f"**{_md(walk.title)}**")
+        st.markdown(f"**{widgets.plain(walk.title)}**")
         if walk.is_demo:
             widgets.demo_badge()
         light_text = t(f"light.{walk.light_condition}") + " " + t(
             "record.light_given" if walk.light_condition_override else "record.light_sun")
         st.caption(" · ".join(filter(None, [
-            _md(", ".join(names.get(a, a) for a in walk.area_ids)) or t("record.no_area"),
+            widgets.plain(", ".join(names.get(a, a) for a in walk.area_ids)) or t("record.no_area"),
             f"{walk.started_at:%d.%m.%Y %H:%M}" + (f"–{walk.ended_at:%H:%M}" if walk.ended_at else ""),
             t(f"kind.{walk.kind}"), light_text, t("record.n_findings", n=len(detail.findings)),
-            _md(", ".join(f"{o.name} ({o.count})" for o in walk.organisations))])))
+            widgets.plain(", ".join(f"{o.name} ({o.count})" for o in walk.organisations))])))
         if walk.focus:
-            st.caption(t("record.focus_line", focus=_md(walk.focus)))
+            st.caption(t("record.focus_line", focus=widgets.plain(walk.focus)))
         left, right = st.columns(2)
         if walk.is_open:
             left.button(t("record.end_walk"), icon="🏁", width="stretch", key="record_end",
@@ -407,14 +402,15 @@ def findings_list(detail: recording.WalkDetail, names: dict[str, str]) -> None:
                 st.markdown(f"**{cat.icon} {cat.label(session.lang())}** · {t(f'severity.{obs.severity}')}")
                 if obs.is_demo:
                     widgets.demo_badge()
-                details = [f"{obs.observed_at:%d.%m. %H:%M}", _md(names.get(obs.area_id, t("record.no_area"))),
+                area_name = widgets.plain(names.get(obs.area_id, t("record.no_area")))
+                details = [f"{obs.observed_at:%d.%m. %H:%M}", area_name,
                            t(f"source.{obs.location_source}") + (f" ±{obs.gps_accuracy_m:.0f} m"
                                                                   if obs.gps_accuracy_m is not None else "")]
                 if obs.photos:
                     details.append(t("record.n_photos", n=len(obs.photos)))
                 st.caption(" · ".join(details))
                 if obs.internal_note:
-                    st.markdown(_md(obs.internal_note))
+                    st.markdown(widgets.plain(obs.internal_note))
             action.button(t("record.edit"), icon="✏️", key=f"record_edit_{obs.id}", width="stretch",
                           on_click=_set, args=("record_editing", str(obs.id)))
     if len(detail.findings) > limit:
