@@ -346,10 +346,9 @@ def test_whatever_the_model_accepts_is_stored(engine, note, external, title, con
             walk_store.add(conn, walk)
         # the same external id drawn again (one database for all examples) is skipped, as an import skips it
         stored = obs is not None and obs_store.add(conn, obs)
-        if stored:
-            if fix is not None:
-                fixed, event = create(fix.model_copy(update={"observation_ids": [obs.id]}), "planner")
-                fix_store.add(conn, fixed, event)
+        if stored and fix is not None:
+            fixed, event = create(fix.model_copy(update={"observation_ids": [obs.id]}), "planner")
+            fix_store.add(conn, fixed, event)
     with reading(engine) as conn:
         if stored:
             assert obs_store.get(conn, obs.id).internal_note == obs.internal_note
