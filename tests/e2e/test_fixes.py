@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import StreamlitServer, prepare_app_data
+from tests.e2e.helpers import login
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -22,12 +23,6 @@ def fixes_url(tmp_path_factory):
     finally:
         server.stop()
 
-
-def _login(page, name="demo-planlaegger", password="demo-planlaegger-2017"):
-    page.get_by_label("Brugernavn").fill(name)
-    page.get_by_label("Adgangskode").fill(password)
-    page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=WAIT)
 
 
 def _resolved_on_planner_map(page):
@@ -47,7 +42,7 @@ def _move(page, state: str) -> None:
 def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, external_requests):
     page.set_default_timeout(WAIT)
     page.goto(fixes_url)
-    _login(page)
+    login(page, "demo-planlaegger")
 
     # Before: the demo has five resolved findings (the verified lamps and the done bushes).
     expect(_resolved_on_planner_map(page)).to_contain_text("5 fund og", timeout=WAIT)

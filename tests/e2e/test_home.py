@@ -4,20 +4,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import login
+
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def _login(page, name="demo-medarbejder", password="demo-medarbejder-2017"):
-    page.get_by_label("Brugernavn").fill(name)
-    page.get_by_label("Adgangskode").fill(password)
-    page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=30_000)
-
 
 def test_area_map_is_drawn_without_third_party_requests(app_page, external_requests):
     page = app_page
-    _login(page)
+    login(page)
     page.get_by_role("link", name="Kort over områderne").click()
     expect(page.get_by_role("heading", name="Albertslund Kommune og boligområderne")).to_be_visible(timeout=30_000)
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
@@ -34,7 +30,7 @@ def test_area_map_is_drawn_without_third_party_requests(app_page, external_reque
 
 def test_language_switch_is_visible_and_works(app_page):
     page = app_page
-    _login(page)
+    login(page)
     page.get_by_role("link", name="Kort over områderne").click()
     page.get_by_role("radio", name="EN").click()
     expect(page.get_by_role("heading", name="Albertslund Municipality and its housing areas")).to_be_visible(

@@ -15,6 +15,7 @@ from dke_geo.store.tables import observations, walks
 from dke_geo.store.tables import photos as photo_rows
 from tests import images
 from tests.conftest import StreamlitServer, prepare_app_data
+from tests.e2e.helpers import login
 from tests.e2e.test_record import _idle, _map, _tap
 
 pytestmark = [pytest.mark.browser,
@@ -41,11 +42,7 @@ def hostile_app(tmp_path_factory):
 
 def _login(page: Page, url: str) -> None:
     page.goto(url)
-    page.get_by_test_id("stExpandSidebarButton").click()
-    page.get_by_label("Brugernavn").fill("demo-medarbejder")
-    page.get_by_label("Adgangskode").fill("demo-medarbejder-2017")
-    page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text("Logget ind som demo-medarbejder")).to_be_visible(timeout=30_000)
+    login(page, open_sidebar=True)
     page.goto(f"{url}/record")
     expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=30_000)
 

@@ -7,21 +7,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import login
+
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAIT = 20_000
 
 
-def _login(page, name="demo-planlaegger", password="demo-planlaegger-2017"):
-    page.get_by_label("Brugernavn").fill(name)
-    page.get_by_label("Adgangskode").fill(password)
-    page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=30_000)
-
 
 def test_planner_sees_pins_density_and_switches_layers(app_page, external_requests):
     page = app_page
-    _login(page)
+    login(page, "demo-planlaegger")
     page.get_by_role("link", name="Hotspots").click()
     expect(page.get_by_role("heading", name="Hotspots: hvor skal vi handle først?")).to_be_visible(timeout=WAIT)
     expect(page.get_by_text("300 fund og 0 indmeldte hændelser i filteret.")).to_be_visible(timeout=WAIT)

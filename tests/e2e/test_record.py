@@ -19,6 +19,7 @@ from dke_geo.store.tables import observations, walks
 from dke_geo.store.tables import photos as photo_rows
 from tests import images
 from tests.conftest import StreamlitServer, prepare_app_data
+from tests.e2e.helpers import login
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -47,11 +48,7 @@ def tablet(page: Page, record_app, external_requests) -> Page:
     page.set_default_timeout(WAIT)
     expect.set_options(timeout=WAIT)
     page.goto(url)
-    page.get_by_test_id("stExpandSidebarButton").click()
-    page.get_by_label("Brugernavn").fill("demo-medarbejder")
-    page.get_by_label("Adgangskode").fill("demo-medarbejder-2017")
-    page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text("Logget ind som demo-medarbejder")).to_be_visible(timeout=30_000)
+    login(page, open_sidebar=True)
     page.goto(f"{url}/record")  # the login survives the reload (cookie)
     expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=30_000)
     if page.get_by_test_id("stSidebarCollapseButton").count():

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from dke_geo.store.db import make_engine, reading
 from dke_geo.store.tables import observations, walks
 from tests.conftest import StreamlitServer, prepare_app_data
+from tests.e2e.helpers import login
 from tests.e2e.test_record import _idle, _map, _start_walk, _tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
@@ -40,11 +41,7 @@ def _tablet(browser: Browser, url: str) -> Page:
     page = context.new_page()
     page.set_default_timeout(WAIT)
     page.goto(url)
-    page.get_by_test_id("stExpandSidebarButton").click()
-    page.get_by_label("Brugernavn").fill("demo-medarbejder")
-    page.get_by_label("Adgangskode").fill("demo-medarbejder-2017")
-    page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text("Logget ind som demo-medarbejder")).to_be_visible(timeout=30_000)
+    login(page, open_sidebar=True)
     page.goto(f"{url}/record")
     expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=30_000)
     return page
