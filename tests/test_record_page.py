@@ -273,3 +273,34 @@ def test_demo_walks_carry_the_demo_badge_and_the_page_speaks_english(app_env, mo
     at.button_group(key="lang").set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "Record findings" and at.button(key="record_resume").label == "Resume the walk"
+
+
+def test_a_reload_brings_back_the_unsaved_finding(app_env, monkeypatch):
+    """iOS Safari gives no leave warning: the form comes back from the server after a reload."""
+    FakeMap(monkeypatch, TAP)
+    at = _start_walk(_page(app_env)).run()
+    gen = at.session_state["record_gen"]
+    at.button_group(key="record_category").set_value("graffiti").run()
+    at.button_group(key=f"record_safety_{gen}").set_value(2)
+    at.text_area(key=f"record_note_{gen}").input("Tags på gavlen ved nr. 12").run()
+    pending_id, walk_id = at.session_state["record_pending_id"], at.session_state["record_walk"]
+
+    FakeMap(monkeypatch, None)  # the reload: a new session, no tap
+    again = _page(app_env)
+    assert not again.exception
+    gen = again.session_state["record_gen"]
+    assert (again.session_state["record_walk"], again.session_state["record_pending_id"]) == (walk_id, pending_id)
+    assert again.session_state["record_location"]["lon"] == TAP["lng"]
+    assert again.text_area(key=f"record_note_{gen}").value == "Tags på gavlen ved nr. 12"
+    assert again.button_group(key="record_category").value == "graffiti"
+    assert again.button_group(key=f"record_safety_{gen}").value == 2
+    assert any("hentet tilbage" in m for m in _messages(again, "info"))
+    again = _save(again)
+    assert not _messages(again, "error")
+    (row,) = _rows(app_env)
+    assert (row.id, row.internal_note, row.category) == (pending_id, "Tags på gavlen ved nr. 12", "graffiti")
+
+    FakeMap(monkeypatch, None)  # saved: a later reload starts with an empty form
+    fresh = _page(app_env)
+    assert fresh.session_state["record_pending_id"] != pending_id
+    assert not any("hentet tilbage" in m for m in _messages(fresh, "info"))

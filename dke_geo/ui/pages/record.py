@@ -17,7 +17,7 @@ from datetime import datetime
 import streamlit as st
 from streamlit_js_eval import streamlit_js_eval
 
-from dke_geo import light, photos
+from dke_geo import drafts, light, photos
 from dke_geo.categories import categories
 from dke_geo.errors import DkeError
 from dke_geo.light import LightCondition
@@ -75,6 +75,38 @@ def _new_form() -> None:
     ss.record_location = None
     ss.record_camera_photos = []
     ss.record_gen = ss.get("record_gen", 0) + 1
+
+
+def _restore_draft() -> None:
+    """After a reload, bring back the finding that was being recorded (not its photos) and say so."""
+    draft = drafts.load(session.actor().name)
+    if not draft:
+        return
+    try:
+        still_open = recording.get_walk(session.engine(), session.actor(), draft["walk_id"]).is_open
+    except DkeError:
+        still_open = False
+    if not still_open:  # the walk was ended or is gone: nothing to go back to
+        drafts.clear(session.actor().name)
+        return
+    gen = ss.record_gen
+    ss.record_walk, ss.record_pending_id, ss.record_location = draft["walk_id"], draft["id"], draft["location"]
+    if draft.get("category"):
+        ss.record_category = draft["category"]
+    ss[f"record_safety_{gen}"] = draft.get("safety")
+    ss[f"record_note_{gen}"] = draft.get("note", "")
+    _flash("info", t("record.draft_restored"))
+
+
+def _keep_draft(gen: int, unsaved: bool) -> None:
+    """Keep the unsaved finding on the server on every rerun; forget it once nothing is unsaved."""
+    if not unsaved:
+        drafts.clear(session.actor().name)
+        return
+    drafts.save(session.actor().name, {
+        "walk_id": ss.record_walk, "id": ss.record_pending_id, "location": ss.get("record_location"),
+        "category": ss.get("record_category"), "safety": ss.get(f"record_safety_{gen}"),
+        "note": ss.get(f"record_note_{gen}", "")})
 
 
 def _flash(kind: str, text: str) -> None:
@@ -357,7 +389,8 @@ def _finding_form(gen: int) -> None:
         st.camera_input(t("record.camera_take"), key=camera_key, on_change=_keep_camera_photo, args=(camera_key,))
     _attached_photos(gen)
     unsaved = ss.get("record_location") is not None or bool(ss.get(f"record_note_{gen}")) or bool(_uploads(gen))
-    browser.leave_guard(unsaved, t("auth.leave_warning"), key="record_leave_guard")  # a reload would lose it
+    browser.leave_guard(unsaved, t("auth.leave_warning"), key="record_leave_guard")  # where the browser asks
+    _keep_draft(gen, unsaved)  # and where it does not (iOS Safari), a reload brings the form back
 
 
 def _attached_photos(gen: int) -> None:
@@ -503,6 +536,7 @@ def _last_good(key: str, read, *args):
 # ---------------------------------------------------------------- the page
 if "record_pending_id" not in ss:
     _new_form()
+    _restore_draft()
 st.html(CSS)
 with st.container(key="record_page"):
     st.title(t("record.title"))
