@@ -102,6 +102,8 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
 
     # The planner map now counts the two findings as resolved.
     expect(_resolved_on_planner_map(page)).to_contain_text("7 fund og", timeout=WAIT)
+    maps = page.locator('iframe[title="streamlit_folium.st_folium"]')
+    expect(maps).to_have_count(1, timeout=WAIT)  # the previous page's map is gone
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     expect(frame.locator(".leaflet-container")).to_be_visible(timeout=WAIT)
     page.screenshot(path=str(ARTIFACTS / "fixes-planner-map.png"), full_page=True)

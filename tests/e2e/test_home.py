@@ -32,6 +32,8 @@ def test_language_switch_is_visible_and_works(app_page):
     page = app_page
     login(page)
     page.get_by_role("link", name="Kort over områderne").click()
+    expect(page.get_by_role("heading", name="Albertslund Kommune og boligområderne")).to_be_visible(timeout=30_000)
     page.get_by_role("radio", name="EN").click()
+    expect(page.get_by_role("radio", name="EN")).to_be_checked(timeout=30_000)
     expect(page.get_by_role("heading", name="Albertslund Municipality and its housing areas")).to_be_visible(
         timeout=30_000)
