@@ -243,6 +243,20 @@ def _print_import(report, lang: str) -> None:
         typer.echo(line)
 
 
+def _run_import(run, lang: str) -> None:
+    """Run an import and print its report; a refused import prints the rows it refused, then fails."""
+    from dke_geo.interop import importers
+
+    try:
+        report = run()
+    except importers.ImportRefused as exc:
+        _print_import(exc.report, lang)
+        _fail(exc)
+    except DkeError as exc:
+        _fail(exc)
+    _print_import(report, lang)
+
+
 @app.command("import")
 def import_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, XLSX, GeoJSON or GeoPackage "
                                            "(our export, KoBoToolbox, ODK Central/Briefcase, QField, a table)"),
@@ -258,15 +272,8 @@ def import_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=False, hel
     from dke_geo.interop import importers
 
     _check_lang(lang)
-    try:
-        report = importers.import_findings(default_engine(), SYSTEM, path, mapping=mapping, walk_id=walk,
-                                           dry_run=dry_run, allow_outside=allow_outside)
-    except importers.ImportRefused as exc:
-        _print_import(exc.report, lang)
-        _fail(exc)
-    except DkeError as exc:
-        _fail(exc)
-    _print_import(report, lang)
+    _run_import(lambda: importers.import_findings(default_engine(), SYSTEM, path, mapping=mapping, walk_id=walk,
+                                                  dry_run=dry_run, allow_outside=allow_outside), lang)
 
 
 @app.command("import-reports")
@@ -283,15 +290,8 @@ def import_reports_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=Fa
     from dke_geo.interop import importers
 
     _check_lang(lang)
-    try:
-        report = importers.import_reports(default_engine(), SYSTEM, path, mapping=mapping, dry_run=dry_run,
-                                          allow_outside=allow_outside)
-    except importers.ImportRefused as exc:
-        _print_import(exc.report, lang)
-        _fail(exc)
-    except DkeError as exc:
-        _fail(exc)
-    _print_import(report, lang)
+    _run_import(lambda: importers.import_reports(default_engine(), SYSTEM, path, mapping=mapping, dry_run=dry_run,
+                                                 allow_outside=allow_outside), lang)
 
 
 @app.command("report")
