@@ -7,6 +7,7 @@ resolved_at (from the fix workflow: when the finding became resolved, NaT if it 
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from dke_geo.categories import categories
@@ -30,10 +31,14 @@ def by_category_area(findings: pd.DataFrame, names: dict[str, str], lang: str = 
     """Findings per category and area: one stacked bar per area, coloured as on the map."""
     cats = categories()
     col_area, col_cat, col_n = (t(f"hotspots.col.{c}", lang) for c in ("area", "category", "count"))
-    counts = findings.groupby(["area_id", "category"], dropna=False).size().reset_index(name="n")  # then label
-    table = pd.DataFrame({col_area: _area_names(counts["area_id"], names, lang),
-                          col_cat: counts["category"].map({c: cat.label(lang) for c, cat in cats.items()}),
-                          col_n: counts["n"]})
+    area_code, area_ids = pd.factorize(findings["area_id"].fillna(OUTSIDE))
+    cat_code, cat_ids = pd.factorize(findings["category"])
+    n = np.bincount(area_code * len(cat_ids) + cat_code, minlength=len(area_ids) * len(cat_ids))
+    pair = np.flatnonzero(n)  # the (area, category) pairs that occur; then labelled
+    table = pd.DataFrame({col_area: _area_names(pd.Series(area_ids[pair // len(cat_ids)]), names, lang),
+                          col_cat: pd.Series(cat_ids[pair % len(cat_ids)]).map(
+                              {c: cat.label(lang) for c, cat in cats.items()}),
+                          col_n: n[pair]})
     return (alt.Chart(table, title=t("hotspots.chart_category_area", lang)).mark_bar()
             .encode(x=alt.X(f"{col_n}:Q", title=col_n), y=alt.Y(f"{col_area}:N", sort="-x", title=None),
                     color=alt.Color(f"{col_cat}:N", scale=_category_scale(lang), title=col_cat),
@@ -63,7 +68,9 @@ def monthly_open_resolved(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def _months(when: pd.Series) -> pd.Series:
-    return pd.to_datetime(when, utc=True).dt.tz_convert(TZ).dt.tz_localize(None).dt.to_period("M")
+    """Each time's month in Copenhagen (vectorised on datetime64: a million times in milliseconds)."""
+    local = pd.to_datetime(when, utc=True).dt.tz_convert(TZ).dt.tz_localize(None).to_numpy()
+    return pd.Series(pd.PeriodIndex(local.astype("datetime64[M]"), freq="M"), index=when.index)
 
 
 def open_resolved(findings: pd.DataFrame, lang: str = "da") -> alt.Chart:
@@ -84,8 +91,9 @@ def open_resolved(findings: pd.DataFrame, lang: str = "da") -> alt.Chart:
 
 def days_to_resolve(findings: pd.DataFrame) -> pd.Series:
     """Days from recording to resolution of each resolved finding."""
-    resolved = findings.dropna(subset=["resolved_at"])
-    delta = pd.to_datetime(resolved["resolved_at"], utc=True) - pd.to_datetime(resolved["observed_at"], utc=True)
+    resolved = findings["resolved_at"].notna().to_numpy()
+    delta = (pd.to_datetime(findings["resolved_at"][resolved], utc=True)
+             - pd.to_datetime(findings["observed_at"][resolved], utc=True))
     return delta.dt.total_seconds() / 86400
 
 
@@ -110,10 +118,12 @@ def area_table(findings: pd.DataFrame, reports: pd.DataFrame, names: dict[str, s
     """One row per area with findings or reports in the filter: counts by status, serious and
     after-dark findings, reports, and the median days to resolution. Sorted by findings."""
     keys = findings["area_id"].fillna(OUTSIDE)
-    frame = pd.DataFrame({"area": keys, "findings": 1, "open": findings["status"].eq("open"),
-                          "planned": findings["status"].eq("planned"), "resolved": findings["status"].eq("resolved"),
-                          "serious": findings["severity"].eq(3), "dark": findings["light_condition"].eq("dark")})
-    table = frame.groupby("area").sum().astype(int)
+    area, areas = pd.factorize(keys)
+    counted = {"findings": np.ones(len(area), bool), "open": findings["status"].eq("open"),
+               "planned": findings["status"].eq("planned"), "resolved": findings["status"].eq("resolved"),
+               "serious": findings["severity"].eq(3), "dark": findings["light_condition"].eq("dark")}
+    table = pd.DataFrame({name: np.bincount(area, weights=np.asarray(mask, dtype=float), minlength=len(areas))
+                          for name, mask in counted.items()}, index=pd.Index(areas, dtype=object)).astype(int)
     table["reports"] = reports["area_id"].fillna(OUTSIDE).value_counts()
     table["median_days"] = days_to_resolve(findings).groupby(keys).median().round(1)
     table = table.reindex(table.index.union(reports["area_id"].fillna(OUTSIDE).unique()))

@@ -108,6 +108,33 @@ def _unpack(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (key >> 32) - _OFFSET, (key & 0xFFFFFFFF) - _OFFSET
 
 
+_DENSE_CELLS = 8_000_000
+"""Up to this many cells in the points' bounding box, occupied cells are found by counting into an array
+of them (linear time, a few ms for a million points) rather than by sorting the points' keys."""
+
+
+def occupied(i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The occupied cells' keys (sorted, as np.unique gives them) and each point's position among them.
+
+    >>> keys, cell = occupied(np.array([3, -1, 3]), np.array([0, 5, 0]))
+    >>> _unpack(keys)[0].tolist(), cell.tolist()
+    ([-1, 3], [1, 0, 1])
+    """
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    if not len(i):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    i0, j0 = i.min(), j.min()
+    rows, cols = i.max() - i0 + 1, j.max() - j0 + 1
+    if rows * cols > _DENSE_CELLS:
+        keys, cell = np.unique(cell_key(i, j), return_inverse=True)
+        return keys, cell.ravel()
+    linear = (i - i0) * cols + (j - j0)  # ordered by i, then j: the order of cell_key
+    used = np.bincount(linear, minlength=rows * cols) > 0
+    rank = np.cumsum(used) - 1
+    at = np.flatnonzero(used)
+    return cell_key(at // cols + i0, at % cols + j0), rank[linear]
+
+
 @dataclass(frozen=True)
 class CellCounts:
     """Counts (or summed weights) per occupied cell of `grid`."""
@@ -135,7 +162,7 @@ def count(x, y, grid: Grid, weights=None) -> CellCounts:
     ([0, 1], [0, 0], [2.0, 1.0])
     """
     i, j = grid.index(x, y)
-    keys, inverse = np.unique(cell_key(i, j), return_inverse=True)
+    keys, inverse = occupied(i, j)
     totals = np.bincount(inverse, weights=None if weights is None else np.asarray(weights, dtype=float),
                          minlength=len(keys)).astype(float)
     ci, cj = _unpack(keys)
@@ -148,27 +175,39 @@ def count_lonlat(lon, lat, grid: Grid, weights=None) -> CellCounts:
     return count(x, y, grid, weights)
 
 
-def heat_points(lon, lat, weights=None, cell_m: float = 10.0, max_points: int = 20_000) -> np.ndarray:
-    """Heatmap input [[lat, lon, weight], ...]: points merged per cell of `cell_m` metres (the cell
-    doubled until at most `max_points` remain), each at its points' mean position with their summed
-    weight. So a heatmap of a million findings ships a bounded number of points and looks the same.
+def merged_cells(x, y, size: float, limit: int) -> tuple[float, np.ndarray, int]:
+    """Each metric point's cell on a square grid of `size` metres, the cells doubled until at most `limit`
+    hold points: (final size, each point's cell number 0..n-1, n). Sorted once at the finest size; each
+    doubling then merges the (few) occupied cells, not the points: a square of side 2s holds exactly the
+    cells (i // 2, j // 2) of side s, as the grid is aligned on (0, 0).
+
+    >>> merged_cells([1, 60, 120], [1, 1, 1], 50, limit=2)[0::2]
+    (100, 2)
     """
-    x, y = geo.to_metric(lon, lat)
+    i, j = Grid(GridKind.SQUARE, size).index(x, y)
+    keys, cell = occupied(i, j)
+    while len(keys) > limit:
+        size *= 2
+        i, j = _unpack(keys)
+        keys, merged = occupied(i // 2, j // 2)
+        cell = merged[cell]
+    return size, cell, len(keys)
+
+
+def heat_points(x, y, weights=None, cell_m: float = 10.0, max_points: int = 20_000) -> np.ndarray:
+    """Heatmap input [[lat, lon, weight], ...] for metric points: points merged per cell of `cell_m` metres
+    (the cell doubled until at most `max_points` remain), each at its points' mean position with their
+    summed weight. So a heatmap of a million findings ships a bounded number of points and looks the same.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if not len(x):
         return np.empty((0, 3))
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-    size = cell_m
-    while True:
-        i, j = Grid(GridKind.SQUARE, size).index(x, y)
-        keys, inverse = np.unique(cell_key(i, j), return_inverse=True)
-        if len(keys) <= max_points:
-            break
-        size *= 2
-    n = np.bincount(inverse, minlength=len(keys))
-    mx = np.bincount(inverse, weights=x, minlength=len(keys)) / n
-    my = np.bincount(inverse, weights=y, minlength=len(keys)) / n
-    lons, lats = geo.to_wgs84(mx, my)
-    return np.column_stack([lats, lons, np.bincount(inverse, weights=w, minlength=len(keys))])
+    _size, cell, n_cells = merged_cells(x, y, cell_m, max_points)
+    n = np.bincount(cell, minlength=n_cells)
+    lons, lats = geo.to_wgs84(np.bincount(cell, weights=x, minlength=n_cells) / n,
+                              np.bincount(cell, weights=y, minlength=n_cells) / n)
+    return np.column_stack([lats, lons, np.bincount(cell, weights=w, minlength=n_cells)])
 
 
 def cells_geojson(cells: CellCounts, properties: dict[str, np.ndarray] | None = None, digits: int = 6) -> dict:

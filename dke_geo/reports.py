@@ -213,7 +213,7 @@ def period_report(engine: Engine, actor: Actor, period: str, lang: str = "da", f
         walk_rows = [walk_store.get(conn, r) for r in conn.execute(
             select(walks.c.id).where(walks.c.started_at >= span.start, walks.c.started_at < span.end)
             .order_by(walks.c.started_at)).scalars()]
-        found = obs_store.frame(conn, ("id", "walk_id", "area_id", "category", "observed_at"))
+    found = obs_store.frame(engine, ("id", "walk_id", "area_id", "category", "observed_at"))
     found = found[(found["observed_at"] >= span.start) & (found["observed_at"] < span.end)]
     per_walk = found["walk_id"].value_counts()
     areas = area_service.current(engine)

@@ -69,9 +69,8 @@ def test_lonlat_counts_use_metres_in_epsg_25832():
 def test_heat_points_are_bounded_and_keep_the_total_weight():
     rng = np.random.default_rng(2)
     x, y = rng.uniform(700_000, 705_000, 200_000), rng.uniform(6_170_000, 6_175_000, 200_000)
-    lon, lat = geo.to_wgs84(x, y)
     w = rng.integers(1, 4, len(x))
-    heat = density.heat_points(lon, lat, w, cell_m=10, max_points=5000)
+    heat = density.heat_points(x, y, w, cell_m=10, max_points=5000)
     assert len(heat) <= 5000
     assert heat[:, 2].sum() == pytest.approx(w.sum())
     assert heat[:, 0].min() > 55.6 and heat[:, 0].max() < 55.8 and 12.1 < heat[:, 1].min() < 12.3
@@ -91,3 +90,25 @@ def test_cells_geojson_is_wgs84_with_properties():
 def test_bad_cell_size_is_refused():
     with pytest.raises(ValueError):
         Grid("square", 0)
+
+
+def test_merged_cells_are_the_cells_of_the_coarser_grid():
+    """Doubling merges occupied cells, not points: the same cells as counting on the final grid, negative
+    coordinates included."""
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0, 3000, 50_000), rng.normal(0, 3000, 50_000)
+    size, cell, n = density.merged_cells(x, y, 10, limit=400)
+    direct = density.count(x, y, Grid("square", size))
+    assert size > 10 and n == len(direct) <= 400
+    assert sorted(np.bincount(cell, minlength=n).tolist()) == sorted(direct.count.astype(int).tolist())
+
+
+def test_occupied_cells_agree_with_sorting_whatever_the_spread():
+    """Counting into the bounding box (points close together) and sorting (points far apart) give the same
+    cells in the same order."""
+    rng = np.random.default_rng(8)
+    for spread in (50, 10_000_000):
+        i, j = rng.integers(-spread, spread, 20_000), rng.integers(-spread, spread, 20_000)
+        keys, cell = density.occupied(i, j)
+        expected, inverse = np.unique(density.cell_key(i, j), return_inverse=True)
+        assert keys.tolist() == expected.tolist() and cell.tolist() == inverse.ravel().tolist()

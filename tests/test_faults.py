@@ -23,6 +23,7 @@ from sqlalchemy import func, select, text, update
 from dke_geo.roles import Actor, Role
 from dke_geo.services import areas as area_service
 from dke_geo.services import recording
+from dke_geo.store import observations as obs_store
 from dke_geo.store.db import DatabaseBusy, DatabaseUnavailable, make_engine, migrate, reading, transaction
 from dke_geo.store.tables import meta, observations, photos, walks
 from tests.conftest import ROOT
@@ -78,6 +79,8 @@ def test_postgis_stopped_and_started_again(own_pg, tmp_path, monkeypatch):
     assert caught.value.message("en").startswith("The database cannot be reached right now. Nothing was saved")
     with pytest.raises(DatabaseUnavailable):
         recording.walk_detail(engine, STAFF, walk.id)       # reading says the same, no stack trace
+    with pytest.raises(DatabaseUnavailable):
+        obs_store.frame(engine)                             # and so do the whole-column reads (store.columnar)
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]   # the photo's staged files were removed
 
     server.start()
@@ -132,6 +135,7 @@ import sys, time, uuid
 from dke_geo import photos
 from dke_geo.roles import Actor, Role
 from dke_geo.services import recording
+from dke_geo.store import observations as obs_store
 from dke_geo.store.db import make_engine
 
 engine = make_engine(sys.argv[1])
@@ -330,6 +334,7 @@ from dke_geo import photos
 from dke_geo.errors import DkeError
 from dke_geo.roles import Actor, Role
 from dke_geo.services import recording
+from dke_geo.store import observations as obs_store
 from dke_geo.store.db import make_engine
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit then fails with EFBIG instead

@@ -22,7 +22,7 @@ from dke_geo.roles import PUBLIC, Actor, Role
 from dke_geo.services import fixes as fix_service
 from dke_geo.services import planner
 from dke_geo.store import observations as obs_store
-from dke_geo.store.db import reading, transaction
+from dke_geo.store.db import transaction
 from dke_geo.store.tables import incident_reports, photos
 
 PLANNER = Actor("demo-planlaegger", Role.PLANNER)
@@ -166,9 +166,9 @@ def test_choices_offer_areas_walks_and_the_date_span(demo_engine):
 
 def test_map_of_no_findings_still_draws():
     from dke_geo import geo
-    empty = pd.DataFrame({c: [] for c in ("lon", "lat", "category", "severity", "area_id", "note", "status",
-                                          "observed_at", "walk_title", "is_demo", "thumb")})
-    html = render(planner_map(empty, pd.DataFrame({"lon": [], "lat": []}), geo.layer("areas"), tiles=False))
+    empty = pd.DataFrame({c: [] for c in ("lon", "lat", "x", "y", "category", "severity", "area_id", "note",
+                                          "status", "observed_at", "walk_title", "is_demo", "thumb")})
+    html = render(planner_map(empty, pd.DataFrame({"x": [], "y": []}), geo.layer("areas"), tiles=False))
     assert _shows(html, "Fund (0)") and _shows(html, "Signaturforklaring")
 
 
@@ -186,10 +186,10 @@ def test_charts_and_csv_agree_with_the_filter(demo_engine):
 
 
 def test_finding_frame_times_are_exact_on_both_databases(engine):
-    """The planner reads times in bulk (text on SQLite, epoch seconds on PostGIS): still to the microsecond."""
+    """The planner reads times in bulk (text on SQLite, timestamptz on PostGIS, both as Arrow): still to the
+    microsecond; a column of nothing but NULLs keeps its type."""
     at = datetime(2017, 4, 20, 21, 7, 1, 675300, tzinfo=TZ)
     _add_finding(engine, observed_at=at)
-    with reading(engine) as conn:
-        frame = obs_store.frame(conn, ("id", "observed_at", "deleted_at", "is_demo"))
+    frame = obs_store.frame(engine, ("id", "observed_at", "deleted_at", "is_demo"))
     assert frame["observed_at"].iloc[0] == at and str(frame["observed_at"].dt.tz) == "Europe/Copenhagen"
     assert frame["deleted_at"].isna().all() and frame["is_demo"].dtype == bool

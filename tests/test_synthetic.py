@@ -31,5 +31,5 @@ def test_bulk_load(engine):
     with reading(engine) as conn:
         assert conn.execute(select(func.count()).select_from(observations)).scalar_one() == 3000
         assert conn.execute(select(func.count()).select_from(incident_reports)).scalar_one() == 300
-        frame = obs_store.frame(conn)
+    frame = obs_store.frame(engine)
     assert frame["observed_at"].min().year >= 2017 and frame["area_id"].notna().sum() > 2700

@@ -70,8 +70,8 @@ def tables(engine: Engine, actor: Actor, selection: Filter | None = None, *, pub
         return _public_tables(engine, lang)
     require(actor, Permission.VIEW_INTERNAL)
     selection = selection or Filter()
+    found = obs_store.frame(engine, OBSERVATION_COLUMNS)
     with reading(engine) as conn:
-        found = obs_store.frame(conn, OBSERVATION_COLUMNS)
         statuses = fix_store.finding_statuses(conn).set_index("observation_id")["status"]
         walk_rows = pd.DataFrame([dict(r._mapping) for r in conn.execute(select(walks))],
                                  columns=[c.name for c in walks.columns])

@@ -16,6 +16,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster, HeatMap
 from jinja2 import Template
@@ -55,30 +57,30 @@ def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDat
                 pin_limit: int = PIN_LIMIT, asset_base: str = STREAMLIT_ASSETS, tiles: bool = True) -> folium.Map:
     """The planner's map of the (already filtered) `findings` and incident `reports`.
 
-    `findings` needs lon, lat, category, severity, area_id; for pins (at most `pin_limit` rows) also
-    note, status, observed_at, walk_title, is_demo and thumb (a data: URI or ""). `reports` needs
-    lon, lat. Hotspots are computed over the cells of `selected_areas` (if none: of the areas that
+    `findings` needs lon, lat, x, y (EPSG:25832 metres), category, severity, area_id; for pins (at most
+    `pin_limit` rows) also note, status, observed_at, walk_title, is_demo and thumb (a data: URI or "").
+    `reports` needs x, y. Hotspots are computed over the cells of `selected_areas` (if none: of the areas that
     hold findings).
     """
-    study = areas[areas["id"].isin(set(selected_areas) or set(findings["area_id"].dropna()))]
+    study = areas[areas["id"].isin(set(selected_areas) or set(findings["area_id"].dropna().unique()))]
     m = base_map(lang, asset_base=asset_base, tiles=tiles, prefer_canvas=True, bounds=_extent(findings, study))
     m.options["max_zoom"] = 19  # with no tile layer Leaflet has none, and MarkerCluster refuses to start
     counts = findings["area_id"].value_counts().to_dict()
     add_areas(m, areas, lang, counts=counts, highlight=set(selected_areas) or None)
-    x, y = geo.to_metric(findings["lon"].to_numpy(), findings["lat"].to_numpy())
+    x, y = findings["x"].to_numpy(dtype=float), findings["y"].to_numpy(dtype=float)
     pins = len(findings) <= pin_limit
     if pins:
         _pins(findings, lang).add_to(m)
     else:
         _aggregated(findings, x, y, lang).add_to(m)
-    _heat(density.heat_points(findings["lon"], findings["lat"], findings["severity"], max_points=HEAT_POINTS),
+    _heat(density.heat_points(x, y, findings["severity"], max_points=HEAT_POINTS),
           t("hotspots.layer_heat", lang), show=True).add_to(m)
     cells = density.count(x, y, grid)
     breaks = _breaks(cells.count)
     _cells_layer(cells, t("hotspots.layer_grid", lang, size=_metres(grid.size)),
                  [GRID_COLOURS[c] for c in np.searchsorted(breaks, cells.count, side="right") - 1],
                  [t("hotspots.cell_count", lang, n=int(n)) for n in cells.count]).add_to(m)
-    _heat(density.heat_points(reports["lon"], reports["lat"], max_points=HEAT_POINTS),
+    _heat(density.heat_points(reports["x"], reports["y"], max_points=HEAT_POINTS),
           t("hotspots.layer_reports", lang, n=len(reports)), show=False, gradient=REPORT_GRADIENT).add_to(m)
     result = _hotspots(study, grid, cells)
     marked = result.cells()
@@ -190,18 +192,13 @@ def _popups(findings: pd.DataFrame, lang: str) -> list[str]:
 def _aggregated(findings: pd.DataFrame, x: np.ndarray, y: np.ndarray, lang: str) -> folium.GeoJson:
     """Above the pin limit: one circle per cell (cells grown until at most AGGREGATE_CELLS), at the
     findings' mean position, sized by their number, coloured by the most common category (numpy only)."""
-    size = 50.0
-    while True:
-        i, j = Grid("square", size).index(x, y)
-        keys, cell = np.unique(density.cell_key(i, j), return_inverse=True)
-        if len(keys) <= AGGREGATE_CELLS:
-            break
-        size *= 2
-    n = np.bincount(cell, minlength=len(keys))
-    lon, lat = geo.to_wgs84(np.bincount(cell, x, len(keys)) / n, np.bincount(cell, y, len(keys)) / n)
+    _size, cell, n_cells = density.merged_cells(x, y, 50.0, AGGREGATE_CELLS)
+    n = np.bincount(cell, minlength=n_cells)
+    lon, lat = geo.to_wgs84(np.bincount(cell, x, n_cells) / n, np.bincount(cell, y, n_cells) / n)
     cats = list(categories().values())
-    code = pd.Categorical(findings["category"], categories=[c.id for c in cats]).codes
-    per_category = np.bincount(cell * len(cats) + code, minlength=len(keys) * len(cats)).reshape(len(keys), len(cats))
+    code = pc.index_in(pa.array(findings["category"]), value_set=pa.array([c.id for c in cats]))
+    code = code.to_numpy(zero_copy_only=False).astype(np.int64)  # every stored category is a known one
+    per_category = np.bincount(cell * len(cats) + code, minlength=n_cells * len(cats)).reshape(n_cells, len(cats))
     top = per_category.argmax(axis=1)
     radius = np.clip(np.round(4 + 3 * np.log2(n)), 4, 30)
     features = [{"type": "Feature", "id": k, "geometry": {"type": "Point", "coordinates": [round(lo, 6), round(la, 6)]},

@@ -277,9 +277,9 @@ def candidate_findings(engine: Engine, actor: Actor, *, area: str | None = None,
     """Findings a planner can build a fix from, with their derived status and internal note: open ones first
     (those still without an agreed fix), then planned, then resolved; newest first within each."""
     require(actor, Permission.VIEW_INTERNAL)
+    points = obs_store.frame(engine, ("id", "walk_id", "area_id", "category", "severity", "observed_at",
+                                      "internal_note", "is_demo"))
     with reading(engine) as conn:
-        points = obs_store.frame(conn, ("id", "walk_id", "area_id", "category", "severity", "observed_at",
-                                        "internal_note", "is_demo"))
         status = fix_store.finding_statuses(conn).set_index("observation_id")["status"]
     if area:
         points = points[points["area_id"] == area]

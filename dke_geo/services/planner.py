@@ -17,15 +17,15 @@ from datetime import date
 import altair as alt
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from dke_geo import charts, lifecycle, photos
+from dke_geo import charts, geo, lifecycle, photos
 from dke_geo.density import Grid
 from dke_geo.filters import Filter
 from dke_geo.maps import STREAMLIT_ASSETS
 from dke_geo.maps.planner import PIN_LIMIT, planner_map
+from dke_geo.model import TZ
 from dke_geo.roles import Actor, Permission, require
 from dke_geo.services import areas as area_service
 from dke_geo.store import fixes as fix_store
@@ -81,24 +81,33 @@ _lock = threading.Lock()  # Streamlit serves each session from its own thread
 
 def load(engine: Engine) -> PlannerData:
     """The findings (with their status from the fix workflow), reports, walks and areas, read once
-    per data version. Statuses are derived only for findings that have a fix: the rest are open."""
+    per data version. Statuses are derived only for findings that have a fix: the rest are open.
+    The version is read first, so what is cached under it is never older than it (the frames come
+    through their own connection, store.columnar)."""
     url = str(engine.url)
     with reading(engine) as conn:
         version = data_version(conn)
-        cached = _data.get(url)
-        if cached is not None and cached.version == version:
-            return cached
-        findings = obs_store.frame(conn, FINDING_COLUMNS)
+    cached = _data.get(url)
+    if cached is not None and cached.version == version:
+        return cached
+    findings = obs_store.frame(engine, FINDING_COLUMNS)
+    reports = incident_store.frame(engine, REPORT_COLUMNS)
+    with reading(engine) as conn:
         linked = conn.execute(select(fix_observations.c.observation_id).distinct()).scalars().all()
         status = fix_store.finding_statuses(conn, linked).set_index("observation_id")
-        reports = incident_store.frame(conn, REPORT_COLUMNS)
         walk_rows = conn.execute(select(walks.c.id, walks.c.title, walks.c.started_at, walks.c.is_demo)
                                  .order_by(walks.c.started_at.desc()))
         walk_frame = pd.DataFrame(walk_rows.fetchall(), columns=["id", "title", "started_at", "is_demo"])
-    row = status.index.get_indexer(findings["id"])
-    row[row < 0] = len(status)  # no fix: the extra last entry, open and never resolved
-    findings["status"] = np.append(status["status"].to_numpy(dtype=object), lifecycle.finding_status([]).value)[row]
-    findings["resolved_at"] = pd.DatetimeIndex(status["resolved_at"]).append(pd.DatetimeIndex([pd.NaT]))[row]
+    findings["status"] = lifecycle.finding_status([]).value  # no fix: open, and never resolved
+    findings["resolved_at"] = pd.Series(pd.NaT, index=findings.index, dtype=f"datetime64[us, {TZ.key}]")
+    with_fix = findings["id"].isin(status.index).to_numpy()
+    if with_fix.any():
+        ids = findings.loc[with_fix, "id"]
+        findings.loc[with_fix, "status"] = status["status"].reindex(ids).to_numpy()
+        resolved_at = pd.to_datetime(status["resolved_at"].reindex(ids), utc=True).dt.tz_convert(TZ)
+        findings.loc[with_fix, "resolved_at"] = resolved_at.to_numpy()
+    for frame in (findings, reports):  # metres once, for every grid and heatmap of every filter
+        frame["x"], frame["y"] = geo.to_metric(frame["lon"], frame["lat"])
     data = PlannerData(version, findings, reports, walk_frame, area_service.current(engine))
     _data[url] = data
     return data

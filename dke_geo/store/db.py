@@ -128,8 +128,8 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 
 _BUSY_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock timeout
-_BUSY_TEXT = ("database is locked", "database table is locked")
-_AWAY_TEXT = ("connection", "could not connect", "server closed", "terminating", "unable to open database",
+BUSY_TEXT = ("database is locked", "database table is locked")
+AWAY_TEXT = ("connection", "could not connect", "server closed", "terminating", "unable to open database",
               "disk i/o", "the database system is")
 
 
@@ -138,9 +138,9 @@ def _raise_clear(exc: Exception) -> None:
     if isinstance(exc, PoolTimeout):
         raise DatabaseBusy() from exc
     text = str(exc.orig).lower()
-    if getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES or any(s in text for s in _BUSY_TEXT):
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES or any(s in text for s in BUSY_TEXT):
         raise DatabaseBusy() from exc
-    if exc.connection_invalidated or any(s in text for s in _AWAY_TEXT):
+    if exc.connection_invalidated or any(s in text for s in AWAY_TEXT):
         raise DatabaseUnavailable() from exc
 
 

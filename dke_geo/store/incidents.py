@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from dke_geo.model import IncidentReport
+from dke_geo.store import columnar
 from dke_geo.store.db import insert_ignoring_duplicates
 from dke_geo.store.tables import incident_reports
 
@@ -27,8 +28,6 @@ def add_many(conn: Connection, reports: Iterable[IncidentReport]) -> int:
 FRAME_COLUMNS = ("id", "external_id", "source", "reported_at", "type", "lon", "lat", "area_id", "is_demo")
 
 
-def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS) -> pd.DataFrame:
-    """The reports as a DataFrame (the fast path for the density layer)."""
-    result = conn.execute(select(*[incident_reports.c[c] for c in columns]))
-    # plain tuples: pandas probes each SQLAlchemy row for namedtuple fields, slowly
-    return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
+def frame(engine: Engine, columns: Iterable[str] = FRAME_COLUMNS) -> pd.DataFrame:
+    """The reports as a DataFrame (the fast path for the density layer; store.columnar)."""
+    return columnar.frame(engine, select(*[incident_reports.c[c] for c in columns]))

@@ -5,12 +5,12 @@ from collections.abc import Iterable
 from uuid import UUID
 
 import pandas as pd
-from sqlalchemy import Boolean, Connection, Float, cast, func, select, update
+from sqlalchemy import Connection, Engine, select, update
 
-from dke_geo.model import TZ, Observation
+from dke_geo.model import Observation
+from dke_geo.store import columnar
 from dke_geo.store.db import insert_ignoring_duplicates
 from dke_geo.store.tables import observations
-from dke_geo.store.types import UtcDateTime
 
 _MODEL_ONLY = {"photos"}
 
@@ -68,39 +68,13 @@ FRAME_COLUMNS = ("id", "walk_id", "lon", "lat", "area_id", "category", "severity
                  "observed_at", "light_condition", "published", "is_demo", "location_source")
 
 
-def frame(conn: Connection, columns: Iterable[str] = FRAME_COLUMNS, include_deleted: bool = False) -> pd.DataFrame:
-    """The findings as a DataFrame of the given columns: the fast path for maps and charts (no model
-    object per row). The rows come straight from the driver's cursor (no SQLAlchemy row objects, the
-    query has no parameters), the frame is made from the driver's tuples in one step and times are
-    converted all at once (to Europe/Copenhagen): 100,000 findings in a fraction of a second."""
-    columns = list(columns)
-    postgres = conn.dialect.name == "postgresql"
-    query = select(*[_epoch(observations.c[c]) if postgres and isinstance(observations.c[c].type, UtcDateTime)
-                     else observations.c[c] for c in columns])
+def frame(engine: Engine, columns: Iterable[str] = FRAME_COLUMNS, include_deleted: bool = False) -> pd.DataFrame:
+    """The findings as a DataFrame of the given columns: the fast path for maps, charts and exports (whole
+    columns through store.columnar, no model object or tuple per row; times in Europe/Copenhagen)."""
+    query = select(*[observations.c[c] for c in columns])
     if not include_deleted:
         query = query.where(observations.c.deleted.is_(False))
-    cursor = conn.connection.cursor()  # the same connection, so the same transaction
-    try:
-        cursor.execute(str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    out = pd.DataFrame.from_records(rows, columns=columns)
-    for c in columns:
-        kind = observations.c[c].type
-        if isinstance(kind, UtcDateTime):  # SQLite holds UTC text; from PostgreSQL: seconds since 1970
-            when = pd.to_datetime((out[c].astype(float) * 1e6).round(), unit="us", utc=True) if postgres else \
-                pd.to_datetime(out[c], utc=True, format="ISO8601")
-            out[c] = when.dt.tz_convert(TZ)
-        elif isinstance(kind, Boolean):  # SQLite gives 0/1
-            out[c] = out[c].astype(bool)
-    return out
-
-
-def _epoch(column):
-    """A timestamptz as seconds since 1970 (double): a million of them arrive as floats, not as Python
-    datetimes made one by one (about 2 s)."""
-    return cast(func.extract("epoch", column), Float).label(column.name)
+    return columnar.frame(engine, query)
 
 
 def reassign_areas(conn: Connection, assignments: dict[str, str | None]) -> None:
