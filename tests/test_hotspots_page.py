@@ -45,3 +45,28 @@ def test_public_is_refused_with_a_message(page):
     page.run()
     assert not page.exception
     assert [e.value for e in page.error] == ["Din rolle (Offentlig) må ikke se interne data."]
+
+
+def test_export_holds_exactly_the_findings_in_the_filter(page):
+    """What the planner sees is what the file holds: filter, make the file, read it back; a changed filter
+    takes the stale file away."""
+    import io
+
+    import pandas as pd
+    page.session_state["actor"] = Actor("demo-planlaegger", Role.PLANNER)
+    page.run()
+    page.multiselect(key="hotspots_categories").select("lighting").run()
+    page.pills(key="hotspots_light").set_value(["dark"]).run()
+    shown = page.dataframe[0].value["Fund"].sum()
+    page.segmented_control(key="hotspots_export_format").set_value("csv").run()
+    page.button(key="hotspots_export_prepare").click().run()
+    assert not page.exception and not page.error
+    _selection, fmt, data = page.session_state["hotspots_export"]
+    rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert fmt == "csv" and 0 < len(rows) == shown
+    assert set(rows["category"]) == {"lighting"} and set(rows["light_condition"]) == {"dark"}
+    assert "internal_note" in rows.columns
+    assert any(b.label.startswith("Hent dke-geo-observations-") for b in page.get("download_button"))
+    page.multiselect(key="hotspots_categories").set_value([]).run()
+    assert not page.get("download_button") or all("dke-geo-observations" not in b.label
+                                                  for b in page.get("download_button"))

@@ -1,4 +1,4 @@
-"""Planners' hotspot maps: filters in the sidebar; the map, charts and area table of the same rows."""
+"""Planners' hotspot maps: filters in the sidebar; the map, charts, area table and an export of the same rows."""
 import streamlit as st
 
 from dke_geo.categories import categories
@@ -6,6 +6,7 @@ from dke_geo.charts import area_csv
 from dke_geo.density import Grid, GridKind
 from dke_geo.errors import DkeError
 from dke_geo.filters import SEVERITIES, STATUSES, Filter
+from dke_geo.interop import export
 from dke_geo.light import LightCondition
 from dke_geo.services import planner
 from dke_geo.ui import session, widgets
@@ -69,3 +70,19 @@ st.subheader(t("hotspots.table"))
 st.dataframe(view.areas, hide_index=True, width="stretch")
 st.download_button(t("hotspots.download"), area_csv(view.areas), file_name="hotspots-areas.csv",
                    mime="text/csv", key="hotspots_csv")
+
+st.subheader(t("hotspots.export"))
+st.caption(t("hotspots.export_help"))
+fmt = st.segmented_control(t("data.format"), list(export.FORMATS), default="gpkg", required=True,
+                           key="hotspots_export_format", format_func=lambda f: t(f"data.format_{f}"))
+if st.button(t("hotspots.export_prepare", n=view.findings), key="hotspots_export_prepare", disabled=not view.findings):
+    try:
+        st.session_state["hotspots_export"] = (selection, fmt, export.export_bytes(engine, actor, fmt, selection,
+                                                                                     lang=lang))
+    except DkeError as exc:
+        st.error(exc.message(lang))
+prepared = st.session_state.get("hotspots_export")
+if prepared and prepared[0] == selection:  # made for the filter now shown, never for an earlier one
+    name = export.file_name(prepared[1])
+    st.download_button(t("data.download", name=name), prepared[2], file_name=name, key="hotspots_export_download",
+                       mime=export.MEDIA_TYPES[prepared[1]], type="primary")
