@@ -6,14 +6,15 @@ from pathlib import Path
 
 import typer
 
-from dke_geo import backup, config, fixtures, static_site
+from dke_geo import backup, config, fixtures, photos, static_site
 from dke_geo.errors import DkeError
 from dke_geo.i18n import LANGUAGES
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
 from dke_geo.services import fixes as fix_service
 from dke_geo.services import users as user_service
-from dke_geo.store.db import default_engine, migrate
+from dke_geo.store import photos as photo_store
+from dke_geo.store.db import default_engine, migrate, reading
 
 app = typer.Typer(help="dke-geo: area walks and safety mapping for Albertslund Kommune.", no_args_is_help=True,
                   add_completion=False)
@@ -35,13 +36,17 @@ def _fail(exc: DkeError) -> None:
 
 @app.command("init-db")
 def init_db() -> None:
-    """Create the database or migrate it to the newest schema (safe to run again), and store the
-    shipped area outlines if there are none."""
+    """Create the database or migrate it to the newest schema (safe to run again), store the shipped area
+    outlines if there are none, and remove stray photo files (`make run` runs this at every start)."""
     engine = default_engine()
     migrate(engine)
     seeded = area_service.seed_if_empty(engine)
     typer.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}"
                + (" (areas seeded from data/geo/areas.geojson)" if seeded else ""))
+    with reading(engine) as conn:
+        strays = photos.sweep(photo_store.stored_paths(conn))
+    if strays:
+        typer.echo(f"removed {len(strays)} stray photo file(s) that no saved finding refers to")
 
 
 @app.command()

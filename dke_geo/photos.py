@@ -20,8 +20,10 @@ import hashlib
 import io
 import math
 import os
+import time
 import uuid
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,8 +201,9 @@ class PhotoFiles:
         self._staged, self._placed = [], []
 
     def _write(self, final: Path, data: bytes) -> None:
-        if final.exists():
-            return  # stored by an earlier save of the same finding: same name, same content
+        if final.exists():  # stored by an earlier save of the same finding: same name, same content
+            os.utime(final)  # and in use again: `sweep` leaves a file this fresh alone
+            return
         temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
         self._staged.append((temp, final))  # before writing, so `discard` removes a half-written file too
         try:
@@ -211,6 +214,29 @@ class PhotoFiles:
                 os.fsync(out.fileno())
         except OSError as exc:  # the disk is full, a quota, the folder not writable: say so, keep the form
             raise PhotoError("reliability.photo_not_stored", reason=exc.strerror or str(exc)) from exc
+
+
+STRAY_AGE_S = 3600
+"""A photo file no row refers to is a stray once it is this old: far longer than any save takes (its files are
+written just before its rows are committed, and a save waits at most LOCK_WAIT_S)."""
+
+
+def sweep(stored: Iterable[str], older_than_s: float = STRAY_AGE_S) -> list[Path]:
+    """Remove the files under photos/ that no photos row refers to (`stored`: every path the table holds) and that
+    are older than `older_than_s`, and the folders they leave empty; return what was removed. Such files are
+    left by a save killed between writing its files and committing its rows. They can show people, and no
+    backup, export or deletion reaches them, so they must not linger."""
+    root = config.data_dir() / "photos"
+    keep = {file(p).resolve() for p in stored}
+    cutoff = time.time() - older_than_s
+    removed = [p for p in sorted(root.rglob("*")) if p.is_file() and p.resolve() not in keep
+               and p.stat().st_mtime < cutoff] if root.is_dir() else []
+    for path in removed:
+        path.unlink(missing_ok=True)
+    for folder in sorted({p.parent for p in removed}, key=lambda f: len(f.parts), reverse=True):
+        if folder != root and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
 
 
 def _open(upload: Upload, draft: tuple[int, int]) -> Image.Image:

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -207,6 +208,37 @@ def test_killed_in_the_middle_of_a_save_leaves_no_rows(engine, tmp_path, monkeyp
     assert _count(engine, observations) == 1 and _count(engine, photos) == 1
     stored = {getattr(obs.photos[0], k) for k in ("full_path", "thumb_path", "original_path")}
     assert {str(p.relative_to(tmp_path)) for p in (tmp_path / "photos").rglob("*") if p.is_file()} == stored
+
+
+def test_the_files_of_a_killed_save_are_swept_at_the_next_start(engine, tmp_path, monkeypatch):
+    """A save killed after its files were placed but before its rows were committed leaves files that no row
+    refers to (they can show people, and no backup, export or deletion reaches them). `init-db`, which `make run`
+    runs at every start, removes them once they are an hour old; saved photos and fresh files stay."""
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    picture = tmp_path / "lampe.jpg"
+    picture.write_bytes(_jpeg())
+    url = engine.url.render_as_string(hide_password=False)
+    env = {"DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_DATABASE_URL": url}
+    _kill_when_in_transaction(_KILLED_SAVE, url, str(walk.id), _finding(walk.id)["id"], str(picture), env=env)
+    strays = [p for p in (tmp_path / "photos").rglob("*") if p.is_file()]
+    assert len(strays) == 3 and _count(engine, photos) == 0
+    for path in strays:
+        os.utime(path, (time.time() - 2 * 3600,) * 2)
+    fresh = tmp_path / "photos" / "in-progress" / "x.jpg"  # another save's file, just written
+    fresh.parent.mkdir()
+    fresh.write_bytes(b"x")
+    saved, _ = recording.record_observation(engine, STAFF, _finding(walk.id), photos=[_upload_of(picture)])
+    for path in (tmp_path / "photos" / str(saved.id)).iterdir():
+        os.utime(path, (time.time() - 2 * 3600,) * 2)  # old, but referenced
+
+    done = subprocess.run([sys.executable, "-m", "dke_geo", "init-db"], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "removed 3 stray photo file(s)" in done.stdout, done.stdout + done.stderr
+    left = {p for p in (tmp_path / "photos").rglob("*") if p.is_file()}
+    assert not set(strays) & left and fresh in left and not strays[0].parent.exists()
+    stored = {getattr(saved.photos[0], k) for k in ("full_path", "thumb_path", "original_path")}
+    assert {str(p.relative_to(tmp_path)) for p in left if p != fresh} == stored
 
 
 def _upload_of(path: Path):

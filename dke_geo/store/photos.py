@@ -44,3 +44,9 @@ def remove(conn: Connection, observation_id: UUID | str, photo_ids: Iterable[UUI
         return 0
     return conn.execute(update(photos).where(photos.c.observation_id == str(observation_id), photos.c.id.in_(ids))
                         .values(deleted=True)).rowcount
+
+
+def stored_paths(conn: Connection) -> set[str]:
+    """Every file path the photos table holds, deleted photos' included (their files are kept)."""
+    rows = conn.execute(select(photos.c.full_path, photos.c.thumb_path, photos.c.original_path))
+    return {path for row in rows for path in row if path}
