@@ -1,30 +1,46 @@
 """Unsaved findings kept on the server, one per user, so a reload or a closed tab on the tablet brings the form
-back instead of an empty one (iOS Safari shows no leave warning). Photos are not kept: they are attached again.
+back instead of an empty one (iOS Safari shows no leave warning), its photos included: a photo of something
+that has since gone cannot be taken again.
 
-A draft holds an internal note, so it lives beside the database in the git-ignored data folder.
+A draft holds an internal note and photos, so it lives beside the database in the git-ignored data folder:
+`drafts/<user key>.json` and the photos in `drafts/<user key>/`, named by their content, so a rerun that keeps
+the same photos writes nothing.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from dke_geo import config
+from dke_geo.photos import Upload
 
 
 def _path(user: str) -> Path:
     return config.data_dir() / "drafts" / f"{hashlib.sha256(user.encode()).hexdigest()[:32]}.json"
 
 
-def save(user: str, draft: dict) -> None:
-    """Keep `draft` (plain JSON values) for `user`, replacing the last one atomically."""
-    path = _path(user)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
-        json.dump(draft, f, ensure_ascii=False)
-    os.replace(f.name, path)
+def _photo_folder(user: str) -> Path:
+    return _path(user).with_suffix("")
+
+
+def save(user: str, draft: dict, photos: Sequence[Upload] = ()) -> None:
+    """Keep `draft` (plain JSON values) and `photos` for `user`, replacing the last ones atomically."""
+    path, folder = _path(user), _photo_folder(user)
+    kept = []
+    for photo in photos:
+        digest = hashlib.sha256(photo.data).hexdigest()
+        _write_once(folder / digest, photo.data)
+        kept.append({"file": digest, "name": photo.name})
+    _write_atomic(path, json.dumps({**draft, "photos": kept}, ensure_ascii=False).encode())
+    wanted = {k["file"] for k in kept}
+    for stale in folder.glob("*") if folder.is_dir() else ():
+        if stale.name not in wanted:
+            stale.unlink(missing_ok=True)
 
 
 def load(user: str) -> dict | None:
@@ -35,5 +51,29 @@ def load(user: str) -> dict | None:
         return None
 
 
+def photos(user: str, draft: dict) -> list[Upload]:
+    """The photos kept with `draft` (one lost from the disk is left out)."""
+    folder, out = _photo_folder(user), []
+    for kept in draft.get("photos", []):
+        try:
+            out.append(Upload(kept["name"], (folder / Path(kept["file"]).name).read_bytes()))
+        except (OSError, KeyError, TypeError):
+            continue
+    return out
+
+
 def clear(user: str) -> None:
     _path(user).unlink(missing_ok=True)
+    shutil.rmtree(_photo_folder(user), ignore_errors=True)
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    if not path.exists():
+        _write_atomic(path, data)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as f:
+        f.write(data)
+    os.replace(f.name, path)

@@ -276,10 +276,12 @@ def test_demo_walks_carry_the_demo_badge_and_the_page_speaks_english(app_env, mo
 
 
 def test_a_reload_brings_back_the_unsaved_finding(app_env, monkeypatch):
-    """iOS Safari gives no leave warning: the form comes back from the server after a reload."""
+    """iOS Safari gives no leave warning: the form comes back from the server after a reload, photos included."""
     FakeMap(monkeypatch, TAP)
     at = _start_walk(_page(app_env)).run()
     gen = at.session_state["record_gen"]
+    shot = images.jpeg(gps=images.BLOKLAND_DMS, accuracy_m=4.0)
+    at.session_state["record_camera_photos"] = [Upload("kamera-1.jpg", shot)]
     at.button_group(key="record_category").set_value("graffiti").run()
     at.button_group(key=f"record_safety_{gen}").set_value(2)
     at.text_area(key=f"record_note_{gen}").input("Tags på gavlen ved nr. 12").run()
@@ -294,11 +296,14 @@ def test_a_reload_brings_back_the_unsaved_finding(app_env, monkeypatch):
     assert again.text_area(key=f"record_note_{gen}").value == "Tags på gavlen ved nr. 12"
     assert again.button_group(key="record_category").value == "graffiti"
     assert again.button_group(key=f"record_safety_{gen}").value == 2
-    assert any("hentet tilbage" in m for m in _messages(again, "info"))
+    assert any("hentet tilbage efter genindlæsningen, med 1 foto(s)" in m for m in _messages(again, "info"))
+    assert [(p.name, p.data) for p in again.session_state["record_camera_photos"]] == [("kamera-1.jpg", shot)]
     again = _save(again)
-    assert not _messages(again, "error")
+    assert not _messages(again, "error") and any("1 foto(s)" in m for m in _messages(again, "success"))
     (row,) = _rows(app_env)
     assert (row.id, row.internal_note, row.category) == (pending_id, "Tags på gavlen ved nr. 12", "graffiti")
+    assert not list((app_env / "drafts").rglob("*.json")) and not [p for p in (app_env / "drafts").rglob("*")
+                                                                   if p.is_file()]  # nothing of it is kept
 
     FakeMap(monkeypatch, None)  # saved: a later reload starts with an empty form
     fresh = _page(app_env)

@@ -78,7 +78,8 @@ def _new_form() -> None:
 
 
 def _restore_draft() -> None:
-    """After a reload, bring back the finding that was being recorded (not its photos) and say so."""
+    """After a reload, bring back the finding that was being recorded, its photos included, and say so. The
+    photos come back as ones the page holds (as camera shots are): the file picker cannot be refilled."""
     draft = drafts.load(session.actor().name)
     if not draft:
         return
@@ -95,7 +96,8 @@ def _restore_draft() -> None:
         ss.record_category = draft["category"]
     ss[f"record_safety_{gen}"] = draft.get("safety")
     ss[f"record_note_{gen}"] = draft.get("note", "")
-    _flash("info", t("record.draft_restored"))
+    ss.record_camera_photos = drafts.photos(session.actor().name, draft)
+    _flash("info", t("record.draft_restored", photos=len(ss.record_camera_photos)))
 
 
 def _keep_draft(gen: int, unsaved: bool) -> None:
@@ -106,7 +108,7 @@ def _keep_draft(gen: int, unsaved: bool) -> None:
     drafts.save(session.actor().name, {
         "walk_id": ss.record_walk, "id": ss.record_pending_id, "location": ss.get("record_location"),
         "category": ss.get("record_category"), "safety": ss.get(f"record_safety_{gen}"),
-        "note": ss.get(f"record_note_{gen}", "")})
+        "note": ss.get(f"record_note_{gen}", "")}, photos=_uploads(gen))
 
 
 def _flash(kind: str, text: str) -> None:

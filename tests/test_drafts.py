@@ -1,0 +1,22 @@
+"""Drafts kept on the server (dke_geo/drafts.py): the form and its photos, per user, nothing left after clear."""
+from dke_geo import drafts
+from dke_geo.photos import Upload
+
+
+def test_a_draft_keeps_its_photos_and_only_those_still_attached(tmp_path, monkeypatch):
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    first, second = Upload("a.jpg", b"\xff\xd8first"), Upload("b.heic", b"second")
+    drafts.save("medarbejder", {"note": "Lampe slukket"}, [first, second])
+    drafts.save("medarbejder", {"note": "Lampe slukket ved nr. 12"}, [second])  # the first photo was removed
+    draft = drafts.load("medarbejder")
+    assert draft["note"] == "Lampe slukket ved nr. 12"
+    assert [(p.name, p.data) for p in drafts.photos("medarbejder", draft)] == [("b.heic", b"second")]
+    assert len([p for p in (tmp_path / "drafts").rglob("*") if p.is_file()]) == 2  # the draft and one photo
+    assert drafts.load("planlaegger") is None  # another user's draft is their own
+
+    for photo in (tmp_path / "drafts").rglob("*"):
+        if photo.is_file() and photo.suffix != ".json":
+            photo.unlink()  # a photo lost from the disk is left out, the rest of the draft kept
+    assert drafts.photos("medarbejder", drafts.load("medarbejder")) == []
+    drafts.clear("medarbejder")
+    assert drafts.load("medarbejder") is None and not [p for p in (tmp_path / "drafts").rglob("*")]
