@@ -34,6 +34,7 @@ if actor.can(Permission.IMPORT):
 
 navigation = st.navigation(pages, position="top")
 widgets.language_switch()
+widgets.builtin_texts()
 with st.sidebar:
     st.markdown(f"**{t('app.title')}**  \n{t('app.subtitle')}")
     try:

@@ -28,6 +28,29 @@ def language_switch() -> None:
                          label_visibility="collapsed", required=True)
 
 
+_BUILTIN_TEXTS = (  # (where, string key, font size): Streamlit's English texts and the size they are shown at
+    ('[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p', "app.upload_button", 14),
+    ('[data-testid="stFileUploaderDropzoneInstructions"] span', "app.upload_hint", 14),
+    ('[data-testid="stCameraInputButton"]', "app.camera_shoot", 16),
+    ('[data-testid="stCameraInputWebcamComponent"] p', "app.camera_allow", 16),
+)
+
+
+def builtin_texts() -> None:
+    """Streamlit's own texts in its file picker and camera ("Upload", "200MB per file", "Take Photo", ...) are
+    English only and cannot be set (streamlit#13500): our text from the strings table, in the chosen language,
+    replaces them through CSS (the original shrunk to nothing, ours drawn after it)."""
+    rules = "".join(f"{where} {{ font-size: 0; }} {where}::after {{ content: {_css_text(t(key))}; font-size: {px}px; }}"
+                    for where, key, px in _BUILTIN_TEXTS)
+    st.html(f"<style>{rules}</style>")
+
+
+def _css_text(text: str) -> str:
+    """`text` as a CSS string: every character but letters, digits and spaces as a hex escape, so nothing in
+    it can end the string or the style element."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
+
+
 @dataclass(frozen=True)
 class MapResult:
     """What st_folium reports back, typed once here."""

@@ -117,10 +117,25 @@ def _no_sideways_scroll(page: Page) -> None:
     assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
 
 
+def _shown(locator) -> str:
+    """The text a user sees where widgets.builtin_texts replaced Streamlit's: the ::after content (the original
+    text is shrunk to nothing), else the element's own text."""
+    return locator.evaluate("e => getComputedStyle(e).fontSize === '0px' ? "
+                            "JSON.parse(getComputedStyle(e, '::after').content) : e.innerText")
+
+
 def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_requests, tmp_path):
     page, (_, data_dir) = tablet, record_app
     title = _start_walk(page)
     _no_sideways_scroll(page)
+    # Streamlit's own English texts in the file picker and the camera read in Danish (widgets.builtin_texts).
+    picker = page.locator('.st-key-record_page [data-testid="stFileUploaderDropzone"]').first
+    assert _shown(picker.locator("button p")) == "Vælg filer"
+    assert _shown(picker.locator('[data-testid="stFileUploaderDropzoneInstructions"] span')) == "eller træk dem hertil"
+    page.get_by_role("button", name="Tag foto med kameraet").click()
+    assert _shown(page.locator('[data-testid="stCameraInputButton"]')) == "Tag billedet"
+    page.get_by_role("button", name="Tag foto med kameraet").click()
+    expect(page.locator('[data-testid="stCameraInputButton"]')).to_have_count(0)
     tapped = _tap(page, 0.55, 0.45)
     page.get_by_role("radio", name="Belysning", exact=True).click()
     expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
