@@ -189,7 +189,8 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
     approximate or unverified outline is drawn dashed and says so."""
     geo.check_crs(areas, geo.WGS84, "areas")
     group = folium.FeatureGroup(name=t("map.layer_areas", lang))
-    for row in areas.itertuples():
+    by_size = areas.assign(_m2=areas.to_crs(geo.METRIC).area).sort_values("_m2", ascending=False)
+    for row in by_size.itertuples():  # larger areas first: their labels win where labels collide
         approximate = row.confidence not in ("official", "high")
         note = t("home.unverified" if row.confidence == "unverified" else "home.approximate", lang)
         lines = [f"<b>{html.escape(row.name)}</b>"]
@@ -206,11 +207,35 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
         point = row.geometry.representative_point()
         label = html.escape(row.name) + (" *" if approximate else "")
         folium.Marker([point.y, point.x], icon=folium.DivIcon(
-            html=f'<div class="dke-area-label" style="font:600 12px sans-serif;color:#222;'
-                 f'text-shadow:0 0 3px #fff,0 0 3px #fff;white-space:nowrap">{label}</div>',
-            icon_size=(1, 1)), interactive=False).add_to(group)
+            html=f'<div class="dke-area-label" style="display:inline-block;transform:translate(-50%,-50%);'
+                 f'font:600 12px sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff;white-space:nowrap">'
+                 f'{label}</div>', icon_size=(1, 1)), interactive=False).add_to(group)
     group.add_to(m)
+    _Script(_DECLUTTER).add_to(m)
     return m
+
+
+_DECLUTTER = """
+var runs = 0;
+function declutter() {  // a label that would cover one already shown is hidden (its tooltip still names it)
+    var shown = [];
+    map.getContainer().querySelectorAll(".dke-area-label").forEach(function (label) {
+        label.style.visibility = "visible";
+        var r = label.getBoundingClientRect();
+        var hit = shown.some(function (s) {
+            return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom; });
+        if (hit) { label.style.visibility = "hidden"; } else { shown.push(r); }
+    });
+    map.getContainer().dataset.labelsPlaced = String(++runs);  // for the browser test: placed, and how often
+}
+var pending = false;
+function schedule() {  // once per frame, after whatever moved, resized or added layers has been laid out
+    if (!pending) { pending = true; requestAnimationFrame(function () { pending = false; declutter(); }); }
+}
+map.on("zoomend moveend resize layeradd overlayadd", schedule);
+map.whenReady(schedule);
+new ResizeObserver(schedule).observe(map.getContainer());  // the page sizes the map's frame after it is drawn
+"""
 
 
 def area_map(areas: gpd.GeoDataFrame, lang: str = "da", counts: dict[str, int] | None = None,

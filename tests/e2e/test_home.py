@@ -1,4 +1,5 @@
 """The entry page in Debian chromium: the area map is drawn from our own assets."""
+import re
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,47 @@ def test_area_map_is_drawn_without_third_party_requests(app_page, external_reque
     outlines = frame.locator("path.dke-area")
     expect(outlines.first).to_be_attached(timeout=30_000)
     assert outlines.count() == 7
-    expect(frame.locator(".dke-area-label", has_text="Blokland")).to_be_visible()
+    expect(frame.locator(".dke-area-label", has_text="Albertslund Syd")).to_be_visible()  # the largest area
     expect(frame.locator(".leaflet-control-attribution")).to_contain_text("GeoDanmark")
+    # Labels never cover each other: at the municipality's zoom some give way, zoomed in they come back.
+    container = frame.locator(".leaflet-container")
+    _settled(page, container)
+    shown_wide = _shown_labels(frame)
+    assert 0 < len(shown_wide) < 7
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    for _ in range(2):
+        frame.locator(".leaflet-control-zoom-in").click()
+        _settled(page, container)
+    assert len(_shown_labels(frame)) > len(shown_wide)
     assert external_requests == []
+
+
+def _settled(page, container) -> None:
+    """Wait until the map has stopped moving: its labels were placed (maps/base.py counts each placing in
+    data-labels-placed) and not placed again for half a second (the component fits the view after drawing)."""
+    expect(container).to_have_attribute("data-labels-placed", re.compile(r"\d+"))
+    before = None
+    for _ in range(40):
+        now = container.get_attribute("data-labels-placed")
+        if now == before:
+            return
+        before = now
+        page.wait_for_timeout(500)
+    raise AssertionError("the map kept moving")
+
+
+def _shown_labels(frame) -> list[dict]:
+    """The area labels now visible in the map, with their boxes; fails if two of them overlap."""
+    boxes = frame.locator(".leaflet-container").evaluate("""c => [...c.querySelectorAll(".dke-area-label")]
+        .filter(e => getComputedStyle(e).visibility === "visible")
+        .map(e => { const r = e.getBoundingClientRect();
+                    return {text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })""")
+    for n, a in enumerate(boxes):
+        for b in boxes[n + 1:]:
+            across = a["left"] < b["right"] and b["left"] < a["right"]
+            assert not (across and a["top"] < b["bottom"] and b["top"] < a["bottom"]), (a, b)
+    return boxes
 
 
 def test_language_switch_is_visible_and_works(app_page):
