@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from dke_geo import backup, config, fixtures, photos, static_site
+from dke_geo import backup, config, drafts, fixtures, photos, static_site
 from dke_geo.errors import DkeError
 from dke_geo.i18n import LANGUAGES
 from dke_geo.roles import SYSTEM, Role
@@ -37,7 +37,8 @@ def _fail(exc: DkeError) -> None:
 @app.command("init-db")
 def init_db() -> None:
     """Create the database or migrate it to the newest schema (safe to run again), store the shipped area
-    outlines if there are none, and remove stray photo files (`make run` runs this at every start)."""
+    outlines if there are none, and remove stray photo files and stale drafts (`make run` runs this at every
+    start)."""
     engine = default_engine()
     migrate(engine)
     seeded = area_service.seed_if_empty(engine)
@@ -47,6 +48,9 @@ def init_db() -> None:
         strays = photos.sweep(photo_store.stored_paths(conn))
     if strays:
         typer.echo(f"removed {len(strays)} stray photo file(s) that no saved finding refers to")
+    stale = drafts.sweep()
+    if stale:
+        typer.echo(f"removed {stale} unsaved draft(s) nobody came back to in {drafts.STALE_DAYS} days")
 
 
 @app.command()

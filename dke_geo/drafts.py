@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,6 +66,21 @@ def photos(user: str, draft: dict) -> list[Upload]:
 def clear(user: str) -> None:
     _path(user).unlink(missing_ok=True)
     shutil.rmtree(_photo_folder(user), ignore_errors=True)
+
+
+STALE_DAYS = 30
+"""A draft nobody came back to for this long is removed (`sweep`, run by `init-db` at every start): its walk is long
+over, and an internal note or photo of people must not be kept without a purpose."""
+
+
+def sweep(older_than_days: float = STALE_DAYS) -> int:
+    """Remove every draft (with its photos) not saved for `older_than_days`; return how many."""
+    cutoff = time.time() - older_than_days * 86400
+    stale = [p for p in (config.data_dir() / "drafts").glob("*.json") if p.stat().st_mtime < cutoff]
+    for path in stale:
+        path.unlink(missing_ok=True)
+        shutil.rmtree(path.with_suffix(""), ignore_errors=True)
+    return len(stale)
 
 
 def _write_once(path: Path, data: bytes) -> None:

@@ -20,3 +20,25 @@ def test_a_draft_keeps_its_photos_and_only_those_still_attached(tmp_path, monkey
     assert drafts.photos("medarbejder", drafts.load("medarbejder")) == []
     drafts.clear("medarbejder")
     assert drafts.load("medarbejder") is None and not [p for p in (tmp_path / "drafts").rglob("*")]
+
+
+def test_init_db_removes_drafts_nobody_came_back_to(tmp_path, monkeypatch):
+    """A draft untouched for 30 days goes at the next start, photos and all; a recent one stays."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    drafts.save("gammel", {"note": "Lampe slukket"}, [Upload("a.jpg", b"old")])
+    drafts.save("ny", {"note": "Graffiti"})
+    month_ago = time.time() - 31 * 86400
+    os.utime(tmp_path / "drafts" / next(p.name for p in (tmp_path / "drafts").glob("*.json")
+                                        if "Lampe" in p.read_text()), (month_ago, month_ago))
+    env = {**os.environ, "DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_DATABASE_URL": ""}
+    done = subprocess.run([sys.executable, "-m", "dke_geo", "init-db"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "removed 1 unsaved draft(s)" in done.stdout, done.stdout + done.stderr
+    assert drafts.load("gammel") is None and drafts.load("ny")["note"] == "Graffiti"
+    assert [p.name for p in (tmp_path / "drafts").iterdir()] == [next((tmp_path / "drafts").glob("*.json")).name]
