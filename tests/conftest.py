@@ -82,7 +82,8 @@ def demo_engine(engine):
 
 # ---------------------------------------------------------------- Streamlit server
 class StreamlitServer:
-    def __init__(self, env: dict, port: int | None = None):
+    def __init__(self, env: dict, port: int | None = None, args: tuple[str, ...] = ()):
+        self.args = list(args)  # more `streamlit run` options, e.g. --secrets.files
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
@@ -93,7 +94,8 @@ class StreamlitServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless=true",
              "--server.address=127.0.0.1", f"--server.port={self.port}", "--browser.gatherUsageStats=false",
-             "--server.fileWatcherType=none"], cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+             "--server.fileWatcherType=none", *self.args],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 90
         while True:
             try:
