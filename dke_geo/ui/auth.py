@@ -48,7 +48,8 @@ def _logout() -> None:
     st.session_state.pop(_TOKEN_STATE, None)
     st.session_state[_LOGGED_OUT] = True
     if oidc_configured() and _oidc_logged_in():
-        st.logout()
+        st.logout()  # sends the browser to the provider's logout and back: a rerun here could race that redirect
+        return
     st.rerun()
 
 

@@ -60,6 +60,7 @@ def test_a_municipality_login_gets_the_role_of_its_e_mail(page: Page, sso_url, e
     page.reload()  # the login is Streamlit's signed cookie: it survives a reload
     expect(page.get_by_text("Logget ind som anna (Planlægger)")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Log ud").click()  # ends the provider's session too (RP-initiated logout)
+    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
     page.get_by_role("button", name="End session").click()
     expect(page.get_by_role("button", name="Log ind med kommunens konto")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("link", name="Hotspots")).to_have_count(0)
