@@ -464,7 +464,7 @@ def _stop_editing() -> None:
 @st.dialog(t("record.edit_title"), icon="✏️", width="medium", on_dismiss=_stop_editing)
 def _edit_dialog(obs: Observation) -> None:
     """Correct a finding: category, severity, safety, note, photos, move it to the pending pin, or delete it."""
-    key = f"record_e_{obs.id}_{obs.updated_at.timestamp():.0f}"
+    key = f"record_e_{obs.id}_{obs.updated_at.timestamp() * 1e6:.0f}"  # new widgets after each saved change
     cat = categories()[obs.category]
     st.caption(f"{cat.icon} {cat.label(session.lang())} · {obs.observed_at:%d.%m.%Y %H:%M}")
     with st.container(key="record_categories_edit"):
