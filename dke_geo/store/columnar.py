@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Boolean, Engine, Float, Integer, Select, func, literal, literal_column, select
 
-from dke_geo.store.db import AWAY_TEXT, BUSY_TEXT, LOCK_WAIT_S, DatabaseBusy, DatabaseUnavailable, reading
+from dke_geo.store.db import LOCK_WAIT_S, raise_clear_driver_error, reading
 from dke_geo.store.types import TZ, UtcDateTime
 
 _FIRST = "_typed_first_row"
@@ -58,11 +58,7 @@ def _read(engine: Engine, query: Select) -> pa.Table:
             cursor.execute(sql)
             return cursor.fetch_arrow_table()
     except adbc_driver_manager.Error as exc:
-        text = str(exc).lower()
-        if any(s in text for s in BUSY_TEXT):
-            raise DatabaseBusy() from exc
-        if any(s in text for s in AWAY_TEXT):
-            raise DatabaseUnavailable() from exc
+        raise_clear_driver_error(exc)
         raise
 
 

@@ -128,8 +128,8 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 
 _BUSY_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock timeout
-BUSY_TEXT = ("database is locked", "database table is locked")
-AWAY_TEXT = ("connection", "could not connect", "server closed", "terminating", "unable to open database",
+_BUSY_TEXT = ("database is locked", "database table is locked")
+_AWAY_TEXT = ("connection", "could not connect", "server closed", "terminating", "unable to open database",
               "disk i/o", "the database system is")
 
 
@@ -137,11 +137,17 @@ def _raise_clear(exc: Exception) -> None:
     """Raise the DkeError a user can act on for a database failure that is not their input's fault."""
     if isinstance(exc, PoolTimeout):
         raise DatabaseBusy() from exc
-    text = str(exc.orig).lower()
-    if getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES or any(s in text for s in BUSY_TEXT):
-        raise DatabaseBusy() from exc
-    if exc.connection_invalidated or any(s in text for s in AWAY_TEXT):
-        raise DatabaseUnavailable() from exc
+    raise_clear_driver_error(exc.orig, invalidated=exc.connection_invalidated)
+
+
+def raise_clear_driver_error(error: Exception, invalidated: bool = False) -> None:
+    """The same for an error straight from a database driver (psycopg, sqlite3, ADBC): DatabaseBusy or
+    DatabaseUnavailable when it is one of those, else nothing (the caller re-raises it)."""
+    text = str(error).lower()
+    if getattr(error, "sqlstate", None) in _BUSY_SQLSTATES or any(s in text for s in _BUSY_TEXT):
+        raise DatabaseBusy() from error
+    if invalidated or any(s in text for s in _AWAY_TEXT):
+        raise DatabaseUnavailable() from error
 
 
 def insert_ignoring_duplicates(conn: Connection, table, rows: list[dict]) -> int:
