@@ -1,13 +1,25 @@
 """dke-geo: the navigation shell. Page config, language switch, login and the pages a role may see."""
 import streamlit as st
 
-from dke_geo import fixtures
+from dke_geo.config import StartupError
 from dke_geo.errors import DkeError
 from dke_geo.roles import Permission
+from dke_geo.services import maintenance
 from dke_geo.ui import auth, session, widgets
 from dke_geo.ui.session import t
 
 st.set_page_config(page_title="dke-geo", page_icon="🗺️", layout="wide")
+try:
+    context = session.context()  # settings checked and the database prepared, before any page
+except StartupError as exc:
+    st.error(t("app.error_setting", error=str(exc)))
+    st.stop()
+except session.NotReady:
+    st.error(t("app.error_not_ready"))
+    st.stop()
+except DkeError as exc:  # the database is away
+    st.error(exc.message(session.lang()))
+    st.stop()
 try:
     auth.restore()  # before the pages: which pages exist depends on the role
 except DkeError as exc:  # the database is away: the login cannot be checked now; say why, show the public pages
@@ -23,9 +35,9 @@ if actor.can(Permission.PUBLISH):
     pages.append(st.Page("dke_geo/ui/pages/publish.py", title=t("nav.publish"), icon="📣", url_path="publish"))
 if actor.can(Permission.MANAGE_USERS):
     pages.append(st.Page("dke_geo/ui/pages/admin.py", title=t("nav.admin"), icon="👥", url_path="admin"))
-if session.actor().can(Permission.RECORD):
+if actor.can(Permission.RECORD):
     pages.append(st.Page("dke_geo/ui/pages/record.py", title=t("record.nav"), icon="📝", url_path="record"))
-if session.actor().can(Permission.VIEW_INTERNAL):
+if actor.can(Permission.VIEW_INTERNAL):
     pages.append(st.Page("dke_geo/ui/pages/fixes.py", title=t("fixes.nav"), icon="🛠️", url_path="fixes"))
 if internal:
     pages.append(st.Page("dke_geo/ui/pages/hotspots.py", title=t("nav.hotspots"), icon="🔥", url_path="hotspots"))
@@ -38,7 +50,7 @@ widgets.builtin_texts()
 with st.sidebar:
     st.markdown(f"**{t('app.title')}**  \n{t('app.subtitle')}")
     try:
-        demo = fixtures.has_demo_data(session.engine())
+        demo = maintenance.has_demo_data(context)
     except DkeError:  # the database is away: the page says so, and keeps what the user has entered
         demo = False
     if demo:

@@ -1,8 +1,9 @@
-"""`make bench` (`python -m bench [NAME ...]`): run the main() of every bench/bench_*.py module (or the
-named ones) and write their sections into bench/RESULTS.md.
+"""`make bench` (`python -m bench [--out FILE] [NAME ...]`): run the main() of every bench/bench_*.py module (or
+the named ones) and write their sections into bench/RESULTS.md (or FILE: a short trial run, e.g. with
+DKE_GEO_BENCH_SIZES=10000, then leaves the recorded results alone).
 
 Each main() prints its figures as it measures them and returns them as a Markdown section. A run of
-some benchmarks replaces only their sections in RESULTS.md and keeps the others'.
+some benchmarks replaces only their sections in the results file and keeps the others'.
 """
 from __future__ import annotations
 
@@ -24,18 +25,23 @@ def _sections(text: str) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> None:
+    results = RESULTS
+    if argv[:1] == ["--out"]:
+        if len(argv) < 2:
+            sys.exit("usage: python -m bench [--out FILE] [NAME ...]")
+        results, argv = Path(argv[1]), argv[2:]
     names = argv or sorted(p.stem for p in HERE.glob("bench_*.py"))
-    sections = _sections(RESULTS.read_text()) if RESULTS.exists() else {}
+    sections = _sections(results.read_text()) if results.exists() else {}
     for name in names:
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"bench.{name}")
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         sections[name] = f"_Measured {when} on {common.machine()}._\n\n{module.main().strip()}\n"
     body = "".join(f"<!-- {name} -->\n{text}<!-- /{name} -->\n\n" for name, text in sorted(sections.items()))
-    RESULTS.write_text("# Benchmark results\n\nWritten by `make bench` (`python -m bench`); each section by the "
+    results.write_text("# Benchmark results\n\nWritten by `make bench` (`python -m bench`); each section by the "
                        "module of the same name in bench/. Figures are medians of repeated runs on the machine "
                        "named, with any baseline measured in the same run.\n\n" + body)
-    print(f"wrote {RESULTS}")
+    print(f"wrote {results}")
 
 
 if __name__ == "__main__":

@@ -20,21 +20,21 @@ SOLO_SECONDS = 10
 
 def _run(db: str, name: str, tablets: list[int], seconds: float) -> dict:
     os.environ["DKE_GEO_DATA_DIR"] = str(common.folder() / name)
-    engine = common.empty(db, name)
+    ctx = common.empty(db, name)
     points = [(o.lon, o.lat) for o in fixtures.demo_walks_and_observations()[1] if o.area_id == "blokland"]
-    walk = recording.start_walk(engine, Actor("leader", Role.STAFF), {"title": "Belastning", "area_ids": ["blokland"]})
+    walk = recording.start_walk(ctx, Actor("leader", Role.STAFF), {"title": "Belastning", "area_ids": ["blokland"]})
     ledger = load.Ledger()
     pool = [load._jpeg(seed) for seed in range(12)]
     started = time.monotonic()
-    threads = [load.Tablet(n, engine, str(walk.id), points, pool, ledger, started + seconds) for n in tablets]
+    threads = [load.Tablet(n, ctx, str(walk.id), points, pool, ledger, started + seconds) for n in tablets]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(seconds + 120)
     elapsed = time.monotonic() - started
-    load._check_findings(engine, common.folder() / name, ledger)
-    load._check_fix_histories(engine, ledger)
-    engine.dispose()
+    load._check_findings(ctx, common.folder() / name, ledger)
+    load._check_fix_histories(ctx, ledger)
+    ctx.close()
     return {"tablets": len(tablets), "writes_s": ledger.writes / elapsed, "findings": len(ledger.saved),
             "fix_changes": len(ledger.fix_changes), "conflicts": ledger.conflicts, "errors": len(ledger.errors)}
 

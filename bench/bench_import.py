@@ -1,6 +1,6 @@
 """Import throughput and export time at 10k / 100k / 1M findings on SQLite and PostGIS, beside a baseline
 measured in the same run: the bulk insert of the same number of rows (and n/20 incident reports) with no
-conversion or validation (fixtures.load_synthetic, SQLAlchemy Core executemany: the shared store of
+conversion or validation (maintenance.load_synthetic, SQLAlchemy Core executemany: the shared store of
 bench/common.py).
 
 Above SLOW_ABOVE findings only the GeoPackage and CSV exports and the import itself are timed: KML and Excel
@@ -17,8 +17,8 @@ import sys
 import time
 
 from bench import common
-from dke_geo.interop import export, importers
 from dke_geo.roles import SYSTEM
+from dke_geo.services import exports, imports
 
 FORMATS = ("gpkg", "geojson", "csv", "kml", "xlsx")
 SLOW_ABOVE = 100_000
@@ -35,23 +35,26 @@ def run(db: str, n: int) -> dict:
     folder = common.folder()
     full = n <= SLOW_ABOVE
     figures = {"db": db, "n": n, "baseline_rows_s": n / common.load_seconds(db, n), "export_s": {}, "size_mb": {}}
+    rows = n  # the store's findings as exported (another script of the run may have added a few)
     for fmt in FORMATS if full else ("gpkg", "csv"):
         path = folder / f"export-{db}-{n}.{fmt}"
-        figures["export_s"][fmt], _ = _timed(lambda p=path, f=fmt: export.export(source, SYSTEM, f, p))
+        figures["export_s"][fmt], counts = _timed(lambda p=path, f=fmt: exports.export(source, SYSTEM, f, p))
         figures["size_mb"][fmt] = path.stat().st_size / 1e6
+        rows = counts["observations"]
     target = common.empty(db, f"import_target_{n}")
     path = folder / f"export-{db}-{n}.gpkg"
     if full:
-        dry, report = _timed(lambda: importers.import_findings(target, SYSTEM, path, dry_run=True))
-        assert report.new == n and not report.rejected, report.lines("en")[:5]
-        figures["dry_rows_s"] = n / dry
-    real, report = _timed(lambda: importers.import_findings(target, SYSTEM, path))
-    assert report.new == n and not report.rejected, report.lines("en")[:5]
-    figures.update(import_rows_s=n / real, import_s=real)
+        dry, report = _timed(lambda: imports.import_findings(target, SYSTEM, path, dry_run=True))
+        assert report.new == rows and not report.rejected, report.lines("en")[:5]
+        figures["dry_rows_s"] = rows / dry
+    real, report = _timed(lambda: imports.import_findings(target, SYSTEM, path))
+    assert report.new == rows and not report.rejected, report.lines("en")[:5]
+    figures.update(import_rows_s=rows / real, import_s=real)
     if full:
-        again, report = _timed(lambda: importers.import_findings(target, SYSTEM, path))
-        assert report.new == 0 and report.existing == n
+        again, report = _timed(lambda: imports.import_findings(target, SYSTEM, path))
+        assert report.new == 0 and report.existing == rows
         figures["reimport_s"] = again
+    target.close()
     return figures
 
 

@@ -17,10 +17,9 @@ import folium
 from sqlalchemy import func, select
 
 from bench import common
-from dke_geo import static_site
-from dke_geo.interop import export
-from dke_geo.public_view import public_view
 from dke_geo.roles import PUBLIC
+from dke_geo.services import exports
+from dke_geo.services import public as public_service
 from dke_geo.store.db import reading
 from dke_geo.store.tables import observations
 
@@ -39,20 +38,24 @@ def naive_folium(points: list[tuple[float, float, str]], out: Path) -> float:
 
 
 def run(db: str, n: int) -> dict:
-    engine = common.store(db, n)
-    with reading(engine) as conn:
+    ctx = common.store(db, n)
+    with reading(ctx.engine) as conn:
         published = conn.execute(select(func.count()).select_from(observations)
                                  .where(observations.c.published.is_(True))).scalar_one()
     out = common.folder() / f"public-{db}-{n}"
-    view_s, view = common.timed(lambda: public_view(engine, "da"))
-    site_s, site = common.timed(lambda: static_site.write_site(engine, out / "site", "da"))
+    fresh = common.fresh(ctx)  # the view is built once per data version: timed on a context that has none yet
+    try:
+        view_s, view = common.timed(lambda: public_service.view(fresh, "da"))
+    finally:
+        fresh.close()
+    site_s, site = common.timed(lambda: public_service.write_site(ctx, out / "site", "da"))
     assert site["findings"] == published == len(view.findings)
     figures = {"db": db, "n": n, "published": published, "view_s": view_s, "site_s": site_s,
                "map_mb": (out / "site" / "map.html").stat().st_size / 1e6,
                "index_mb": (out / "site" / "index.html").stat().st_size / 1e6}
     for fmt in ("geojson", "csv"):
         path = out / f"public.{fmt}"
-        figures[f"{fmt}_s"], _ = common.timed(lambda p=path, f=fmt: export.export(engine, PUBLIC, f, p, public=True))
+        figures[f"{fmt}_s"], _ = common.timed(lambda p=path, f=fmt: exports.export(ctx, PUBLIC, f, p, public=True))
         figures[f"{fmt}_mb"] = path.stat().st_size / 1e6
     sample = [(f.lon, f.lat, f"{f.category_label}, {f.area}, {f.month}: {f.text}")
               for f in view.findings[:BASELINE_MAX]]

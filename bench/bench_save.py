@@ -19,16 +19,15 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from bench import common
-from dke_geo import fixtures
+from dke_geo.context import AppContext
 from dke_geo.photos import Upload
 from dke_geo.roles import Actor, Role
-from dke_geo.services import recording
-from dke_geo.store.db import default_engine
+from dke_geo.services import maintenance, recording
+from dke_geo.ui import session
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -57,20 +56,20 @@ def _photo() -> Upload:
     return Upload("IMG_0001.jpg", out.getvalue())
 
 
-def _walk(engine) -> str:
+def _walk(ctx: AppContext) -> str:
     """An open walk in Blokland with WALK_SIZE findings, recorded through the service."""
-    walk = recording.start_walk(engine, STAFF, {"title": f"Benchmark {uuid.uuid4().hex[:6]}", "area_ids": ["blokland"]})
+    walk = recording.start_walk(ctx, STAFF, {"title": f"Benchmark {uuid.uuid4().hex[:6]}", "area_ids": ["blokland"]})
     for i, (lon, lat) in enumerate(_points(WALK_SIZE, 1)):
-        recording.record_observation(engine, STAFF, {"walk_id": walk.id, "lon": lon, "lat": lat,
-                                                     "category": "lighting" if i % 3 else "overgrowth"})
+        recording.record_observation(ctx, STAFF, {"walk_id": walk.id, "lon": lon, "lat": lat,
+                                                  "category": "lighting" if i % 3 else "overgrowth"})
     return str(walk.id)
 
 
 def _page(url: str, walk_id: str) -> AppTest:
-    """The recording page on `url`, logged in as staff, with the walk open (first run done: imports, caches)."""
+    """The recording page on `url`, logged in as staff, with the walk open (first run done: imports, caches).
+    The app makes its own context for this database (one per configuration: ui/session.py), as a server started
+    on it would."""
     os.environ["DKE_GEO_DATABASE_URL"] = url
-    default_engine.cache_clear()
-    st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["actor"] = STAFF
     at.run()
@@ -94,24 +93,21 @@ def _save(at: AppTest, lon: float, lat: float, photo: Upload | None = None) -> f
     return seconds
 
 
-def _measure(url: str, engine) -> dict[str, float]:
-    walk_id = _walk(engine)
-    at = _page(url, walk_id)
+def _measure(ctx: AppContext) -> dict[str, float]:
+    walk_id = _walk(ctx)
+    at = _page(ctx.settings.database_url, walk_id)
     points = _points(REPEAT * 2 + 2, 2)
     page = [_save(at, *points[i]) for i in range(REPEAT)]
     service = []
     for lon, lat in points[REPEAT:2 * REPEAT]:
         started = time.perf_counter()
-        recording.record_observation(engine, STAFF, {"walk_id": walk_id, "lon": lon, "lat": lat, "category": "litter"})
+        recording.record_observation(ctx, STAFF, {"walk_id": walk_id, "lon": lon, "lat": lat, "category": "litter"})
         service.append(time.perf_counter() - started)
     photo = _photo()
     with_photo = [_save(at, *points[-2], photo), _save(at, *points[-1], photo)]
+    session.context().close()  # the app's context on this database: its connections and column worker go
     return {"median": statistics.median(page), "p90": float(np.percentile(page, 90)), "max": max(page),
             "service": statistics.median(service), "photo": statistics.median(with_photo)}
-
-
-def _url(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
 
 
 def main() -> str:
@@ -120,15 +116,15 @@ def main() -> str:
     rows = []
     for db in common.DATABASES:
         baseline = common.empty(db, "save_demo")
-        fixtures.load_demo(baseline)
+        maintenance.load_demo(baseline)
         stores = [(f"{common.LABELS[db]}, {n:,} findings", common.store(db, n)) for n in common.SIZES]
-        for label, engine in [(f"{common.LABELS[db]}, demo data only (300 findings): baseline", baseline), *stores]:
-            figures = _measure(_url(engine), engine)
+        for label, ctx in [(f"{common.LABELS[db]}, demo data only (300 findings): baseline", baseline), *stores]:
+            figures = _measure(ctx)
             print(f"   {label}: save -> form ready {figures['median'] * 1000:.0f} ms (median), "
                   f"service {figures['service'] * 1000:.0f} ms, with a photo {figures['photo'] * 1000:.0f} ms",
                   flush=True)
             rows.append((db, label, figures))
-        baseline.dispose()
+        baseline.close()
     lines = ["## Saving a finding (bench/bench_save.py)", "",
              f"Tap on save until the recording page is ready for the next finding, measured server-side through "
              f"AppTest running the real page (save callback + the page's whole rerun; network and browser drawing "

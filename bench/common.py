@@ -1,14 +1,16 @@
 """What the benchmarks share: the sizes, the two databases, stores of synthetic findings built once per run, the
 machine, and timing.
 
-- Sizes: 10k / 100k / 1M findings (`DKE_GEO_BENCH_SIZES=10000,100000` for a shorter run).
+- Sizes: 10k / 100k / 1M findings (the setting `DKE_GEO_BENCH_SIZES=10000,100000` for a shorter run).
 - Databases: a SQLite file, and a throwaway PostGIS server started the way the tests start theirs
   (tests/pgserver.PgServer); `DKE_GEO_BENCH_DATABASES=sqlite` leaves PostGIS out.
-- `store(db, n)`: a migrated database holding n synthetic findings and n/20 incident reports
-  (fixtures.load_synthetic: generated with numpy, bulk-inserted in one transaction), 1 in 16 findings published
-  with a public text. Built on first use and
-  shared by every script of the run, so the 1M stores are loaded once; scripts add rows but never delete any.
-Everything lives in one temporary folder that is removed, with the server, when the run ends.
+- `store(db, n)`: the app context of a migrated database holding n synthetic findings and n/20 incident reports
+  (maintenance.load_synthetic: generated with numpy, bulk-inserted in one transaction), 1 in 16 findings published
+  with a public text. Built on first use and shared by every script of the run, so the 1M stores are loaded once;
+  scripts add rows but never delete any. `fresh(ctx)` is a new context on the same database (its own engine,
+  nothing cached), for what is measured cold.
+Both settings are checked at start-up like every DKE_GEO_* setting (config.load). Everything lives in one temporary
+folder that is removed, with the server, when the run ends.
 """
 from __future__ import annotations
 
@@ -22,19 +24,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import select, update
 
-from dke_geo import fixtures
+from dke_geo import config
+from dke_geo.context import AppContext
 from dke_geo.services import areas as area_service
+from dke_geo.services import maintenance
 from dke_geo.store.db import make_engine, migrate, transaction
-from dke_geo.store.tables import observations
+from dke_geo.store.tables import meta, observations
 
-SIZES = tuple(int(s) for s in os.environ.get("DKE_GEO_BENCH_SIZES", "10000,100000,1000000").split(","))
-DATABASES = tuple(os.environ.get("DKE_GEO_BENCH_DATABASES", "sqlite,postgis").split(","))
+SETTINGS = config.load()
+SIZES = tuple(int(s) for s in (SETTINGS["DKE_GEO_BENCH_SIZES"] or "10000,100000,1000000").split(","))
+DATABASES = tuple(s.strip() for s in (SETTINGS["DKE_GEO_BENCH_DATABASES"] or "sqlite,postgis").split(","))
 LABELS = {"sqlite": "SQLite", "postgis": "PostGIS"}
 PUBLISHED_SHARE = "1 in 16"
 
-_state: dict = {"stores": {}, "load_s": {}, "server": None, "folder": None}
+_state: dict = {"stores": {}, "load_s": {}, "server": None, "folder": None, "contexts": []}
 
 
 def folder() -> Path:
@@ -44,32 +49,51 @@ def folder() -> Path:
     return _state["folder"]
 
 
-def empty(db: str, name: str) -> Engine:
-    """A new, migrated database with the areas and nothing else."""
+def _context(url: str) -> AppContext:
+    """A context for the database at `url` (closed when the run ends, unless closed before)."""
+    context = AppContext(config.load({**os.environ, "DKE_GEO_DATABASE_URL": url}), make_engine(url))
+    _state["contexts"].append(context)
+    return context
+
+
+def empty(db: str, name: str) -> AppContext:
+    """The app context of a new, migrated database with the areas and nothing else."""
     if db == "sqlite":
-        engine = make_engine(f"sqlite:///{folder() / f'{name}.sqlite'}")
+        url = f"sqlite:///{folder() / f'{name}.sqlite'}"
     else:
         server = _server()
         server.admin(f"CREATE DATABASE {name}")
-        engine = make_engine(server.url(name))
-    migrate(engine)
-    area_service.seed_if_empty(engine)
-    return engine
+        url = server.url(name)
+    context = _context(url)
+    migrate(context.engine)
+    area_service.seed_if_empty(context)
+    return context
 
 
-def store(db: str, n: int) -> Engine:
-    """The shared store of n synthetic findings on `db` ("sqlite" or "postgis"), built on first use."""
+def fresh(context: AppContext) -> AppContext:
+    """A new context on the database of `context`, as a newly started app has: its own engine (no pooled
+    connection) and nothing cached; its column reader's worker started and answering, as the app starts it with
+    the context (ui/session.py), so its start-up is not what is timed. Close it after use."""
+    new = _context(context.settings.database_url)
+    new.columns.start()
+    new.columns.frame(select(meta.c.key))
+    return new
+
+
+def store(db: str, n: int) -> AppContext:
+    """The app context of the shared store of n synthetic findings on `db` ("sqlite" or "postgis"), built on first
+    use."""
     key = (db, n)
     if key not in _state["stores"]:
-        engine = empty(db, f"store_{n}")
+        context = empty(db, f"store_{n}")
         started = time.perf_counter()
-        fixtures.load_synthetic(engine, n, reports=n // 20)
+        maintenance.load_synthetic(context, n, reports=n // 20)
         _state["load_s"][key] = time.perf_counter() - started
-        with transaction(engine) as conn:   # ids are random hex: those starting with 0 are 1 in 16
+        with transaction(context.engine) as conn:   # ids are random hex: those starting with 0 are 1 in 16
             conn.execute(update(observations).where(observations.c.id < "1")
                          .values(published=True, public_text="Syntetisk: offentlig tekst om fundet."))
         print(f"   store {LABELS[db]} {n:,}: loaded in {time.perf_counter() - started:.0f} s", flush=True)
-        _state["stores"][key] = engine
+        _state["stores"][key] = context
     return _state["stores"][key]
 
 
@@ -89,9 +113,10 @@ def _server():
 
 @atexit.register
 def close() -> None:
-    """Dispose the stores, stop the PostGIS server, remove the folder."""
-    for engine in _state["stores"].values():
-        engine.dispose()
+    """Close every context (their engines and column workers), stop the PostGIS server, remove the folder."""
+    for context in _state["contexts"]:
+        context.close()
+    _state["contexts"].clear()
     _state["stores"].clear()
     if _state["server"] is not None:
         _state["server"].remove()

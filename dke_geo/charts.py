@@ -12,7 +12,6 @@ import pandas as pd
 
 from dke_geo.categories import categories
 from dke_geo.i18n import t
-from dke_geo.interop.export import neutralise
 from dke_geo.model import TZ
 
 OUTSIDE = "__outside__"
@@ -132,9 +131,3 @@ def area_table(findings: pd.DataFrame, reports: pd.DataFrame, names: dict[str, s
     table = table.sort_values(["findings", "reports"], ascending=False).reset_index(names="area")
     table["area"] = table["area"].map({**names, OUTSIDE: t("hotspots.outside_areas", lang)}).fillna(table["area"])
     return table.rename(columns={c: t(f"hotspots.col.{c}", lang) for c in ["area", *counts, "median_days"]})
-
-
-def area_csv(table: pd.DataFrame) -> bytes:
-    """The area table as CSV for a spreadsheet: UTF-8 with a byte-order mark (Excel reads æøå right),
-    a text that a spreadsheet would run as a formula neutralised."""
-    return table.map(neutralise).to_csv(index=False).encode("utf-8-sig")

@@ -1,4 +1,8 @@
-"""The command line: `python -m dke_geo COMMAND`. Commands run as the operator (admin role)."""
+"""The command line: `python -m dke_geo COMMAND`. Commands run as the operator (admin role).
+
+The settings are checked before any command runs (an unknown or malformed DKE_GEO_* variable stops it with the
+variable's name), and one app context (dke_geo/context.py) is made for the run and passed to the services.
+"""
 from __future__ import annotations
 
 import sys
@@ -6,15 +10,17 @@ from pathlib import Path
 
 import typer
 
-from dke_geo import backup, config, drafts, fixtures, photos, static_site
+from dke_geo import config, drafts, fixtures
+from dke_geo.config import StartupError
+from dke_geo.context import AppContext
 from dke_geo.errors import DkeError
 from dke_geo.i18n import LANGUAGES
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
 from dke_geo.services import fixes as fix_service
+from dke_geo.services import maintenance
+from dke_geo.services import public as public_service
 from dke_geo.services import users as user_service
-from dke_geo.store import photos as photo_store
-from dke_geo.store.db import default_engine, migrate, reading
 
 app = typer.Typer(help="dke-geo: area walks and safety mapping for Albertslund Kommune.", no_args_is_help=True,
                   add_completion=False)
@@ -29,51 +35,62 @@ fixes_app = typer.Typer(help="Solution proposals (fixes): who is responsible, th
 app.add_typer(fixes_app, name="fixes")
 
 
+@app.callback()
+def _start(cli: typer.Context) -> None:
+    """Check the settings and make the run's app context, before any command."""
+    if cli.resilient_parsing or any(arg in ("--help", "-h") for arg in sys.argv):
+        return
+    try:
+        settings = config.load()
+    except StartupError as exc:
+        typer.secho(f"{exc}. Nothing was done.", fg="red", err=True)
+        raise typer.Exit(2) from None
+    cli.obj = AppContext.open(settings)
+    cli.call_on_close(cli.obj.close)
+
+
 def _fail(exc: DkeError) -> None:
     typer.secho(exc.message("en"), fg="red", err=True)
     raise typer.Exit(1)
 
 
 @app.command("init-db")
-def init_db() -> None:
+def init_db(cli: typer.Context) -> None:
     """Create the database or migrate it to the newest schema (safe to run again), store the shipped area
     outlines if there are none, and remove stray photo files and stale drafts (`make run` runs this at every
     start)."""
-    engine = default_engine()
-    migrate(engine)
-    seeded = area_service.seed_if_empty(engine)
-    typer.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}"
-               + (" (areas seeded from data/geo/areas.geojson)" if seeded else ""))
-    with reading(engine) as conn:
-        strays = photos.sweep(photo_store.stored_paths(conn))
-    if strays:
-        typer.echo(f"removed {len(strays)} stray photo file(s) that no saved finding refers to")
-    stale = drafts.sweep()
-    if stale:
-        typer.echo(f"removed {stale} unsaved draft(s) nobody came back to in {drafts.STALE_DAYS} days")
+    context: AppContext = cli.obj
+    done = maintenance.prepare(context)
+    typer.echo(f"database ready: {context.engine.url.render_as_string(hide_password=True)}"
+               + (" (areas seeded from data/geo/areas.geojson)" if done.seeded else ""))
+    if done.strays:
+        typer.echo(f"removed {done.strays} stray photo file(s) that no saved finding refers to")
+    if done.stale_drafts:
+        typer.echo(f"removed {done.stale_drafts} unsaved draft(s) nobody came back to in {drafts.STALE_DAYS} days")
 
 
 @app.command()
-def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (exit 0) when the "
-                                                 "database already holds data, instead of refusing.")) -> None:
+def demo(cli: typer.Context,
+         if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (exit 0) when the "
+                                       "database already holds data, instead of refusing.")) -> None:
     """Fill an empty database with the demo walks and made-up findings (all flagged as demo)."""
-    engine = default_engine()
-    migrate(engine)
-    if not fixtures.is_empty(engine):
+    context: AppContext = cli.obj
+    maintenance.prepare(context)
+    if not maintenance.is_empty(context):
         if if_empty:
             typer.echo("database already holds data: demo not loaded")
-            _print_demo_accounts(engine)
+            _print_demo_accounts(context)
             return
         typer.secho("the database is not empty: demo data is only loaded into an empty database", fg="red", err=True)
         raise typer.Exit(1)
-    counts = fixtures.load_demo(engine)
+    counts = maintenance.load_demo(context)
     typer.echo(f"demo loaded: {counts['walks']} walks, {counts['observations']} findings (all flagged as demo)")
-    _print_demo_accounts(engine)
+    _print_demo_accounts(context)
 
 
-def _print_demo_accounts(engine) -> None:
+def _print_demo_accounts(context: AppContext) -> None:
     """The demo accounts that exist in the database, with their (public) passwords."""
-    present = {u["name"] for u in user_service.list_users(engine, SYSTEM) if u["is_demo"]}
+    present = {u["name"] for u in user_service.list_users(context, SYSTEM) if u["is_demo"]}
     accounts = [a for a in fixtures.DEMO_USERS if a[0] in present]
     if accounts:
         typer.echo("demo accounts (public passwords: remove them with `user remove NAME` before real use):")
@@ -82,22 +99,23 @@ def _print_demo_accounts(engine) -> None:
 
 
 @areas_app.command("list")
-def areas_list() -> None:
+def areas_list(cli: typer.Context) -> None:
     """List the areas with their number of findings."""
-    table = area_service.summary(default_engine())
+    table = area_service.summary(cli.obj, SYSTEM)
     for row in table.itertuples():
         typer.echo(f"{row.id:<18} {row.name:<18} {row.confidence:<11} {row.area_ha:>7.1f} ha "
                    f"{row.observations:>6} findings")
 
 
 @areas_app.command("import")
-def areas_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="GeoJSON, GeoPackage or "
+def areas_import(cli: typer.Context,
+                 file: Path = typer.Argument(..., exists=True, dir_okay=False, help="GeoJSON, GeoPackage or "
                                              "Shapefile, any CRS"),
                  name_field: str = typer.Option(..., "--name-field",
                                                 help="The attribute holding the area name")) -> None:
     """Replace the shipped outlines with the municipality's own and re-assign findings to them."""
     try:
-        result = area_service.replace_from_file(default_engine(), SYSTEM, file, name_field)
+        result = area_service.replace_from_file(cli.obj, SYSTEM, file, name_field)
     except DkeError as exc:
         _fail(exc)
     typer.echo(f"{result['areas']} areas imported; {result['reassigned']} of {result['observations']} "
@@ -112,7 +130,8 @@ def _read_password(from_stdin: bool) -> str:
 
 
 @user_app.command("add")
-def user_add(name: str = typer.Argument(..., help="The login name"),
+def user_add(cli: typer.Context,
+             name: str = typer.Argument(..., help="The login name"),
              role: Role = typer.Option(..., "--role", help="staff, planner or admin"),
              email: str = typer.Option(None, "--email", help="The e-mail the OpenID Connect provider reports "
                                        "(maps the municipality login to this account and role)"),
@@ -126,43 +145,46 @@ def user_add(name: str = typer.Argument(..., help="The login name"),
         raise typer.Exit(1)
     password = None if no_password else _read_password(password_stdin)
     try:
-        user_service.add_user(default_engine(), SYSTEM, name, role, password, email=email)
+        user_service.add_user(cli.obj, SYSTEM, name, role, password, email=email)
     except DkeError as exc:
         _fail(exc)
     typer.echo(f"user {name} added with role {role.value}")
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(cli: typer.Context) -> None:
     """List the accounts: name, role, e-mail, demo."""
-    for u in user_service.list_users(default_engine(), SYSTEM):
+    for u in user_service.list_users(cli.obj, SYSTEM):
         flags = " ".join(f for f, on in (("demo", u["is_demo"]), ("inactive", not u["active"])) if on)
         typer.echo(f"{u['name']:<24} {u['role']:<8} {u['email'] or '-':<32} {flags}".rstrip())
 
 
 @user_app.command("remove")
-def user_remove(name: str = typer.Argument(..., help="The login name")) -> None:
+def user_remove(cli: typer.Context,
+                name: str = typer.Argument(..., help="The login name")) -> None:
     """Delete an account (its past actions keep the name they were recorded with)."""
     try:
-        user_service.remove_user(default_engine(), SYSTEM, name)
+        user_service.remove_user(cli.obj, SYSTEM, name)
     except DkeError as exc:
         _fail(exc)
     typer.echo(f"user {name} removed")
 
 
 @user_app.command("set-role")
-def user_set_role(name: str = typer.Argument(..., help="The login name"),
+def user_set_role(cli: typer.Context,
+                  name: str = typer.Argument(..., help="The login name"),
                   role: Role = typer.Argument(..., help="staff, planner or admin")) -> None:
     """Change an account's role (takes effect at the account's next page load)."""
     try:
-        user_service.set_role(default_engine(), SYSTEM, name, role)
+        user_service.set_role(cli.obj, SYSTEM, name, role)
     except DkeError as exc:
         _fail(exc)
     typer.echo(f"user {name} now has role {role.value}")
 
 
 @app.command()
-def publish(out: Path = typer.Option(..., "--out", file_okay=False, help="The folder to write the site into "
+def publish(cli: typer.Context,
+            out: Path = typer.Option(..., "--out", file_okay=False, help="The folder to write the site into "
                                      "(replaces an earlier export there)"),
             lang: str = typer.Option(config.get("DKE_GEO_LANGUAGE") or "da", "--lang", help="da or en")) -> None:
     """Write the public map as a self-contained static site (index.html, map.html, assets, photos) with the
@@ -171,14 +193,15 @@ def publish(out: Path = typer.Option(..., "--out", file_okay=False, help="The fo
         typer.secho(f"--lang must be one of {', '.join(LANGUAGES)}", fg="red", err=True)
         raise typer.Exit(1)
     try:
-        result = static_site.write_site(default_engine(), out, lang)
+        result = public_service.write_site(cli.obj, out, lang)
     except DkeError as exc:
         _fail(exc)
     typer.echo(f"public site written to {out}: {result['findings']} findings, {result['photos']} photos")
 
 
 @fixes_app.command("list")
-def fixes_list(overdue: bool = typer.Option(False, "--overdue", help="Only fixes past their due date and not yet "
+def fixes_list(cli: typer.Context,
+               overdue: bool = typer.Option(False, "--overdue", help="Only fixes past their due date and not yet "
                                             "done"),
                fmt: str = typer.Option("table", "--format", help="table (for reading) or csv (for a spreadsheet)"),
                lang: str = typer.Option(config.get("DKE_GEO_LANGUAGE") or "da", "--lang", help="da or en")) -> None:
@@ -187,7 +210,7 @@ def fixes_list(overdue: bool = typer.Option(False, "--overdue", help="Only fixes
         typer.secho(f"--format must be table or csv, --lang one of {', '.join(LANGUAGES)}", fg="red", err=True)
         raise typer.Exit(1)
     try:
-        table = fix_service.fixes_frame(default_engine(), SYSTEM, overdue_only=overdue)
+        table = fix_service.fixes_frame(cli.obj, SYSTEM, overdue_only=overdue)
     except DkeError as exc:
         _fail(exc)
     if fmt == "csv":
@@ -211,7 +234,8 @@ def _check_lang(lang: str) -> None:
 
 
 @app.command("export")
-def export_cmd(fmt: str = typer.Option(..., "--format", help="gpkg, geojson, csv, kml or xlsx"),
+def export_cmd(cli: typer.Context,
+               fmt: str = typer.Option(..., "--format", help="gpkg, geojson, csv, kml or xlsx"),
                out: Path = typer.Option(..., "--out", dir_okay=False, help="The file to write (replaced)"),
                table: str = typer.Option("observations", "--table", help="For geojson and csv: observations, fixes, "
                                          "walks or areas (gpkg, kml and xlsx carry them all)"),
@@ -229,7 +253,7 @@ def export_cmd(fmt: str = typer.Option(..., "--format", help="gpkg, geojson, csv
                lang: str = _LANG) -> None:
     """Export findings, fixes, walks and areas for QGIS, Excel or Google Earth, filtered like the planner's map."""
     from dke_geo.filters import Filter
-    from dke_geo.interop import export
+    from dke_geo.services import exports
 
     _check_lang(lang)
     try:
@@ -238,13 +262,13 @@ def export_cmd(fmt: str = typer.Option(..., "--format", help="gpkg, geojson, csv
                                   "include_demo": not no_demo})
         if public and selection != Filter():
             raise DkeError("export.error.public_filters")
-        counts = export.export(default_engine(), SYSTEM, fmt, out, selection, public=public, table=table, lang=lang)
+        counts = exports.export(cli.obj, SYSTEM, fmt, out, selection, public=public, table=table, lang=lang)
     except DkeError as exc:
         _fail(exc)
     except ValueError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"{out}: {export.describe(counts, 'en')}")
+    typer.echo(f"{out}: {exports.describe(counts, 'en')}")
 
 
 def _print_import(report, lang: str) -> None:
@@ -254,11 +278,11 @@ def _print_import(report, lang: str) -> None:
 
 def _run_import(run, lang: str) -> None:
     """Run an import and print its report; a refused import prints the rows it refused, then fails."""
-    from dke_geo.interop import importers
+    from dke_geo.services import imports
 
     try:
         report = run()
-    except importers.ImportRefused as exc:
+    except imports.ImportRefused as exc:
         _print_import(exc.report, lang)
         _fail(exc)
     except DkeError as exc:
@@ -267,7 +291,8 @@ def _run_import(run, lang: str) -> None:
 
 
 @app.command("import")
-def import_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, XLSX, GeoJSON or GeoPackage "
+def import_cmd(cli: typer.Context,
+               path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, XLSX, GeoJSON or GeoPackage "
                                            "(our export, KoBoToolbox, ODK Central/Briefcase, QField, a table)"),
                walk: str = typer.Option(None, "--walk", help="Put every finding on this walk (its id)"),
                dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be imported and every "
@@ -278,15 +303,16 @@ def import_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=False, hel
                                                   "municipality (counted in the report)"),
                lang: str = _LANG) -> None:
     """Import findings, all or nothing; a second import of the same file adds nothing."""
-    from dke_geo.interop import importers
+    from dke_geo.services import imports
 
     _check_lang(lang)
-    _run_import(lambda: importers.import_findings(default_engine(), SYSTEM, path, mapping=mapping, walk_id=walk,
+    _run_import(lambda: imports.import_findings(cli.obj, SYSTEM, path, mapping=mapping, walk_id=walk,
                                                   dry_run=dry_run, allow_outside=allow_outside), lang)
 
 
 @app.command("import-reports")
-def import_reports_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Open311 GeoReport v2 "
+def import_reports_cmd(cli: typer.Context,
+                       path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Open311 GeoReport v2 "
                                                    "(JSON, XML), or CSV, XLSX, GeoJSON, GeoPackage with a date, "
                                                    "a type and a point"),
                        dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be imported"),
@@ -296,15 +322,16 @@ def import_reports_cmd(path: Path = typer.Argument(..., exists=True, dir_okay=Fa
                                                           "the municipality (counted in the report)"),
                        lang: str = _LANG) -> None:
     """Import police or resident incident reports into their own table (apart from walk findings)."""
-    from dke_geo.interop import importers
+    from dke_geo.services import imports
 
     _check_lang(lang)
-    _run_import(lambda: importers.import_reports(default_engine(), SYSTEM, path, mapping=mapping, dry_run=dry_run,
+    _run_import(lambda: imports.import_reports(cli.obj, SYSTEM, path, mapping=mapping, dry_run=dry_run,
                                                  allow_outside=allow_outside), lang)
 
 
 @app.command("report")
-def report_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="report.html or report.pdf"),
+def report_cmd(cli: typer.Context,
+               out: Path = typer.Option(..., "--out", dir_okay=False, help="report.html or report.pdf"),
                walk: str = typer.Option(None, "--walk", help="The walk's id: the walk report"),
                period: str = typer.Option(None, "--period", help="A half year, e.g. 2017H1: the half-year summary"),
                forum: bool = typer.Option(False, "--forum", help="Walk report for the Bydelsforum: public texts and "
@@ -312,6 +339,7 @@ def report_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="repo
                lang: str = _LANG) -> None:
     """Write the walk report (--walk) or the half-year summary (--period) as HTML or PDF."""
     from dke_geo import reports
+    from dke_geo.services import reports as report_service
 
     _check_lang(lang)
     if (walk is None) == (period is None):
@@ -319,8 +347,8 @@ def report_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="repo
         raise typer.Exit(1)
     try:
         fmt = reports.format_for(out)
-        data = (reports.walk_report(default_engine(), SYSTEM, walk, lang, fmt, forum=forum) if walk
-                else reports.period_report(default_engine(), SYSTEM, period, lang, fmt))
+        data = (report_service.walk_report(cli.obj, SYSTEM, walk, lang, fmt, forum=forum) if walk
+                else report_service.period_report(cli.obj, SYSTEM, period, lang, fmt))
     except DkeError as exc:
         _fail(exc)
     out.write_bytes(data)
@@ -328,11 +356,12 @@ def report_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="repo
 
 
 @app.command("backup")
-def backup_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="The archive to write (.zip)")) -> None:
+def backup_cmd(cli: typer.Context,
+               out: Path = typer.Option(..., "--out", dir_okay=False, help="The archive to write (.zip)")) -> None:
     """Back up the database and its photos into one archive, consistently, while the app keeps running
     (SQLite: the online backup API; PostGIS: pg_dump, or the commands to run by hand when it is not installed)."""
     try:
-        result = backup.backup(default_engine(), out)
+        result = maintenance.backup(cli.obj, out)
     except DkeError as exc:
         _fail(exc)
     typer.echo(f"backup written to {out}: {result.database}, {result.counts['observations']} findings, "
@@ -340,12 +369,13 @@ def backup_cmd(out: Path = typer.Option(..., "--out", dir_okay=False, help="The 
 
 
 @app.command("restore")
-def restore_cmd(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="An archive made by `backup`"),
+def restore_cmd(cli: typer.Context,
+                file: Path = typer.Argument(..., exists=True, dir_okay=False, help="An archive made by `backup`"),
                 force: bool = typer.Option(False, "--force", help="Overwrite a database that already holds data")
                 ) -> None:
     """Put a backup back: the database (refused if it already holds data, unless --force) and the photos."""
     try:
-        result = backup.restore(default_engine(), file, force=force)
+        result = maintenance.restore(cli.obj, file, force=force)
     except DkeError as exc:
         _fail(exc)
     typer.echo(f"restored {file} (made {result.created_at}): {result.counts['observations']} findings, "

@@ -1,14 +1,85 @@
-"""One settings table (name, default, help), read from the environment.
+"""One settings table (name, default, help), read from the environment and checked at start-up.
 
-Every setting is listed in the README; tests/test_config.py checks that.
+`load()` is called once when the app or the command line starts: a `DKE_GEO_*` variable that is not in the
+table, or one whose value cannot be used, stops the program with a message naming the variable (as Datasette
+refuses an unknown setting), instead of failing at first use. Every setting is listed in the README;
+tests/test_config.py checks that.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from dke_geo.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
+PREFIX = "DKE_GEO_"
+
+
+class StartupError(Exception):
+    """A setting that stops the program before it starts: the message names the variable."""
+
+    def __init__(self, name: str, reason: str):
+        self.name = name
+        super().__init__(f"{name}: {reason}")
+
+
+def _any(value: str) -> str:
+    return value
+
+
+def _database_url(value: str) -> str:
+    if not value:
+        return value
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("not a database URL (e.g. postgresql+psycopg://user:pw@host:5432/db)") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(f"database {url.get_backend_name()!r} is not supported: use sqlite or postgresql")
+    return value
+
+
+def _tile_url(value: str) -> str:
+    if value and (urlsplit(value).scheme not in ("http", "https") or "{z}" not in value):
+        raise ValueError("must be an http(s) URL template with {z}, {x} and {y}, or empty for no tiles")
+    return value
+
+
+def _number(low: float, high: float) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"must be a number between {low:g} and {high:g}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low:g} and {high:g}")
+        return value
+    return check
+
+
+def _language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def _sizes(value: str) -> str:
+    if value and not all(part.strip().isdigit() for part in value.split(",")):
+        raise ValueError("must be numbers separated by commas, e.g. 10000,100000")
+    return value
+
+
+def _databases(value: str) -> str:
+    if value and not set(p.strip() for p in value.split(",")) <= {"sqlite", "postgis"}:
+        raise ValueError("must be sqlite, postgis or both, separated by a comma")
+    return value
 
 
 @dataclass(frozen=True)
@@ -16,26 +87,83 @@ class Setting:
     name: str
     default: str
     help: str
+    check: Callable[[str], str] = _any
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DKE_GEO_DATABASE_URL", "",
             "SQLAlchemy URL of the database. Empty: the embedded SQLite file "
-            "data/observations/dke_geo.sqlite. PostGIS: postgresql+psycopg://user:pw@host:5432/db"),
+            "data/observations/dke_geo.sqlite. PostGIS: postgresql+psycopg://user:pw@host:5432/db",
+            _database_url),
     Setting("DKE_GEO_DATA_DIR", str(ROOT / "data" / "observations"),
             "Folder for the embedded database and the photos (git-ignored)."),
     Setting("DKE_GEO_GEO_DIR", str(ROOT / "data" / "geo"),
             "Folder with the shipped geodata (boundary, areas, paths)."),
     Setting("DKE_GEO_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            "Map tile URL template; the only resource any page loads from another server. Empty: no tiles."),
+            "Map tile URL template; the only resource any page loads from another server. Empty: no tiles.",
+            _tile_url),
     Setting("DKE_GEO_TILE_ATTRIBUTION", "&copy; OpenStreetMap-bidragydere",
             "Attribution shown for the tiles."),
     Setting("DKE_GEO_BOUNDARY_MARGIN_M", "200",
-            "How far (metres) outside the municipality boundary a point is still accepted."),
-    Setting("DKE_GEO_LANGUAGE", "da", "Default UI language: da or en."),
+            "How far (metres) outside the municipality boundary a point is still accepted.", _number(0, 10_000)),
+    Setting("DKE_GEO_LANGUAGE", "da", "Default UI language: da or en.", _language),
+    Setting("DKE_GEO_LOAD_SECONDS", "30",
+            "Test suite only: how long the concurrent-tablets load test runs (tests/test_concurrency.py).",
+            _number(1, 3600)),
+    Setting("DKE_GEO_BENCH_SIZES", "",
+            "Benchmarks only: the store sizes `make bench` measures (default 10000,100000,1000000).", _sizes),
+    Setting("DKE_GEO_BENCH_DATABASES", "",
+            "Benchmarks only: sqlite, postgis or both (default both).", _databases),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The checked settings of one run (hashable: it keys the app's one context per configuration)."""
+    values: tuple[tuple[str, str], ...]
+
+    def __getitem__(self, name: str) -> str:
+        return dict(self.values)[name]
+
+    @property
+    def database_url(self) -> str:
+        return self["DKE_GEO_DATABASE_URL"] or f"sqlite:///{self.data_dir / 'dke_geo.sqlite'}"
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self["DKE_GEO_DATA_DIR"] or _BY_NAME["DKE_GEO_DATA_DIR"].default)
+
+    @property
+    def language(self) -> str:
+        return self["DKE_GEO_LANGUAGE"]
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Every setting from `environ` (default: the process environment), checked.
+
+    Raises StartupError naming the first variable that is unknown or malformed.
+
+    >>> load({"DKE_GEO_LANGUAGE": "en"})["DKE_GEO_LANGUAGE"]
+    'en'
+    >>> load({"DKE_GEO_LANGAUGE": "en"})
+    Traceback (most recent call last):
+    ...
+    dke_geo.config.StartupError: DKE_GEO_LANGAUGE: unknown setting; the settings are: DKE_GEO_DATABASE_URL, ...
+    """
+    environ = os.environ if environ is None else environ
+    for name in sorted(environ):
+        if name.startswith(PREFIX) and name not in _BY_NAME:
+            raise StartupError(name, "unknown setting; the settings are: " + ", ".join(_BY_NAME))
+    values = []
+    for setting in SETTINGS:
+        raw = environ.get(setting.name, setting.default)
+        try:
+            values.append((setting.name, setting.check(raw.strip())))
+        except ValueError as exc:
+            raise StartupError(setting.name, f"{exc} (is {raw!r})") from None
+    return Settings(tuple(values))
 
 
 def get(name: str) -> str:

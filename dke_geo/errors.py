@@ -56,6 +56,18 @@ class Conflict(DkeError):
     """A change made on stale data (someone else changed it first)."""
 
 
+class DatabaseUnavailable(DkeError):
+    """The database cannot be reached (PostGIS down, disk gone): nothing was written."""
+    key = "app.error_db"
+
+
+class DatabaseBusy(DkeError):
+    """Another writer held the data longer than the store's lock wait (a very large import, say), or PostgreSQL
+    ended this transaction to break a deadlock: nothing was written, and saving the same form again is safe
+    (findings carry the id their form was opened with)."""
+    key = "reliability.db_busy"
+
+
 _BUILTIN = {"missing": "error.required", "string_too_short": "error.required"}
 
 

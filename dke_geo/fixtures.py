@@ -1,7 +1,7 @@
 """Demo data: the walks named in DEVELOPERS.md with made-up findings on real paths of their areas.
 
-Deterministic (fixed seed), every row flagged `is_demo`. Used by `python -m dke_geo demo`, the tests
-and the benchmarks.
+Deterministic (fixed seed), every row flagged `is_demo`. Built here as model objects and frames; written by
+services/maintenance.py (`python -m dke_geo demo`, the tests and the benchmarks).
 """
 from __future__ import annotations
 
@@ -12,21 +12,11 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, func, insert, select
 
 from dke_geo import geo, lifecycle
 from dke_geo.categories import categories
 from dke_geo.light import light_condition
 from dke_geo.model import TZ, Fix, FixEvent, LocationSource, Observation, Walk, WalkKind
-from dke_geo.roles import SYSTEM, Role
-from dke_geo.services import areas as area_service
-from dke_geo.services import users as user_service
-from dke_geo.store import fixes as fix_store
-from dke_geo.store import observations as obs_store
-from dke_geo.store import users as user_store
-from dke_geo.store import walks as walk_store
-from dke_geo.store.db import reading, transaction
-from dke_geo.store.tables import incident_reports, observations, walks
 
 SEED = 2017
 # Demo accounts, created by `python -m dke_geo demo` and printed by `make run`. The passwords are public:
@@ -121,20 +111,6 @@ def _points_on_paths(area_geom_metric, n: int, rng: np.random.Generator) -> np.n
             xy = np.vstack([xy, cand[shapely.contains_xy(area_geom_metric, cand[:, 0], cand[:, 1])]])
         xy = xy[:n]
     return xy
-
-
-def is_empty(engine: Engine) -> bool:
-    """True when the database holds no walks and no findings."""
-    with reading(engine) as conn:
-        return not (conn.execute(select(func.count()).select_from(walks)).scalar_one()
-                    or conn.execute(select(func.count()).select_from(observations)).scalar_one())
-
-
-def has_demo_data(engine: Engine) -> bool:
-    """True when any demo finding is stored, so every page can say the data is made up."""
-    with reading(engine) as conn:
-        query = select(observations.c.id).where(observations.c.is_demo.is_(True)).limit(1)
-        return conn.execute(query).first() is not None
 
 
 def demo_walks_and_observations() -> tuple[list[Walk], list[Observation]]:
@@ -242,29 +218,6 @@ def demo_fixes(demo_obs: list[Observation]) -> list[tuple[Fix, list[FixEvent]]]:
     return out
 
 
-def load_demo(engine: Engine) -> dict[str, int]:
-    """Fill an empty database with the demo walks, findings, solution proposals and accounts."""
-    area_service.seed_if_empty(engine)
-    demo_walks, demo_obs = demo_walks_and_observations()
-    current = area_service.current(engine)
-    assigned = geo.assign_areas([o.lon for o in demo_obs], [o.lat for o in demo_obs], current)
-    for obs, area_id in zip(demo_obs, assigned):
-        obs.area_id = area_id
-    with transaction(engine) as conn:
-        for walk in demo_walks:
-            walk_store.add(conn, walk)
-        n = obs_store.add_many(conn, demo_obs)
-        for fix, history in demo_fixes(demo_obs):
-            if fix_store.get(conn, fix.id) is None:
-                fix_store.add(conn, fix, *history)
-    for name, role, password in DEMO_USERS:
-        with reading(engine) as conn:
-            exists = user_store.get(conn, name) is not None
-        if not exists:
-            user_service.add_user(engine, SYSTEM, name, Role(role), password, is_demo=True)
-    return {"walks": len(demo_walks), "observations": n, "fixes": len(DEMO_FIXES), "users": len(DEMO_USERS)}
-
-
 # ---------------------------------------------------------------- synthetic data for benchmarks
 _SYNTHETIC_NS = uuid.UUID("0b6c4f57-2f0e-4d8e-a8a4-5e9a1d2c0001")
 
@@ -338,30 +291,3 @@ def synthetic_incident_rows(n: int, seed: int = SEED) -> pd.DataFrame:
     return pd.DataFrame({"id": [str(uuid.uuid5(_SYNTHETIC_NS, f"report/{seed}/{k}")) for k in range(n)],
                          "source": "syntetisk", "reported_at": at, "type": "hændelse", "lon": np.round(lon, 7),
                          "lat": np.round(lat, 7), "area_id": area_ids, "is_demo": True, "imported_at": at})
-
-
-def load_synthetic(engine: Engine, n: int, seed: int = SEED, reports: int = 0, chunk: int = 50_000) -> dict[str, int]:
-    """Bulk-insert n synthetic findings (and `reports` incident reports) with Core executemany inserts,
-    in one transaction: the store the benchmarks measure."""
-    area_service.seed_if_empty(engine)
-    walk_frame = synthetic_walks(max(10, n // 500), seed)
-    rows = synthetic_observation_rows(n, seed, walk_frame)
-    with transaction(engine) as conn:
-        conn.execute(insert(walks), _records(walk_frame))
-        for table, frame in ((observations, rows), (incident_reports, synthetic_incident_rows(reports, seed))):
-            for start in range(0, len(frame), chunk):
-                conn.execute(insert(table), _records(frame.iloc[start:start + chunk]))
-    return {"walks": len(walk_frame), "observations": n, "incident_reports": reports}
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows for an executemany: timestamps as aware datetimes, missing values as None."""
-    columns = []
-    for name in frame.columns:
-        values = frame[name]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            columns.append(list(values.dt.to_pydatetime()))
-        else:
-            columns.append([None if v is None or v is pd.NA or v != v else v for v in values.tolist()])
-    names = [str(c) for c in frame.columns]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]

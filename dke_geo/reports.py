@@ -1,5 +1,6 @@
-"""The walk report (for the Bydelsforum) and the half-year summary (the area-walk section of DKE's
-half-year report), in Danish or English, as HTML and as PDF.
+"""The report builder: the walk report (for the Bydelsforum) and the half-year summary (the area-walk section of
+DKE's half-year report), in Danish or English, as HTML and as PDF, made from what the use cases in
+services/reports.py read (this module reads no database).
 
 The HTML is self-contained: the map and the charts are PNGs drawn here with matplotlib from data/geo/
 (no tiles), and they and the photos are embedded as data: URIs, so the file loads nothing from any
@@ -15,30 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from uuid import UUID
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from matplotlib.figure import Figure
-from sqlalchemy import Engine, select
 
 from dke_geo import geo, organisations, photos
 from dke_geo.categories import categories
-from dke_geo.errors import DkeError, NotFound
+from dke_geo.errors import DkeError
 from dke_geo.i18n import t
 from dke_geo.lifecycle import State
-from dke_geo.model import TZ, Observation, Walk
-from dke_geo.public_view import date_label
-from dke_geo.roles import Actor, Permission, require
-from dke_geo.services import areas as area_service
-from dke_geo.services import fixes as fix_service
-from dke_geo.store import observations as obs_store
-from dke_geo.store import photos as photo_store
-from dke_geo.store import walks as walk_store
-from dke_geo.store.db import reading
-from dke_geo.store.tables import walks
+from dke_geo.model import TZ, Observation, Photo, Walk
+from dke_geo.public import date_label
 
 FORMATS = ("html", "pdf")
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -51,26 +43,18 @@ class BadPeriod(DkeError):
 
 
 # ------------------------------------------------------------------ walk report
-def walk_report(engine: Engine, actor: Actor, walk_id: UUID | str, lang: str = "da", fmt: str = "html", *,
-                forum: bool = False) -> bytes:
+def walk_report(walk: Walk, found: list[Observation], pictures: dict[str, list[Photo]], fixes: pd.DataFrame,
+                areas: gpd.GeoDataFrame, lang: str = "da", fmt: str = "html", *, forum: bool = False) -> bytes:
     """One walk's report: date, light, participants by organisation, a map of the findings, counts by
     category and severity, the findings with photos, and the proposals with who is responsible and when.
 
-    `forum=True` makes the version to send outside the unit: each finding's public text instead of its
-    internal note, and only photos approved for the public.
+    `found` are the walk's findings in the order they are numbered; `pictures` their photos by finding id;
+    `fixes` the rows of services.fixes.fixes_frame for the walk. `forum=True` makes the version to send outside
+    the unit: each finding's public text instead of its internal note, and only photos approved for the public.
     """
-    require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
-        walk = walk_store.get(conn, walk_id)
-        if walk is None:
-            raise NotFound(what=f"walk {walk_id}")
-        found = sorted(obs_store.for_walk(conn, walk.id), key=lambda o: (o.observed_at, str(o.id)))
-        pictures = photo_store.for_observations(conn, [o.id for o in found])
-    areas = area_service.current(engine)
     names = dict(zip(areas["id"], areas["name"], strict=True))
     numbers = {str(o.id): i for i, o in enumerate(found, start=1)}
     cats = categories()
-    fixes = fix_service.fixes_frame(engine, actor, walk_id=walk.id)
     context = {
         "lang": lang, "t": lambda key, **v: t(key, lang, **v), "walk": walk, "forum": forum,
         "date": date_label(walk.started_at, lang), "time": _time_span(walk),
@@ -204,24 +188,17 @@ def parse_period(text: str) -> Period:
     return Period(f"{year}H{half}", start, end)
 
 
-def period_report(engine: Engine, actor: Actor, period: str, lang: str = "da", fmt: str = "html") -> bytes:
-    """The half-year summary: walks held, findings by area and category, fixes proposed / done /
-    verified in the period and the median days from proposal to done and to verified, with charts."""
-    require(actor, Permission.VIEW_INTERNAL)
-    span = parse_period(period)
-    with reading(engine) as conn:
-        walk_rows = [walk_store.get(conn, r) for r in conn.execute(
-            select(walks.c.id).where(walks.c.started_at >= span.start, walks.c.started_at < span.end)
-            .order_by(walks.c.started_at)).scalars()]
-    found = obs_store.frame(engine, ("id", "walk_id", "area_id", "category", "observed_at"))
-    found = found[(found["observed_at"] >= span.start) & (found["observed_at"] < span.end)]
+def period_report(span: Period, walks: list[Walk], found: pd.DataFrame, fixes: pd.DataFrame,
+                  areas: gpd.GeoDataFrame, lang: str = "da", fmt: str = "html") -> bytes:
+    """The half-year summary of `span`: `walks` held, the findings `found` in it (id, walk_id, area_id, category,
+    observed_at), and the fixes (services.fixes.fixes_frame): proposed / done / verified in the period and the
+    median days from proposal to done and to verified, with charts."""
     per_walk = found["walk_id"].value_counts()
-    areas = area_service.current(engine)
     names = dict(zip(areas["id"], areas["name"], strict=True))
     cats = categories()
     by_area = pd.crosstab(found["area_id"].fillna("").map(lambda a: names.get(a, t("report.no_area", lang))),
                           found["category"]).reindex(columns=[c for c in cats if c in set(found["category"])])
-    fixes = _fix_figures(fix_service.fixes_frame(engine, actor), span)
+    figures = _fix_figures(fixes, span)
     context = {
         "lang": lang, "t": lambda key, **v: t(key, lang, **v), "period": span,
         "from": date_label(span.start, lang), "to": date_label(span.end - pd.Timedelta(days=1), lang),
@@ -229,15 +206,15 @@ def period_report(engine: Engine, actor: Actor, period: str, lang: str = "da", f
                    "areas": ", ".join(names.get(a, a) for a in w.area_ids),
                    "light": t(f"light.{w.light_condition.value}", lang), "kind": t(f"kind.{w.kind.value}", lang),
                    "participants": sum(o.count for o in w.organisations), "findings": int(per_walk.get(str(w.id), 0))}
-                  for w in walk_rows],
+                  for w in walks],
         "findings_total": len(found),
         "area_names": list(by_area.index),
         "by_category": [{"category": cats[c].label(lang), "counts": [int(v) for v in by_area[c]],
                          "total": int(by_area[c].sum())} for c in by_area.columns],
         "area_totals": [int(v) for v in by_area.sum(axis=1)],
-        "fixes": fixes,
+        "fixes": figures,
         "chart_findings": _data_uri(_stacked_chart(by_area, lang), "image/png") if len(found) else None,
-        "chart_fixes": _data_uri(_fix_chart(fixes, lang), "image/png"),
+        "chart_fixes": _data_uri(_fix_chart(figures, lang), "image/png"),
         "generated": date_label(datetime.now(TZ), lang),
     }
     return _render("period_report.html.j2", context, fmt)

@@ -1,5 +1,7 @@
 """Test infrastructure: a real SQLite file and a real throwaway PostGIS server (the same tests run on
-both through the `engine` fixture), a headless Streamlit server and Debian's Chromium for Playwright.
+both through the `engine` fixture, and `ctx`/`demo_ctx`, a fresh app context on it), Streamlit's AppTest on a
+prepared data folder (`app_test`), real `streamlit run` servers (`streamlit_server`) and Debian's Chromium for
+Playwright. Nothing is cleared between tests: each one makes its own context (or its own environment, for the app).
 
 PostGIS and Chromium are required: a missing server or browser fails the run, never skips it
 (`.ci/run` installs them; see README).
@@ -14,10 +16,18 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from dke_geo import config
+from dke_geo.config import StartupError
+from dke_geo.context import AppContext
+from dke_geo.errors import DkeError
+from dke_geo.services import areas as area_service
 from dke_geo.store.db import make_engine, migrate
 from tests.pgserver import PgServer, PostgisMissing, free_port
 
@@ -57,31 +67,115 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'dke_geo.sqlite'}"
 
 
+def open_database(url: str) -> AppContext:
+    """A fresh app context on the database at `url`, migrated and holding the shipped area outlines: the database
+    as init-db leaves it (without init-db's sweep of the data folder, which belongs to the process environment)."""
+    engine = make_engine(url)
+    migrate(engine)
+    context = AppContext(config.load({"DKE_GEO_DATABASE_URL": url}), engine)
+    area_service.seed_if_empty(context)
+    return context
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def engine(request, tmp_path):
-    """The same test on a real SQLite file and on a real PostGIS database."""
+    """The same test on a real SQLite file and on a real PostGIS database (migrated, areas seeded)."""
     if request.param == "postgis":
         url = request.getfixturevalue("pg_url")
     else:
         url = f"sqlite:///{tmp_path / 'dke_geo.sqlite'}"
-    e = make_engine(url)
-    migrate(e)
-    from dke_geo.services import areas as area_service
-    area_service.seed_if_empty(e)
-    yield e
-    e.dispose()
+    context = open_database(url)
+    yield context.engine
+    context.close()
 
 
 @pytest.fixture
-def demo_engine(engine):
-    """`engine` with the demo walks and findings loaded."""
-    from dke_geo import fixtures
-    fixtures.load_demo(engine)
-    return engine
+def ctx(engine):
+    """A fresh app context on `engine` (so on both databases), as the app and the CLI make one."""
+    context = AppContext(config.load({"DKE_GEO_DATABASE_URL": engine.url.render_as_string(hide_password=False)}),
+                         engine)
+    yield context
+    context.columns.close()
+
+
+@pytest.fixture
+def demo_ctx(ctx) -> AppContext:
+    """`ctx` with the demo walks, findings, fixes and accounts loaded."""
+    from dke_geo.services import maintenance
+    maintenance.load_demo(ctx)
+    return ctx
+
+
+@pytest.fixture
+def demo_engine(demo_ctx):
+    """The engine of `demo_ctx`, for tests that work on the store directly."""
+    return demo_ctx.engine
+
+
+# ---------------------------------------------------------------- the app's data, its context, AppTest
+APP = ROOT / "streamlit_app.py"
+
+
+def prepare_app_data(data_dir: Path, database_url: str = "") -> dict:
+    """init-db + demo through the command line, as an operator prepares the app (the app itself no longer
+    migrates: it refuses a database without the newest migration); returns the environment to run it with."""
+    env = {"DKE_GEO_DATA_DIR": str(data_dir), "DKE_GEO_DATABASE_URL": database_url, "DKE_GEO_TILE_URL": ""}
+    for args in (["init-db"], ["demo", "--if-empty"]):
+        subprocess.run([sys.executable, "-m", "dke_geo", *args], cwd=ROOT, env={**os.environ, **env}, check=True,
+                       capture_output=True)
+    return env
+
+
+@contextmanager
+def context_for(env: dict) -> Iterator[AppContext]:
+    """A fresh app context on the database of an app under test (to prepare or check its data from the test),
+    closed afterwards."""
+    context = AppContext.open(config.load(env))
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def app_test(monkeypatch):
+    """Factory for Streamlit's AppTest on a prepared data folder: `app_test(env, script=APP, actor=None)` sets the
+    environment `env` (from prepare_app_data, or any init-db'ed folder) for this test and returns the AppTest of
+    `script` (a file, default the whole app, or a function run with `args`), with `actor` logged in and `timeout`
+    seconds for each run, not yet run.
+
+    The app makes one context per configuration (ui/session.py), so a test with its own data folder gets its own
+    context and nothing is cleared between tests. At the end the contexts this test used release what they hold
+    (connections, the column reader's worker process); they stay usable for the next test on the same data."""
+    used: list[dict] = []
+
+    def make(env: dict, script: str | Path | Callable = APP, *, actor=None, args: tuple = (),
+             timeout: float = 60) -> AppTest:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        used.append(env)
+        if callable(script):
+            at = AppTest.from_function(script, args=args, default_timeout=timeout)
+        else:
+            at = AppTest.from_file(str(script), default_timeout=timeout)
+        if actor is not None:
+            at.session_state["actor"] = actor
+        return at
+
+    yield make
+    from dke_geo.ui import session
+    for env in used:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        # a bad setting or an unprepared or unreachable database: the app made no context to close
+        with suppress(StartupError, session.NotReady, DkeError):
+            session.context().close()
 
 
 # ---------------------------------------------------------------- Streamlit server
 class StreamlitServer:
+    """A real `streamlit run` of the app with the environment `env`, on its own port."""
+
     def __init__(self, env: dict, port: int | None = None, args: tuple[str, ...] = ()):
         self.args = list(args)  # more `streamlit run` options, e.g. --secrets.files
         self.port = port or free_port()
@@ -92,37 +186,49 @@ class StreamlitServer:
     def start(self):
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless=true",
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
              "--server.address=127.0.0.1", f"--server.port={self.port}", "--browser.gatherUsageStats=false",
              "--server.fileWatcherType=none", *self.args],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 90
-        while True:
+        deadline = time.monotonic() + 90
+        while True:  # polls the server's health endpoint until it answers
             try:
                 if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
                     return self
             except OSError:
                 pass
-            if self.proc.poll() is not None or time.time() > deadline:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"streamlit did not start: {self.log_path.read_text()[-3000:]}")
             time.sleep(0.2)
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
         self.log.close()
 
 
-def prepare_app_data(data_dir: Path, database_url: str = "") -> dict:
-    """init-db + demo for an app under test; returns the environment to run it with."""
-    env = {"DKE_GEO_DATA_DIR": str(data_dir), "DKE_GEO_DATABASE_URL": database_url, "DKE_GEO_TILE_URL": ""}
-    for args in (["init-db"], ["demo", "--if-empty"]):
-        subprocess.run([sys.executable, "-m", "dke_geo", *args], cwd=ROOT, env={**os.environ, **env}, check=True,
-                       capture_output=True)
-    return env
+@pytest.fixture(scope="module")
+def streamlit_server():
+    """Factory: `streamlit_server(env, port=None, args=())` starts a real `streamlit run` of the app with `env`
+    (a prepared data folder: prepare_app_data) and returns it (`.url`, `.port`); every server it started is
+    stopped when the test module is done."""
+    started: list[StreamlitServer] = []
+
+    def start(env: dict, port: int | None = None, args: tuple[str, ...] = ()) -> StreamlitServer:
+        server = StreamlitServer(env, port, args)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +239,7 @@ def app_env(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="session")
 def streamlit_url(app_env):
+    """The shared app under test (read-only browser tests use it; one that changes data starts its own)."""
     server = StreamlitServer(app_env).start()
     try:
         yield server.url
@@ -173,6 +280,8 @@ def external_requests(page):
 
 @pytest.fixture
 def app_page(page, streamlit_url, external_requests):
-    page.set_default_timeout(20_000)
+    """The shared app's first page, open in Chromium."""
+    from tests.e2e.helpers import WAIT
+    page.set_default_timeout(WAIT)
     page.goto(streamlit_url)
     return page

@@ -1,21 +1,21 @@
 """The entry page through Streamlit's AppTest (no browser)."""
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+from dke_geo.roles import Actor, Role
+from tests.conftest import prepare_app_data
+
+
+@pytest.fixture(scope="module")
+def data_env(tmp_path_factory) -> dict:
+    """init-db + demo once for the module (no test here changes what another one reads)."""
+    return prepare_app_data(tmp_path_factory.mktemp("app"))
 
 
 @pytest.fixture
-def app_env(monkeypatch, tmp_path):
-    from tests.conftest import prepare_app_data
-    for key, value in prepare_app_data(tmp_path).items():
-        monkeypatch.setenv(key, value)
-    from dke_geo.store.db import default_engine
-    default_engine.cache_clear()
-    yield
-    default_engine.cache_clear()
+def app(app_test, data_env):
+    """The whole app on the module's data: app(actor=None) -> AppTest, not yet run."""
+    return lambda actor=None: app_test(data_env, actor=actor)
 
 
 def _map_html(at) -> str:
@@ -24,15 +24,12 @@ def _map_html(at) -> str:
     return maps[0].proto.json_args
 
 
-def _as_staff() -> AppTest:
-    from dke_geo.roles import Actor, Role
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["actor"] = Actor("demo-medarbejder", Role.STAFF)
-    return at.run()
+def _as_staff(app) -> AppTest:
+    return app(Actor("demo-medarbejder", Role.STAFF)).run()
 
 
-def test_entry_page_shows_the_area_map_in_danish(app_env):
-    at = _as_staff()
+def test_entry_page_shows_the_area_map_in_danish(app):
+    at = _as_staff(app)
     assert not at.exception
     assert at.title[0].value == "Albertslund Kommune og boligområderne"
     html = _map_html(at)
@@ -42,16 +39,16 @@ def test_entry_page_shows_the_area_map_in_danish(app_env):
     assert table.set_index("Område").loc["Blokland", "Fund"] == 200
 
 
-def test_language_switch_to_english(app_env):
-    at = _as_staff()
+def test_language_switch_to_english(app):
+    at = _as_staff(app)
     at.button_group(key="lang").set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "Albertslund Municipality and its housing areas"
     assert "Findings" in at.dataframe[0].value.columns
 
 
-def test_wrong_login_shows_a_message_not_a_trace(app_env):
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def test_wrong_login_shows_a_message_not_a_trace(app):
+    at = app().run()
     at.text_input(key="login_name").input("demo-medarbejder")
     at.text_input(key="login_password").input("forkert-kode-123")
     next(b for b in at.sidebar.button if b.label == "Log ind").click().run()
@@ -60,8 +57,8 @@ def test_wrong_login_shows_a_message_not_a_trace(app_env):
     assert at.text_input(key="login_name").value == "demo-medarbejder"  # the form keeps what was typed
 
 
-def test_right_login_shows_who_is_logged_in(app_env):
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def test_right_login_shows_who_is_logged_in(app):
+    at = app().run()
     at.text_input(key="login_name").input("demo-planlaegger")
     at.text_input(key="login_password").input("demo-planlaegger-2017")
     next(b for b in at.sidebar.button if b.label == "Log ind").click().run()
@@ -69,6 +66,6 @@ def test_right_login_shows_who_is_logged_in(app_env):
     assert any("demo-planlaegger (Planlægger)" in c.value for c in at.sidebar.caption)
 
 
-def test_demo_data_is_announced_on_every_page(app_env):
-    at = AppTest.from_file(APP, default_timeout=60).run()  # the public page
+def test_demo_data_is_announced_on_every_page(app):
+    at = app().run()  # the public page
     assert any("DEMO" in w.value for w in at.sidebar.warning)

@@ -18,18 +18,20 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from dke_geo import backup, fixtures
+from dke_geo import config
+from dke_geo.context import AppContext
 from dke_geo.photos import Upload
 from dke_geo.roles import Actor, Role
 from dke_geo.services import fixes as fix_service
-from dke_geo.services import recording
-from dke_geo.store.db import make_engine, migrate, reading
+from dke_geo.services import maintenance, public, recording
+from dke_geo.store import backup as backup_store
+from dke_geo.store.db import migrate, reading
 from dke_geo.store.tables import metadata, observations, photos
 from tests.conftest import ROOT
 
 STAFF = Actor("staff", Role.STAFF)
 PLANNER = Actor("planner", Role.PLANNER)
-COMPARED = (*backup.DATA_TABLES, "fix_observations", "areas", "meta")
+COMPARED = (*backup_store.DATA_TABLES, "fix_observations", "areas", "meta")
 
 
 def _jpeg(seed: int) -> bytes:
@@ -38,16 +40,16 @@ def _jpeg(seed: int) -> bytes:
     return out.getvalue()
 
 
-def _save(engine, walk_id, seed: int, with_photo: bool = True):
+def _save(ctx, walk_id, seed: int, with_photo: bool = True):
     data = {"id": str(uuid.uuid4()), "walk_id": walk_id, "lon": 12.35732 + seed * 1e-6, "lat": 55.66024,
             "category": "lighting", "internal_note": f"Lampe {seed} – æøå"}
-    return recording.record_observation(engine, STAFF, data, photos=[Upload(f"{seed}.jpg", _jpeg(seed))]
+    return recording.record_observation(ctx, STAFF, data, photos=[Upload(f"{seed}.jpg", _jpeg(seed))]
                                         if with_photo else [])[0]
 
 
-def _tables(engine) -> dict[str, pd.DataFrame]:
+def _tables(ctx) -> dict[str, pd.DataFrame]:
     out = {}
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         for name in COMPARED:
             table = metadata.tables[name]
             rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
@@ -67,7 +69,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def fresh(request, tmp_path):
-    """A factory of empty, migrated databases of the same kind as `engine`."""
+    """A factory of app contexts on new, empty databases (not migrated: a restore needs no schema)."""
     made = []
 
     def make(kind: str):
@@ -78,34 +80,40 @@ def fresh(request, tmp_path):
             name = f"r_{uuid.uuid4().hex[:12]}"
             server.admin(f"CREATE DATABASE {name}")
             url = server.url(name)
-        made.append(make_engine(url))
+        made.append(AppContext.open(config.load({"DKE_GEO_DATABASE_URL": url})))
         return made[-1]
 
     yield make
-    for e in made:
-        e.dispose()
+    for context in made:
+        context.close()
 
 
-def test_round_trip_restores_every_row_and_photo(engine, data_dir, fresh, tmp_path, monkeypatch):
-    fixtures.load_demo(engine)
-    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
-    saved = [_save(engine, walk.id, seed) for seed in range(5)]
-    fix = fix_service.create_fix(engine, PLANNER, {"title": "Ny lampe", "observation_ids": [saved[0].id],
-                                                   "organisation": "dke"})
-    fix_service.transition_fix(engine, PLANNER, fix.id, fix.version, "approved",
+def test_round_trip_restores_every_row_and_photo(ctx, data_dir, fresh, tmp_path, monkeypatch):
+    maintenance.load_demo(ctx)
+    walk = recording.start_walk(ctx, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    saved = [_save(ctx, walk.id, seed) for seed in range(5)]
+    fix = fix_service.create_fix(ctx, PLANNER, {"title": "Ny lampe", "observation_ids": [saved[0].id],
+                                                "organisation": "dke"})
+    fix_service.transition_fix(ctx, PLANNER, fix.id, fix.version, "approved",
                                photo=Upload("efter.jpg", _jpeg(99)))
-    before, files = _tables(engine), _files(data_dir)
+    before, files = _tables(ctx), _files(data_dir)
     assert len(files) == 6 * 3 and len(before["observations"]) > 100 and len(before["fixes"]) > 1
 
-    result = backup.backup(engine, tmp_path / "backup.zip")
-    assert result.counts["photos"] == 6 and result.photo_files == 18 and result.database == engine.dialect.name
+    result = maintenance.backup(ctx, tmp_path / "backup.zip")
+    assert result.counts["photos"] == 6 and result.photo_files == 18 and result.database == ctx.engine.dialect.name
 
     # Restore on another machine: an empty database, an empty data folder.
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path / "elsewhere"))
-    target = fresh(engine.dialect.name)
-    restored = backup.restore(target, tmp_path / "backup.zip")
+    target = fresh(ctx.engine.dialect.name)
+    restored = maintenance.restore(target, tmp_path / "backup.zip")
     assert restored.counts == result.counts
     after = _tables(target)
+    versions = {"data_version", "areas_version"}  # cache keys, moved on by a restore (next test); the rest exact
+    counters = [after["meta"].set_index("key")["value"], before["meta"].set_index("key")["value"]]
+    assert set(counters[0].index) == set(counters[1].index) >= versions
+    assert all(counters[0][k] > counters[1][k] for k in versions)
+    after["meta"], before["meta"] = (t[~t["key"].isin(versions)].reset_index(drop=True)
+                                     for t in (after["meta"], before["meta"]))
     for name in COMPARED:
         pd.testing.assert_frame_equal(after[name], before[name], check_dtype=False, obj=name)
     assert _files(tmp_path / "elsewhere") == files
@@ -113,24 +121,42 @@ def test_round_trip_restores_every_row_and_photo(engine, data_dir, fresh, tmp_pa
     assert _save(target, walk.id, 7, with_photo=False).walk_id == walk.id
 
 
-def test_restore_refuses_a_database_with_data_unless_forced(engine, data_dir, tmp_path):
-    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
-    first = _save(engine, walk.id, 1)
-    backup.backup(engine, tmp_path / "backup.zip")
-    later = _save(engine, walk.id, 2)                   # made after the backup
+def test_restore_refuses_a_database_with_data_unless_forced(ctx, data_dir, tmp_path):
+    walk = recording.start_walk(ctx, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    first = _save(ctx, walk.id, 1)
+    maintenance.backup(ctx, tmp_path / "backup.zip")
+    later = _save(ctx, walk.id, 2)                   # made after the backup
 
-    with pytest.raises(backup.BackupError) as refused:
-        backup.restore(engine, tmp_path / "backup.zip")
+    with pytest.raises(backup_store.BackupError) as refused:
+        maintenance.restore(ctx, tmp_path / "backup.zip")
     assert refused.value.key == "reliability.restore_not_empty"
     assert "observations 2" in refused.value.message("en") and "--force" in refused.value.message("en")
-    assert {o.id for o in recording.walk_observations(engine, STAFF, walk.id)} == {first.id, later.id}  # untouched
+    assert {o.id for o in recording.walk_observations(ctx, STAFF, walk.id)} == {first.id, later.id}  # untouched
 
-    backup.restore(engine, tmp_path / "backup.zip", force=True)
-    assert [o.id for o in recording.walk_observations(engine, STAFF, walk.id)] == [first.id]
+    maintenance.restore(ctx, tmp_path / "backup.zip", force=True)
+    assert [o.id for o in recording.walk_observations(ctx, STAFF, walk.id)] == [first.id]
 
 
-def test_backup_while_tablets_keep_saving_is_consistent(engine, data_dir, fresh, tmp_path, monkeypatch):
-    walk = recording.start_walk(engine, STAFF, {"title": "Travl aften", "area_ids": ["blokland"]})
+def test_a_restore_moves_the_data_version_on(ctx, data_dir, tmp_path):
+    """Caches key on the data version (dke_geo/context.py): a restore must never take it back, or a running app
+    that cached newer data (a finding published after the backup) would serve it again once the restored database
+    counted up to the same version."""
+    walk = recording.start_walk(ctx, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    first = _save(ctx, walk.id, 1, with_photo=False)
+    maintenance.backup(ctx, tmp_path / "backup.zip")
+    public.publish(ctx, PLANNER, first.id, "Lampen er skiftet.")      # after the backup
+    assert [f.text for f in public.view(ctx).findings] == ["Lampen er skiftet."]   # cached at this version
+    before = ctx.data_version()
+
+    maintenance.restore(ctx, tmp_path / "backup.zip", force=True)
+    assert ctx.data_version() > before
+    while ctx.data_version() < before:   # (without the above: writes until the cached version comes round again)
+        recording.start_walk(ctx, STAFF, {"title": "Næste vandring", "area_ids": ["blokland"]})
+    assert public.view(ctx).findings == ()   # what the restored database holds: nothing published
+
+
+def test_backup_while_tablets_keep_saving_is_consistent(ctx, data_dir, fresh, tmp_path, monkeypatch):
+    walk = recording.start_walk(ctx, STAFF, {"title": "Travl aften", "area_ids": ["blokland"]})
     stop, errors, seeds = threading.Event(), [], iter(range(10**6))
     lock = threading.Lock()
 
@@ -139,7 +165,7 @@ def test_backup_while_tablets_keep_saving_is_consistent(engine, data_dir, fresh,
             with lock:
                 seed = next(seeds)
             try:
-                _save(engine, walk.id, seed, with_photo=seed % 2 == 0)
+                _save(ctx, walk.id, seed, with_photo=seed % 2 == 0)
             except Exception as exc:  # noqa: BLE001 - the assertion below reports it
                 errors.append(repr(exc))
 
@@ -149,22 +175,22 @@ def test_backup_while_tablets_keep_saving_is_consistent(engine, data_dir, fresh,
     archives = []
     try:
         for i in range(3):
-            archives.append(backup.backup(engine, tmp_path / f"during-{i}.zip"))
+            archives.append(maintenance.backup(ctx, tmp_path / f"during-{i}.zip"))
     finally:
         stop.set()
         for th in tablets:
             th.join(60)
     assert not errors
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         final = {r.id: r for r in conn.execute(select(observations))}
     counts = [a.counts["observations"] for a in archives]
     assert counts == sorted(counts) and counts[-1] < len(final)   # taken while the saving went on
 
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path / "elsewhere"))
     for made in archives:
-        target = fresh(engine.dialect.name)
-        restored = backup.restore(target, made.archive)
-        with reading(target) as conn:
+        target = fresh(ctx.engine.dialect.name)
+        restored = maintenance.restore(target, made.archive)
+        with reading(target.engine) as conn:
             rows = {r.id: r for r in conn.execute(select(observations))}
             photo_rows = conn.execute(select(photos)).all()
         assert len(rows) == made.counts["observations"] == restored.counts["observations"]
@@ -177,36 +203,37 @@ def test_backup_while_tablets_keep_saving_is_consistent(engine, data_dir, fresh,
             assert len([n for n in archive.namelist() if n.startswith("photos/")]) == 3 * len(photo_rows)
 
 
-def test_restore_refuses_a_foreign_hostile_or_damaged_archive(engine, data_dir, fresh, tmp_path):
-    walk = recording.start_walk(engine, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
-    _save(engine, walk.id, 1)
-    good = backup.backup(engine, tmp_path / "backup.zip").archive
-    kind = engine.dialect.name
+def test_restore_refuses_a_foreign_hostile_or_damaged_archive(ctx, data_dir, fresh, tmp_path):
+    walk = recording.start_walk(ctx, STAFF, {"title": "Aftenvandring", "area_ids": ["blokland"]})
+    _save(ctx, walk.id, 1)
+    good = maintenance.backup(ctx, tmp_path / "backup.zip").archive
+    kind = ctx.engine.dialect.name
     empty = fresh(kind)
-    migrate(empty)
+    migrate(empty.engine)
 
     not_zip = tmp_path / "notes.zip"
     not_zip.write_text("hello")
-    with pytest.raises(backup.BackupError, match="notes.zip is not a dke-geo backup"):
-        backup.restore(empty, not_zip)
+    with pytest.raises(backup_store.BackupError, match="notes.zip is not a dke-geo backup"):
+        maintenance.restore(empty, not_zip)
 
     other = "postgresql" if kind == "sqlite" else "sqlite"
-    with pytest.raises(backup.BackupError, match=f"The backup is of a {kind} database, but the configured database "
-                                                 f"is {other}; nothing was changed"):
-        backup.restore(fresh(other), good)
+    with pytest.raises(backup_store.BackupError,
+                       match=f"The backup is of a {kind} database, but the configured database is {other}; nothing "
+                             "was changed"):
+        maintenance.restore(fresh(other), good)
 
     evil = tmp_path / "evil.zip"   # a member that would land outside the data folder
     _rewrite(good, evil, extra={"photos/../../escaped.txt": b"x"})
-    with pytest.raises(backup.BackupError, match="Invalid photo file path: photos/../../escaped.txt"):
-        backup.restore(empty, evil)
+    with pytest.raises(backup_store.BackupError, match="Invalid photo file path: photos/../../escaped.txt"):
+        maintenance.restore(empty, evil)
     assert not (tmp_path / "escaped.txt").exists()
 
     damaged = tmp_path / "damaged.zip"
     dump = "database.sqlite" if kind == "sqlite" else "database.pgdump"
     _rewrite(good, damaged, change={dump: lambda data: data[:2048] + b"\0" * (len(data) - 2048)})
-    with pytest.raises(backup.BackupError, match="is damaged" if kind == "sqlite" else "pg_restore failed"):
-        backup.restore(empty, damaged)
-    with reading(empty) as conn:                                  # nothing changed by any of these
+    with pytest.raises(backup_store.BackupError, match="is damaged" if kind == "sqlite" else "pg_restore failed"):
+        maintenance.restore(empty, damaged)
+    with reading(empty.engine) as conn:                                  # nothing changed by any of these
         assert conn.execute(select(observations)).all() == []
     assert not list(data_dir.parent.glob("**/escaped.txt"))
 
@@ -223,13 +250,13 @@ def _rewrite(source: Path, target: Path, extra: dict | None = None, change: dict
 
 def test_postgis_backup_without_pg_dump_says_what_to_run(pg_url, data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))   # no pg_dump on this PATH
-    engine = make_engine(pg_url)
-    with pytest.raises(backup.BackupError) as caught:
-        backup.backup(engine, tmp_path / "backup.zip")
+    ctx = AppContext.open(config.load({"DKE_GEO_DATABASE_URL": pg_url}))
+    with pytest.raises(backup_store.BackupError) as caught:
+        maintenance.backup(ctx, tmp_path / "backup.zip")
     text = caught.value.message("en")
     assert "pg_dump is not installed" in text and "pg_dump --format=custom" in text and "pg_restore" in text
-    assert engine.url.database in text and not (tmp_path / "backup.zip").exists()
-    engine.dispose()
+    assert ctx.engine.url.database in text and not (tmp_path / "backup.zip").exists()
+    ctx.close()
 
 
 def test_command_line_round_trip(tmp_path):

@@ -2,13 +2,14 @@
 SQLAlchemy reads them, typed by the table, whatever order NULLs and values come in."""
 import pandas as pd
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from dke_geo import fixtures
 from dke_geo.store import columnar
 from dke_geo.store import observations as obs_store
-from dke_geo.store.db import reading, transaction
-from dke_geo.store.tables import observations, walks
+from dke_geo.store.db import bulk_insert, reading, transaction
+from dke_geo.store.tables import observations
+from tests.conftest import open_database
 
 COLUMNS = ("id", "walk_id", "lon", "lat", "area_id", "category", "severity", "perceived_safety", "observed_at",
            "deleted_at", "light_condition", "published", "is_demo")
@@ -23,15 +24,15 @@ def _load(engine, n: int, seed: int = 4) -> pd.DataFrame:
     rows["perceived_safety"] = [None] * 1500 + [k % 5 + 1 for k in range(n - 1500)]
     rows.loc[n - 1, "is_demo"] = False
     with transaction(engine) as conn:
-        conn.execute(insert(walks), fixtures._records(walk_frame))
-        conn.execute(insert(observations), fixtures._records(rows))
+        bulk_insert(conn, "walks", walk_frame)
+        bulk_insert(conn, "observations", rows)
     return rows
 
 
-def test_frame_has_the_rows_and_values_sqlalchemy_reads(engine):
-    _load(engine, 4000)
-    frame = obs_store.frame(engine, COLUMNS)
-    with reading(engine) as conn:
+def test_frame_has_the_rows_and_values_sqlalchemy_reads(ctx):
+    _load(ctx.engine, 4000)
+    frame = obs_store.frame(ctx.columns, COLUMNS)
+    with reading(ctx.engine) as conn:
         expected = pd.DataFrame([tuple(r) for r in conn.execute(select(*[observations.c[c] for c in COLUMNS]))],
                                 columns=COLUMNS)
     assert len(frame) == 4000 and frame["id"].is_unique and set(frame["id"]) == set(expected["id"])
@@ -48,27 +49,23 @@ def test_frame_has_the_rows_and_values_sqlalchemy_reads(engine):
 
 
 def test_sqlite_reads_in_row_ranges_lose_and_repeat_nothing(tmp_path, monkeypatch):
-    from dke_geo.services import areas as area_service
-    from dke_geo.store.db import make_engine, migrate
-    engine = make_engine(f"sqlite:///{tmp_path / 'ranges.sqlite'}")
-    migrate(engine)
-    area_service.seed_if_empty(engine)
-    rows = _load(engine, 3001)
+    ctx = open_database(f"sqlite:///{tmp_path / 'ranges.sqlite'}")
+    rows = _load(ctx.engine, 3001)
     monkeypatch.setattr(columnar, "SQLITE_READERS", 3)
-    assert len(columnar._row_ranges(engine, select(observations.c.id))) == 3
-    frame = obs_store.frame(engine, ("id", "area_id"))
+    assert len(columnar._row_ranges(ctx.engine, select(observations.c.id))) == 3
+    frame = obs_store.frame(ctx.columns, ("id", "area_id"))
     assert len(frame) == 3001 and sorted(frame["id"]) == sorted(rows["id"])
-    engine.dispose()
+    ctx.close()
 
 
-def test_an_empty_table_gives_an_empty_frame_with_the_columns(engine):
-    frame = obs_store.frame(engine, COLUMNS)
+def test_an_empty_table_gives_an_empty_frame_with_the_columns(ctx):
+    frame = obs_store.frame(ctx.columns, COLUMNS)
     assert frame.empty and list(frame.columns) == list(COLUMNS)
 
 
 @pytest.mark.parametrize("column", ["area_id", "walk_id"])
-def test_a_column_that_is_null_throughout_stays_missing(engine, column):
-    _load(engine, 1600)
-    with transaction(engine) as conn:
+def test_a_column_that_is_null_throughout_stays_missing(ctx, column):
+    _load(ctx.engine, 1600)
+    with transaction(ctx.engine) as conn:
         conn.execute(observations.update().values({column: None}))
-    assert obs_store.frame(engine, ("id", column))[column].isna().all()
+    assert obs_store.frame(ctx.columns, ("id", column))[column].isna().all()

@@ -18,17 +18,20 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from dke_geo import geo
+from dke_geo import config, geo
+from dke_geo.context import AppContext
 from dke_geo.filters import Filter
-from dke_geo.interop import export, importers
+from dke_geo.interop import writers
 from dke_geo.roles import PUBLIC, Actor, Role
 from dke_geo.services import areas as area_service
+from dke_geo.services import exports, imports
 from dke_geo.services import fixes as fix_service
-from dke_geo.services import publishing
+from dke_geo.services import public as public_service
 from dke_geo.store import observations as obs_store
 from dke_geo.store import walks as walk_store
 from dke_geo.store.db import make_engine, migrate, reading, transaction
 from dke_geo.store.tables import observations
+from tests.conftest import prepare_app_data
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATOR = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py"
@@ -40,48 +43,50 @@ TIME_TOLERANCE = {"csv": pd.Timedelta(0), "geojson": pd.Timedelta(0), "gpkg": pd
 
 
 @pytest.fixture
-def source(demo_engine):
+def source(demo_ctx):
     """The demo data with one finding carrying text a spreadsheet would run as a formula."""
-    with transaction(demo_engine) as conn:
+    with transaction(demo_ctx.engine) as conn:
         obs = obs_store.get(conn, conn.execute(select(observations.c.id).limit(1)).scalar_one())
         obs.internal_note, obs.public_text, obs.external_id = TRICKY, "-1 lampe", "kobo:abc"
         obs_store.replace(conn, obs)
-    return demo_engine
+    return demo_ctx
 
 
 @pytest.fixture
-def empty_engine(engine, request, tmp_path):
-    """A second, empty database of the same kind as `engine` (migrated, areas seeded)."""
+def empty_ctx(engine, request, tmp_path):
+    """The app context of a second, empty database of the same kind as `engine` (migrated, areas seeded)."""
     if engine.dialect.name == "postgresql":
         server = request.getfixturevalue("pg_server")
         name = f"t_{uuid.uuid4().hex[:12]}"
         server.admin(f"CREATE DATABASE {name} TEMPLATE dke_template")
-        other = make_engine(server.url(name))
+        url = server.url(name)
     else:
-        other = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+        url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    other = make_engine(url)
     migrate(other)
-    area_service.seed_if_empty(other)
-    yield other
-    other.dispose()
+    context = AppContext(config.load({"DKE_GEO_DATABASE_URL": url}), other)
+    area_service.seed_if_empty(context)
+    yield context
+    context.close()
 
 
-def all_findings(engine) -> dict:
-    with reading(engine) as conn:
+def all_findings(ctx) -> dict:
+    with reading(ctx.engine) as conn:
         return {str(o.id): o for o in (obs_store.to_model(r) for r in conn.execute(select(observations)))}
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "xlsx", "geojson", "csv"])
-def test_round_trip_into_an_empty_database(source, empty_engine, tmp_path, fmt):
+def test_round_trip_into_an_empty_database(source, empty_ctx, tmp_path, fmt):
     path = tmp_path / f"export.{fmt}"
-    counts = export.export(source, PLANNER, fmt, path)
+    counts = exports.export(source, PLANNER, fmt, path)
     assert counts["observations"] == 300
     if fmt in ("geojson", "csv"):  # one table: the walks come from the GeoPackage/Excel, or must exist
-        with reading(source) as conn, transaction(empty_engine) as target:
+        with reading(source.engine) as conn, transaction(empty_ctx.engine) as target:
             for walk, _n in walk_store.recent(conn):
                 walk_store.add(target, walk)
-    report = importers.import_findings(empty_engine, PLANNER, path)
+    report = imports.import_findings(empty_ctx, PLANNER, path)
     assert (report.mapping, report.new, report.rejected) == ("dke-geo export", 300, [])
-    before, after = all_findings(source), all_findings(empty_engine)
+    before, after = all_findings(source), all_findings(empty_ctx)
     assert before.keys() == after.keys()
     for key, a in before.items():
         b = after[key]
@@ -94,13 +99,13 @@ def test_round_trip_into_an_empty_database(source, empty_engine, tmp_path, fmt):
         for field in ("observed_at", "created_at", "updated_at"):
             assert abs(pd.Timestamp(getattr(b, field)) - pd.Timestamp(getattr(a, field))) <= TIME_TOLERANCE[fmt]
     assert after[next(k for k, o in before.items() if o.internal_note == TRICKY)].internal_note == TRICKY
-    again = importers.import_findings(empty_engine, PLANNER, path)
+    again = imports.import_findings(empty_ctx, PLANNER, path)
     assert (again.new, again.existing) == (0, 300)
 
 
-def test_geopackage_is_valid_gpkg_1_3_with_four_layers(demo_engine, tmp_path):
+def test_geopackage_is_valid_gpkg_1_3_with_four_layers(demo_ctx, tmp_path):
     path = tmp_path / "export.gpkg"
-    counts = export.export(demo_engine, PLANNER, "gpkg", path)
+    counts = exports.export(demo_ctx, PLANNER, "gpkg", path)
     checked = subprocess.run(["python3", VALIDATOR, str(path)], capture_output=True, text=True)  # Debian's GDAL
     assert checked.returncode == 0, checked.stdout + checked.stderr
     listed = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True, text=True, check=True)
@@ -117,9 +122,9 @@ def test_geopackage_is_valid_gpkg_1_3_with_four_layers(demo_engine, tmp_path):
     assert len(first.geometry.geoms) == first["n_observations"] == len(first["observation_ids"].split(", "))
 
 
-def test_geojson_follows_rfc_7946(demo_engine, tmp_path):
-    export.export(demo_engine, PLANNER, "geojson", tmp_path / "obs.geojson")
-    export.export(demo_engine, PLANNER, "geojson", tmp_path / "areas.geojson", table="areas")
+def test_geojson_follows_rfc_7946(demo_ctx, tmp_path):
+    exports.export(demo_ctx, PLANNER, "geojson", tmp_path / "obs.geojson")
+    exports.export(demo_ctx, PLANNER, "geojson", tmp_path / "areas.geojson", table="areas")
     obs = json.loads((tmp_path / "obs.geojson").read_text())
     areas = json.loads((tmp_path / "areas.geojson").read_text())
     for doc in (obs, areas):
@@ -135,9 +140,9 @@ def test_geojson_follows_rfc_7946(demo_engine, tmp_path):
             assert all(not ring.is_ccw for ring in polygon.interiors)
 
 
-def test_kml_opens_in_gdal(demo_engine, tmp_path):
+def test_kml_opens_in_gdal(demo_ctx, tmp_path):
     path = tmp_path / "export.kml"
-    counts = export.export(demo_engine, PLANNER, "kml", path)
+    counts = exports.export(demo_ctx, PLANNER, "kml", path)
     layers = dict(pyogrio.list_layers(path))
     assert set(layers) == {"observations", "fixes", "walks", "areas"}
     listed = subprocess.run(["ogrinfo", "-ro", "-so", str(path), "observations"], capture_output=True, text=True,
@@ -149,7 +154,7 @@ def test_kml_opens_in_gdal(demo_engine, tmp_path):
 
 def test_csv_has_bom_lon_lat_and_neutralised_formulas(source, tmp_path):
     path = tmp_path / "export.csv"
-    export.export(source, PLANNER, "csv", path)
+    exports.export(source, PLANNER, "csv", path)
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
@@ -164,7 +169,7 @@ def test_csv_has_bom_lon_lat_and_neutralised_formulas(source, tmp_path):
 
 def test_excel_has_one_sheet_per_table_and_no_formulas(source, tmp_path):
     path = tmp_path / "export.xlsx"
-    export.export(source, PLANNER, "xlsx", path)
+    exports.export(source, PLANNER, "xlsx", path)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["observations", "fixes", "walks", "areas"]
     assert not [c.coordinate for sheet in book for row in sheet.iter_rows() for c in row if c.data_type == "f"]
@@ -172,54 +177,54 @@ def test_excel_has_one_sheet_per_table_and_no_formulas(source, tmp_path):
     assert {"lon", "lat", "observed_at"} <= set(header)
 
 
-def test_filters_choose_the_rows_and_their_fixes(demo_engine, tmp_path):
+def test_filters_choose_the_rows_and_their_fixes(demo_ctx, tmp_path):
     selection = Filter(categories=("lighting",), areas=("blokland",))
-    data = export.tables(demo_engine, PLANNER, selection)
+    data = exports.tables(demo_ctx, PLANNER, selection)
     found = data["observations"]
     assert len(found) and set(found["category"]) == {"lighting"} and set(found["area_id"]) == {"blokland"}
     exported = set(found["id"])
     assert all(exported & set(ids.split(", ")) for ids in data["fixes"]["observation_ids"])
     assert list(data["areas"]["id"]) == ["blokland"]
     assert set(data["walks"]["id"]) == set(found["walk_id"])
-    everything = export.tables(demo_engine, PLANNER)
+    everything = exports.tables(demo_ctx, PLANNER)
     assert len(everything["observations"]) == 300 > len(found)
 
 
-def test_public_export_carries_only_the_public_map(demo_engine, tmp_path):
-    with reading(demo_engine) as conn:
+def test_public_export_carries_only_the_public_map(demo_ctx, tmp_path):
+    with reading(demo_ctx.engine) as conn:
         ids = conn.execute(select(observations.c.id).order_by(observations.c.id).limit(2)).scalars().all()
         secret = obs_store.get(conn, ids[0])
     secret.internal_note = "HEMMELIG-NOTE navngiven person"
-    with transaction(demo_engine) as conn:
+    with transaction(demo_ctx.engine) as conn:
         obs_store.replace(conn, secret)
-    publishing.publish(demo_engine, PLANNER, ids[0], "Lampe ud ved stien")
-    for fmt in export.FORMATS:
+    public_service.publish(demo_ctx, PLANNER, ids[0], "Lampe ud ved stien")
+    for fmt in writers.FORMATS:
         path = tmp_path / f"public.{fmt}"
-        counts = export.export(demo_engine, PUBLIC, fmt, path, public=True)
+        counts = exports.export(demo_ctx, PUBLIC, fmt, path, public=True)
         assert counts["observations"] == 1
         blob = path.read_bytes()
         for leak in (b"HEMMELIG", b"Demo:", b"planner-test", b"internal_note", b"created_by", ids[1].encode()):
             assert leak not in blob, (fmt, leak)
     frame = pd.read_csv(tmp_path / "public.csv", encoding="utf-8-sig")
-    assert list(frame.columns) == list(export.PUBLIC_COLUMNS)
+    assert list(frame.columns) == list(exports.PUBLIC_COLUMNS)
     assert frame.loc[0, "text"] == "Lampe ud ved stien"
     with pytest.raises(ValueError):
-        export.tables(demo_engine, PUBLIC, Filter(categories=("lighting",)), public=True)
+        exports.tables(demo_ctx, PUBLIC, Filter(categories=("lighting",)), public=True)
 
 
-def test_internal_export_needs_the_right_to_see_internal_data(demo_engine):
+def test_internal_export_needs_the_right_to_see_internal_data(demo_ctx):
     from dke_geo.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        export.tables(demo_engine, PUBLIC)
+        exports.tables(demo_ctx, PUBLIC)
 
 
-def test_fix_links_are_exported(demo_engine, tmp_path):
-    with reading(demo_engine) as conn:
+def test_fix_links_are_exported(demo_ctx, tmp_path):
+    with reading(demo_ctx.engine) as conn:
         ids = conn.execute(select(observations.c.id).order_by(observations.c.id).limit(2)).scalars().all()
-    fix = fix_service.create_fix(demo_engine, PLANNER, {"title": "Ny lampe ved stien", "observation_ids": ids,
-                                                        "organisation": "bo-vest"})
-    fixes = export.tables(demo_engine, PLANNER)["fixes"].set_index("id")
+    fix = fix_service.create_fix(demo_ctx, PLANNER, {"title": "Ny lampe ved stien", "observation_ids": ids,
+                                                     "organisation": "bo-vest"})
+    fixes = exports.tables(demo_ctx, PLANNER)["fixes"].set_index("id")
     row = fixes.loc[str(fix.id)]
     assert sorted(row["observation_ids"].split(", ")) == sorted(ids) and row.geometry.geom_type == "MultiPoint"
 
@@ -248,20 +253,9 @@ def test_command_line_export_import_dry_run_and_report(tmp_path):
     assert (tmp_path / "h.html").read_text().startswith("<!DOCTYPE html>")
 
 
-def test_data_page_exports_and_makes_reports(monkeypatch, tmp_path):
+def test_data_page_exports_and_makes_reports(app_test, tmp_path):
     """The planners' data page (AppTest): an export of the chosen findings and a report, ready to download."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    from dke_geo.store.db import default_engine
-    from tests.conftest import prepare_app_data
-
-    for key, value in prepare_app_data(tmp_path).items():
-        monkeypatch.setenv(key, value)
-    default_engine.cache_clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.session_state["actor"] = Actor("demo-planlaegger", Role.PLANNER)
+    at = app_test(prepare_app_data(tmp_path), actor=Actor("demo-planlaegger", Role.PLANNER), timeout=120)
     at.run()
     at.switch_page("dke_geo/ui/pages/data.py").run()
     assert not at.exception
@@ -277,4 +271,3 @@ def test_data_page_exports_and_makes_reports(monkeypatch, tmp_path):
     assert not at.error
     name, fmt, data = at.session_state["data_made"]
     assert name == "2017H1-report.html" and b"data:image/png;base64," in data
-    default_engine.cache_clear()

@@ -2,7 +2,9 @@
 import numpy as np
 
 from dke_geo import fixtures, geo
+from dke_geo.roles import SYSTEM
 from dke_geo.services import areas as area_service
+from dke_geo.services import maintenance
 from dke_geo.store import walks as walk_store
 from dke_geo.store.db import reading
 
@@ -45,12 +47,12 @@ def test_demo_light_matches_the_walks():
     assert day.light_condition.value == "daylight"
 
 
-def test_load_demo_into_database(engine):
-    assert fixtures.is_empty(engine)
-    counts = fixtures.load_demo(engine)
+def test_load_demo_into_database(ctx):
+    assert maintenance.is_empty(ctx) and not maintenance.has_demo_data(ctx)
+    counts = maintenance.load_demo(ctx)
     assert counts["walks"] == 3 and counts["observations"] > 200
-    assert not fixtures.is_empty(engine)
-    summary = area_service.summary(engine).set_index("id")
+    assert not maintenance.is_empty(ctx) and maintenance.has_demo_data(ctx)
+    summary = area_service.summary(ctx, SYSTEM).set_index("id")
     assert summary.loc["blokland", "observations"] >= 150
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         assert all(w.is_demo for w, _ in walk_store.recent(conn))

@@ -66,53 +66,53 @@ def _write(gdf: gpd.GeoDataFrame, path, driver="GPKG"):
     return path
 
 
-def test_import_areas_in_another_crs_reassigns_findings(engine, tmp_path):
+def test_import_areas_in_another_crs_reassigns_findings(ctx, tmp_path):
     staff = Actor("anna", Role.STAFF)
-    obs, _ = record_observation(engine, staff, {"lon": 12.3573, "lat": 55.6602, "category": "lighting"})
+    obs, _ = record_observation(ctx, staff, {"lon": 12.3573, "lat": 55.6602, "category": "lighting"})
     assert obs.area_id == "blokland"
     # The municipality's own outline of "Blokland Øst", in EPSG:25832 in a GeoPackage.
     centre = gpd.GeoSeries(gpd.points_from_xy([12.3573], [55.6602]), crs=4326).to_crs(25832).iloc[0]
     theirs = gpd.GeoDataFrame({"navn": ["Blokland Øst", "Galgebakken"]},
                               geometry=[centre.buffer(150), shapely.affinity.translate(centre.buffer(50), 0, 2000)],
                               crs=25832)
-    result = area_service.replace_from_file(engine, SYSTEM, _write(theirs, tmp_path / "areas.gpkg"), "navn")
+    result = area_service.replace_from_file(ctx, SYSTEM, _write(theirs, tmp_path / "areas.gpkg"), "navn")
     assert result == {"areas": 2, "observations": 1, "reassigned": 1}
-    current = area_service.current(engine)
+    current = ctx.areas()
     assert current.crs.to_epsg() == 4326
     assert set(current["id"]) == {"blokland-oest", "galgebakken"}
-    summary = area_service.summary(engine).set_index("id")
+    summary = area_service.summary(ctx, SYSTEM).set_index("id")
     assert summary.loc["blokland-oest", "observations"] == 1
 
 
-def test_import_refuses_an_invalid_polygon_by_name(engine, tmp_path):
+def test_import_refuses_an_invalid_polygon_by_name(ctx, tmp_path):
     bowtie = Polygon([(12.35, 55.66), (12.36, 55.67), (12.36, 55.66), (12.35, 55.67), (12.35, 55.66)])
     ok = shapely.box(12.34, 55.65, 12.345, 55.655)
     bad = gpd.GeoDataFrame({"name": ["Gode område", "Sløjfen"]}, geometry=[ok, bowtie], crs=4326)
-    before = area_service.current(engine)
+    before = ctx.areas()
     with pytest.raises(DkeError) as err:
-        area_service.replace_from_file(engine, SYSTEM, _write(bad, tmp_path / "bad.geojson", "GeoJSON"), "name")
+        area_service.replace_from_file(ctx, SYSTEM, _write(bad, tmp_path / "bad.geojson", "GeoJSON"), "name")
     assert "Sløjfen" in err.value.message("da") and "ugyldig" in err.value.message("da")
-    assert list(area_service.current(engine)["id"]) == list(before["id"])  # nothing replaced
+    assert list(ctx.areas()["id"]) == list(before["id"])  # nothing replaced
 
 
-def test_import_refuses_empty_geometry_missing_field_and_missing_crs(engine, tmp_path):
+def test_import_refuses_empty_geometry_missing_field_and_missing_crs(ctx, tmp_path):
     path = tmp_path / "empty.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "Tom"}, "geometry": None}]}))
     with pytest.raises(DkeError, match="Tom"):
-        area_service.replace_from_file(engine, SYSTEM, path, "name")
+        area_service.replace_from_file(ctx, SYSTEM, path, "name")
     with pytest.raises(DkeError, match="navn"):
-        area_service.replace_from_file(engine, SYSTEM, path, "navn")
+        area_service.replace_from_file(ctx, SYSTEM, path, "navn")
     shp = tmp_path / "nocrs.shp"
     gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(700000, 6170000, 700100, 6170100)]).to_file(shp)
     with pytest.raises(DkeError, match="coordinate reference system"):
-        area_service.replace_from_file(engine, SYSTEM, shp, "name")
+        area_service.replace_from_file(ctx, SYSTEM, shp, "name")
 
 
-def test_import_refuses_areas_far_away_and_needs_the_role(engine, tmp_path):
+def test_import_refuses_areas_far_away_and_needs_the_role(ctx, tmp_path):
     far = gpd.GeoDataFrame({"name": ["Aarhus"]}, geometry=[shapely.box(10.2, 56.15, 10.21, 56.16)], crs=4326)
     path = _write(far, tmp_path / "far.gpkg")
     with pytest.raises(DkeError, match="outside"):
-        area_service.replace_from_file(engine, SYSTEM, path, "name")
+        area_service.replace_from_file(ctx, SYSTEM, path, "name")
     with pytest.raises(PermissionDenied):
-        area_service.replace_from_file(engine, Actor("p", Role.PLANNER), path, "name")
+        area_service.replace_from_file(ctx, Actor("p", Role.PLANNER), path, "name")

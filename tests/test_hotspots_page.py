@@ -1,31 +1,22 @@
 """The hotspot page through Streamlit's AppTest (no browser): the summary and the map for a planner, a
 filter narrowing them, a clear refusal (no stack trace) for a role that may not see internal data."""
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from dke_geo import fixtures
 from dke_geo.roles import Actor, Role
-from dke_geo.store.db import default_engine, make_engine, migrate
-from tests.conftest import ROOT
+from tests.conftest import ROOT, prepare_app_data
 
-PAGE = str(ROOT / "dke_geo" / "ui" / "pages" / "hotspots.py")
+PAGE = ROOT / "dke_geo" / "ui" / "pages" / "hotspots.py"
+
+
+@pytest.fixture(scope="module")
+def data_env(tmp_path_factory) -> dict:
+    """init-db + demo once for the module: the page only reads (its export goes to the session)."""
+    return prepare_app_data(tmp_path_factory.mktemp("hotspots-page"))
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
-    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DKE_GEO_DATABASE_URL", "")
-    monkeypatch.setenv("DKE_GEO_TILE_URL", "")
-    engine = make_engine(f"sqlite:///{tmp_path / 'dke_geo.sqlite'}")
-    migrate(engine)
-    fixtures.load_demo(engine)
-    engine.dispose()
-    default_engine.cache_clear()
-    st.cache_resource.clear()  # session.engine() is cached per process: this test's database, not another's
-    yield AppTest.from_file(PAGE, default_timeout=60)
-    default_engine.cache_clear()
-    st.cache_resource.clear()
+def page(app_test, data_env):
+    return app_test(data_env, PAGE)
 
 
 def test_planner_sees_summary_map_charts_and_table(page):

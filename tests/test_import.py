@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from dke_geo import fixtures, geo
 from dke_geo.errors import NotFound, PermissionDenied
-from dke_geo.interop import importers, mapping
-from dke_geo.interop.importers import ImportRefused
-from dke_geo.model import Walk
+from dke_geo.interop import column_mapping, readers
+from dke_geo.model import IncidentReport, Observation, Walk
 from dke_geo.roles import Actor, Role
-from dke_geo.services import recording
+from dke_geo.services import imports, recording
+from dke_geo.services.imports import ImportRefused
 from dke_geo.store.db import reading
 from dke_geo.store.tables import incident_reports, observations
 
@@ -29,13 +29,13 @@ PLANNER = Actor("planner-test", Role.PLANNER)
 STAFF = Actor("staff-test", Role.STAFF)
 
 
-def count(engine, table=observations) -> int:
-    with reading(engine) as conn:
+def count(ctx, table=observations) -> int:
+    with reading(ctx.engine) as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def stored(engine, table=observations) -> pd.DataFrame:
-    with reading(engine) as conn:
+def stored(ctx, table=observations) -> pd.DataFrame:
+    with reading(ctx.engine) as conn:
         result = conn.execute(select(table))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
@@ -90,15 +90,15 @@ def odk_csv(path: Path, points) -> Path:
     return write_csv(path, header, rows)
 
 
-def test_kobo_export_imports_inside_albertslund_and_reimport_adds_nothing(engine, tmp_path, inside):
+def test_kobo_export_imports_inside_albertslund_and_reimport_adds_nothing(ctx, tmp_path, inside):
     path = kobo_csv(tmp_path / "kobo.csv", inside[:8])
-    dry = importers.import_findings(engine, PLANNER, path, dry_run=True)
+    dry = imports.import_findings(ctx, PLANNER, path, dry_run=True)
     assert dry.mapping == "KoBoToolbox"
     assert (dry.total, dry.new, dry.existing, dry.rejected) == (8, 8, 0, [])
-    assert count(engine) == 0  # a dry run writes nothing
-    done = importers.import_findings(engine, PLANNER, path)
+    assert count(ctx) == 0  # a dry run writes nothing
+    done = imports.import_findings(ctx, PLANNER, path)
     assert done.imported and done.new == 8
-    rows = stored(engine).set_index("external_id")
+    rows = stored(ctx).set_index("external_id")
     first = rows.loc["5f0c9a43-1d7e-4b0a-9b39-000000000000"]
     assert (first["category"], first["severity"], first["location_source"]) == ("lighting", 1, "import")
     assert first["internal_note"] == "Kobo-fund 0 æøå"
@@ -107,28 +107,28 @@ def test_kobo_export_imports_inside_albertslund_and_reimport_adds_nothing(engine
     assert pd.Timestamp(first["observed_at"]) == pd.Timestamp("2017-04-20T21:10:00+02:00")
     assert set(rows["category"]) == {"lighting", "hiding_places", "litter"}  # value map, Danish and English labels
     assert rows["area_id"].notna().all()  # derived from the point
-    again = importers.import_findings(engine, PLANNER, path)
+    again = imports.import_findings(ctx, PLANNER, path)
     assert (again.new, again.existing) == (0, 8)
-    assert count(engine) == 8
+    assert count(ctx) == 8
 
 
-def test_kobo_xlsx_export(engine, tmp_path, inside):
+def test_kobo_xlsx_export(ctx, tmp_path, inside):
     frame = pd.read_csv(kobo_csv(tmp_path / "kobo.csv", inside[:3]), dtype=str)
     path = tmp_path / "kobo.xlsx"
     frame.to_excel(path, sheet_name="Områdevandring", index=False)
-    report = importers.import_findings(engine, PLANNER, path)
+    report = imports.import_findings(ctx, PLANNER, path)
     assert (report.mapping, report.new, report.rejected) == ("KoBoToolbox", 3, [])
 
 
-def test_odk_central_export_imports(engine, tmp_path, inside):
+def test_odk_central_export_imports(ctx, tmp_path, inside):
     path = odk_csv(tmp_path / "odk.csv", inside[10:15])
-    report = importers.import_findings(engine, PLANNER, path)
+    report = imports.import_findings(ctx, PLANNER, path)
     assert (report.mapping, report.new, report.rejected) == ("ODK Central / Briefcase", 5, [])
-    rows = stored(engine)
+    rows = stored(ctx)
     assert set(rows["category"]) == {"litter"}
     assert rows["external_id"].str.startswith("uuid:8d2c1f0e").all()
     assert set(rows["gps_accuracy_m"]) == {6.0}
-    assert importers.import_findings(engine, PLANNER, path).new == 0
+    assert imports.import_findings(ctx, PLANNER, path).new == 0
 
 
 # ------------------------------------------------------------------ the real files
@@ -148,67 +148,67 @@ category = "other"
 """
 
 
-def test_real_kobo_file_every_row_rejected_with_its_reason(engine, tmp_path):
+def test_real_kobo_file_every_row_rejected_with_its_reason(ctx, tmp_path):
     path = REAL / "kobo_legacy_kobocat_good_location_geopoint.csv"
-    plain = importers.import_findings(engine, PLANNER, path, dry_run=True)
+    plain = imports.import_findings(ctx, PLANNER, path, dry_run=True)
     assert [r.row for r in plain.rejected] == list(range(2, 11))
     assert all("Category: is required." in r.reasons("en") for r in plain.rejected)
     form = tmp_path / "form.toml"
     form.write_text(KOBO_FORM)
-    report = importers.import_findings(engine, PLANNER, path, mapping=form, dry_run=True)
+    report = imports.import_findings(ctx, PLANNER, path, mapping=form, dry_run=True)
     assert len(report.rejected) == 9 and report.new == 0
     # the split columns are the truth (the combined "location" column disagrees in 7 of 9 rows)
     assert "(-32.86010, 83.35950)" in report.rejected[0].reasons("en")[0]
     assert all("outside Albertslund Municipality" in r.reasons("en")[0] for r in report.rejected)
     assert "uden for Albertslund Kommune" in report.rejected[0].reasons("da")[0]
     with pytest.raises(ImportRefused):
-        importers.import_findings(engine, PLANNER, path, mapping=form)
-    assert count(engine) == 0
+        imports.import_findings(ctx, PLANNER, path, mapping=form)
+    assert count(ctx) == 0
 
 
-def test_real_kobo_file_outside_only_when_asked_and_counted(engine, tmp_path):
+def test_real_kobo_file_outside_only_when_asked_and_counted(ctx, tmp_path):
     form = tmp_path / "form.toml"
     form.write_text(KOBO_FORM)
     path = REAL / "kobo_legacy_kobocat_good_location_geopoint.csv"
-    report = importers.import_findings(engine, PLANNER, path, mapping=form, allow_outside=True)
+    report = imports.import_findings(ctx, PLANNER, path, mapping=form, allow_outside=True)
     assert (report.new, report.outside) == (9, 9)
     assert any("outside the municipality accepted" in line for line in report.lines("en"))
-    ids = set(stored(engine)["external_id"])
+    ids = set(stored(ctx)["external_id"])
     assert "685dd371-4831-4fdc-a205-f285337dd98d" in ids  # the tool's own _uuid is kept
-    assert importers.import_findings(engine, PLANNER, path, mapping=form, allow_outside=True).new == 0
+    assert imports.import_findings(ctx, PLANNER, path, mapping=form, allow_outside=True).new == 0
 
 
-def test_real_odk_files(engine):
-    central = importers.import_findings(
-        engine, PLANNER, REAL / "odk_central_backend_expected_mytestform_location_geopoint.csv", dry_run=True)
+def test_real_odk_files(ctx):
+    central = imports.import_findings(
+        ctx, PLANNER, REAL / "odk_central_backend_expected_mytestform_location_geopoint.csv", dry_run=True)
     assert [r.row for r in central.rejected] == [2, 3, 4]
     chelsea = central.rejected[2].reasons("en")
     assert chelsea[0] == "No location: the columns location-Longitude, location-Latitude are empty."
-    empty = importers.import_findings(engine, PLANNER, REAL / "odk_briefcase_all_data_types_empty_geopoint.csv",
-                                      dry_run=True)
+    empty = imports.import_findings(ctx, PLANNER, REAL / "odk_briefcase_all_data_types_empty_geopoint.csv",
+                                    dry_run=True)
     assert "No location" in empty.rejected[0].reasons("en")[0]
-    briefcase = importers.import_findings(engine, PLANNER, REAL / "odk_briefcase_all_data_types_geopoint.csv",
-                                          dry_run=True)
+    briefcase = imports.import_findings(ctx, PLANNER, REAL / "odk_briefcase_all_data_types_geopoint.csv",
+                                        dry_run=True)
     assert briefcase.mapping == "ODK Central / Briefcase" and len(briefcase.rejected) == 1
 
 
 def test_briefcase_dates_are_read():
-    zone = mapping.ZoneInfo("Europe/Copenhagen")
-    parsed = mapping.parse_time("Apr 26, 2018 8:58:20 AM", zone)
+    zone = column_mapping.ZoneInfo("Europe/Copenhagen")
+    parsed = column_mapping.parse_time("Apr 26, 2018 8:58:20 AM", zone)
     assert parsed.isoformat() == "2018-04-26T08:58:20+02:00"
-    assert mapping.parse_time("2018-04-26T08:58:20.525Z", zone).utcoffset().total_seconds() == 0
+    assert column_mapping.parse_time("2018-04-26T08:58:20.525Z", zone).utcoffset().total_seconds() == 0
 
 
-def test_real_geojson_pitfalls(engine):
-    report = importers.import_findings(
-        engine, PLANNER, REAL / "geojson_pitfall_gdal_crs84_null_geometry_geopandas.geojson", dry_run=True)
+def test_real_geojson_pitfalls(ctx):
+    report = imports.import_findings(
+        ctx, PLANNER, REAL / "geojson_pitfall_gdal_crs84_null_geometry_geopandas.geojson", dry_run=True)
     reasons = {r.row: r.reasons("en") for r in report.rejected}
     assert reasons[1][0] == "No geometry."
     assert reasons[2][0] == "The geometry is a LineString, not a point."
 
 
 # ------------------------------------------------------------------ bad rows: listed, then refused whole
-def test_bad_rows_listed_and_real_import_refuses_all(engine, tmp_path, inside):
+def test_bad_rows_listed_and_real_import_refuses_all(ctx, tmp_path, inside):
     (lon, lat), (lon2, lat2) = inside[0], inside[1]
     rows = [
         [lon, lat, "lighting", "2", "ok 1", "2017-04-20T21:00:00+02:00"],        # row 2: fine
@@ -221,7 +221,7 @@ def test_bad_rows_listed_and_real_import_refuses_all(engine, tmp_path, inside):
         [lon2, lat2, "paths", "3", "ok 2", "20-04-2017 21:30"],                   # row 9: fine (day first)
     ]
     path = write_csv(tmp_path / "bad.csv", ["lon", "lat", "category", "severity", "note", "time"], rows)
-    report = importers.import_findings(engine, PLANNER, path, dry_run=True)
+    report = imports.import_findings(ctx, PLANNER, path, dry_run=True)
     reasons = {r.row: " ".join(r.reasons("en")) for r in report.rejected}
     assert sorted(reasons) == [3, 4, 5, 6, 7, 8]
     assert "outside Albertslund" in reasons[3]
@@ -232,36 +232,36 @@ def test_bad_rows_listed_and_real_import_refuses_all(engine, tmp_path, inside):
     assert "Time: the time 'next tuesday-ish' cannot be read" in reasons[8]
     assert report.new == 2
     with pytest.raises(ImportRefused) as refused:
-        importers.import_findings(engine, PLANNER, path)
+        imports.import_findings(ctx, PLANNER, path)
     assert "6 of 8" in refused.value.message("en")
-    assert count(engine) == 0  # all or nothing
+    assert count(ctx) == 0  # all or nothing
 
 
-def test_duplicate_ids_in_one_file(engine, tmp_path, inside):
+def test_duplicate_ids_in_one_file(ctx, tmp_path, inside):
     (lon, lat) = inside[0]
     path = write_csv(tmp_path / "dup.csv", ["id", "lon", "lat", "category"],
                      [["A-1", lon, lat, "litter"], ["A-1", lon, lat, "litter"]])
-    report = importers.import_findings(engine, PLANNER, path, dry_run=True)
+    report = imports.import_findings(ctx, PLANNER, path, dry_run=True)
     assert [(r.row, r.reasons("en")) for r in report.rejected] == [(3, ["Same id as row 2 in the file."])]
 
 
 # ------------------------------------------------------------------ other table shapes
-def test_semicolon_cp1252_decimal_comma_and_wkt(engine, tmp_path, inside):
+def test_semicolon_cp1252_decimal_comma_and_wkt(ctx, tmp_path, inside):
     (lon, lat), (lon2, lat2) = inside[2], inside[3]
     danish = write_csv(tmp_path / "excel.csv", ["længdegrad", "breddegrad", "kategori", "notat"],
                        [[str(lon).replace(".", ","), str(lat).replace(".", ","), "Skrald og affald",
                          "Gård ved blok 3"]],
                        encoding="cp1252", delimiter=";")
-    report = importers.import_findings(engine, PLANNER, danish)
+    report = imports.import_findings(ctx, PLANNER, danish)
     assert (report.new, report.rejected) == (1, [])
     wkt = write_csv(tmp_path / "wkt.csv", ["wkt", "category"], [[f"POINT ({lon2} {lat2})", "graffiti"]])
-    assert importers.import_findings(engine, PLANNER, wkt).new == 1
-    rows = stored(engine).set_index("category")
+    assert imports.import_findings(ctx, PLANNER, wkt).new == 1
+    rows = stored(ctx).set_index("category")
     assert rows.loc["litter", "internal_note"] == "Gård ved blok 3"
     assert abs(rows.loc["graffiti", "lon"] - lon2) < 1e-9
 
 
-def test_qfield_geopackage_layer_in_utm(engine, tmp_path, inside):
+def test_qfield_geopackage_layer_in_utm(ctx, tmp_path, inside):
     """A QField project layer: MultiPoint geometry in EPSG:25832, uuid() ids with braces, QGIS datetimes."""
     x, y = geo.to_metric([p[0] for p in inside[:4]], [p[1] for p in inside[:4]])
     layer = gpd.GeoDataFrame(
@@ -271,84 +271,84 @@ def test_qfield_geopackage_layer_in_utm(engine, tmp_path, inside):
         geometry=[shapely.MultiPoint([(a, b)]) for a, b in zip(x, y, strict=True)], crs=25832)
     path = tmp_path / "qfield_project.gpkg"
     pyogrio.write_dataframe(layer, path, layer="fund", driver="GPKG")
-    report = importers.import_findings(engine, PLANNER, path)
+    report = imports.import_findings(ctx, PLANNER, path)
     assert (report.mapping, report.new, report.rejected) == ("QField layer", 4, [])
-    rows = stored(engine).sort_values("internal_note")
+    rows = stored(ctx).sort_values("internal_note")
     assert rows["external_id"].tolist()[0] == f"{{{uuid.UUID(int=0)}}}"
     back_x, back_y = geo.to_metric(rows["lon"], rows["lat"])
     assert max(abs(back_x - x).max(), abs(back_y - y).max()) < 0.01  # 1 cm
 
 
-def test_walk_option_and_unknown_walk(engine, tmp_path, inside):
-    walk = recording.start_walk(engine, PLANNER, {"title": "Importeret vandring", "area_ids": ["blokland"]})
+def test_walk_option_and_unknown_walk(ctx, tmp_path, inside):
+    walk = recording.start_walk(ctx, PLANNER, {"title": "Importeret vandring", "area_ids": ["blokland"]})
     path = kobo_csv(tmp_path / "kobo.csv", inside[:2])
-    importers.import_findings(engine, PLANNER, path, walk_id=walk.id)
-    assert set(stored(engine)["walk_id"]) == {str(walk.id)}
+    imports.import_findings(ctx, PLANNER, path, walk_id=walk.id)
+    assert set(stored(ctx)["walk_id"]) == {str(walk.id)}
     with pytest.raises(NotFound):
-        importers.import_findings(engine, PLANNER, path, walk_id=uuid.uuid4())
+        imports.import_findings(ctx, PLANNER, path, walk_id=uuid.uuid4())
     other = uuid.uuid4()
     (lon, lat) = inside[5]
     lost = write_csv(tmp_path / "ours.csv",
                      ["id", "walk_id", "lon", "lat", "category", "observed_at", "location_source"],
                      [[str(uuid.uuid4()), str(other), lon, lat, "litter", "2017-04-20T21:00:00+02:00", "gps"]])
-    report = importers.import_findings(engine, PLANNER, lost, dry_run=True)
+    report = imports.import_findings(ctx, PLANNER, lost, dry_run=True)
     assert f"Unknown walk {other}" in report.rejected[0].reasons("en")[0]
 
 
-def test_progress_and_role(engine, tmp_path, inside):
+def test_progress_and_role(ctx, tmp_path, inside):
     path = kobo_csv(tmp_path / "kobo.csv", inside[:20])
     seen: list[tuple[int, int]] = []
-    importers.import_findings(engine, PLANNER, path, progress=lambda done, total: seen.append((done, total)))
+    imports.import_findings(ctx, PLANNER, path, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (20, 20) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     with pytest.raises(PermissionDenied):
-        importers.import_findings(engine, STAFF, path, dry_run=True)
+        imports.import_findings(ctx, STAFF, path, dry_run=True)
 
 
-def test_unreadable_file_and_unknown_type(engine, tmp_path):
+def test_unreadable_file_and_unknown_type(ctx, tmp_path):
     broken = tmp_path / "broken.gpkg"
     broken.write_bytes(b"not a geopackage")
-    with pytest.raises(importers.readers.UnreadableFile) as exc:
-        importers.import_findings(engine, PLANNER, broken, dry_run=True)
+    with pytest.raises(readers.UnreadableFile) as exc:
+        imports.import_findings(ctx, PLANNER, broken, dry_run=True)
     assert "broken.gpkg cannot be read" in exc.value.message("en")
-    with pytest.raises(importers.readers.UnreadableFile):
-        importers.import_findings(engine, PLANNER, tmp_path / "notes.docx", dry_run=True)
+    with pytest.raises(readers.UnreadableFile):
+        imports.import_findings(ctx, PLANNER, tmp_path / "notes.docx", dry_run=True)
 
 
 def test_bundled_mappings_are_valid():
-    for target, model in (("observations", importers.Observation), ("incident_reports", importers.IncidentReport)):
-        for found in mapping.builtin(target):
-            mapping.load(found.path, model.model_fields)  # raises on an unknown field
+    for target, model in (("observations", Observation), ("incident_reports", IncidentReport)):
+        for found in column_mapping.builtin(target):
+            column_mapping.load(found.path, model.model_fields)  # raises on an unknown field
 
 
 # ------------------------------------------------------------------ incident reports
-def test_open311_files_rejected_outside_then_imported_apart_from_findings(engine):
+def test_open311_files_rejected_outside_then_imported_apart_from_findings(ctx):
     for name in ("open311_georeport_v2_chicago_requests.json", "open311_georeport_v2_toronto_requests.xml"):
-        dry = importers.import_reports(engine, PLANNER, REAL / name, dry_run=True)
+        dry = imports.import_reports(ctx, PLANNER, REAL / name, dry_run=True)
         assert dry.mapping == "Open311 GeoReport v2" and [r.row for r in dry.rejected] == [1, 2]
         assert all("outside Albertslund" in r.reasons("en")[0] for r in dry.rejected)
-        done = importers.import_reports(engine, PLANNER, REAL / name, allow_outside=True)
+        done = imports.import_reports(ctx, PLANNER, REAL / name, allow_outside=True)
         assert (done.new, done.outside) == (2, 2)
-        assert importers.import_reports(engine, PLANNER, REAL / name, allow_outside=True).new == 0
-    rows = stored(engine, incident_reports).set_index("external_id")
-    assert len(rows) == 4 and count(engine) == 0  # not walk findings
+        assert imports.import_reports(ctx, PLANNER, REAL / name, allow_outside=True).new == 0
+    rows = stored(ctx, incident_reports).set_index("external_id")
+    assert len(rows) == 4 and count(ctx) == 0  # not walk findings
     assert rows.loc["14-01100669", "type"] == "Alley Light Out"
     assert rows.loc["101005420892", "source"] == "Open311"
     assert pd.Timestamp(rows.loc["14-01100669", "reported_at"]) == pd.Timestamp("2014-07-12T10:58:43-05:00")
 
 
-def test_police_reports_table(engine, tmp_path, inside):
+def test_police_reports_table(ctx, tmp_path, inside):
     path = write_csv(tmp_path / "politi_2017.csv", ["sagsnr", "dato", "type", "lon", "lat"],
                      [[f"0165-{i}", f"2017-0{1 + i % 6}-1{i} 22:00", "Indbrud" if i % 2 else "Hærværk", lon, lat]
                       for i, (lon, lat) in enumerate(inside[:6])])
-    report = importers.import_reports(engine, PLANNER, path)
+    report = imports.import_reports(ctx, PLANNER, path)
     assert (report.mapping, report.new, report.rejected) == ("Incident table", 6, [])
-    rows = stored(engine, incident_reports)
+    rows = stored(ctx, incident_reports)
     assert set(rows["source"]) == {"politi_2017.csv"} and set(rows["type"]) == {"Indbrud", "Hærværk"}
     assert rows["area_id"].notna().any()
-    assert importers.import_reports(engine, PLANNER, path).new == 0
+    assert imports.import_reports(ctx, PLANNER, path).new == 0
 
 
-def test_file_walks_are_imported_with_their_findings(engine, tmp_path, inside):
+def test_file_walks_are_imported_with_their_findings(ctx, tmp_path, inside):
     """Our GeoPackage carries a walks layer: its walks come along (the round trip is in test_export)."""
     walk = Walk(title="Fra filen", area_ids=["blokland"], organisations=[{"name": "Beboere", "count": 4}])
     walks = pd.DataFrame([{**walk.model_dump(mode="json", exclude={"light_condition"}),
@@ -360,6 +360,6 @@ def test_file_walks_are_imported_with_their_findings(engine, tmp_path, inside):
     path = tmp_path / "ours.gpkg"
     pyogrio.write_dataframe(finding, path, layer="observations", driver="GPKG")
     pyogrio.write_dataframe(walks, path, layer="walks", driver="GPKG")
-    report = importers.import_findings(engine, PLANNER, path)
+    report = imports.import_findings(ctx, PLANNER, path)
     assert (report.new, report.new_walks) == (1, 1)
-    assert recording.get_walk(engine, PLANNER, walk.id).organisations[0].count == 4
+    assert recording.get_walk(ctx, PLANNER, walk.id).organisations[0].count == 4

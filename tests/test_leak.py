@@ -3,30 +3,26 @@ every text column a later schema adds), unpublished and deleted findings, unappr
 fixes, histories and accounts. The public view, its map, the public page (AppTest), the static site and
 the public exports contain no marker, while the one published finding and its one approved photo are there.
 The browser half is tests/e2e/test_public.py."""
-from pathlib import Path
-
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from dke_geo import maps
-from dke_geo.interop import export
+from dke_geo.interop import writers
 from dke_geo.maps.public import public_map
-from dke_geo.public_view import public_view
 from dke_geo.roles import PUBLIC
 from dke_geo.services import areas as area_service
-from dke_geo.static_site import write_site
+from dke_geo.services import exports
+from dke_geo.services import public as public_service
 from dke_geo.store.db import make_engine, migrate
+from tests.conftest import context_for
 from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour
-
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 @pytest.fixture
-def leaky(engine, tmp_path, monkeypatch):
+def leaky(ctx, tmp_path, monkeypatch):
+    """The app context on the leak database (SQLite and PostGIS)."""
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
-    fill_leak_database(engine, tmp_path)
-    return engine
+    fill_leak_database(ctx.engine, tmp_path)
+    return ctx
 
 
 def _clean(blob: bytes | str, where: str) -> None:
@@ -35,8 +31,8 @@ def _clean(blob: bytes | str, where: str) -> None:
 
 
 def test_public_view_holds_only_the_published_finding_and_its_approved_photo(leaky):
-    view = public_view(leaky)
-    _clean(repr(view), "public_view")
+    view = public_service.view(leaky)
+    _clean(repr(view), "the public view")
     [finding] = view.findings
     assert finding.text == PUBLIC_TEXT and finding.area == "Blokland" and finding.month == "april 2017"
     assert finding.status == "Planlagt"
@@ -49,14 +45,14 @@ def test_public_view_holds_only_the_published_finding_and_its_approved_photo(lea
 
 
 def test_public_map_html(leaky):
-    html = maps.render(public_map(public_view(leaky), area_service.current(leaky), lambda p: f"photos/{p.name}"))
+    html = maps.render(public_map(public_service.view(leaky), leaky.areas(), lambda p: f"photos/{p.name}"))
     _clean(html, "the public map")
     assert PUBLIC_TEXT in html
 
 
 def test_static_site(leaky, tmp_path):
     out = tmp_path / "site"
-    assert write_site(leaky, out) == {"findings": 1, "photos": 1}
+    assert public_service.write_site(leaky, out) == {"findings": 1, "photos": 1}
     files = [p for p in out.rglob("*") if p.is_file()]
     for path in files:
         _clean(path.read_bytes(), str(path.relative_to(out)))
@@ -65,33 +61,25 @@ def test_static_site(leaky, tmp_path):
     assert is_good_colour(colour_of(photo.read_bytes()))
 
 
-@pytest.mark.parametrize("fmt", export.FORMATS)
+@pytest.mark.parametrize("fmt", writers.FORMATS)
 def test_public_exports(leaky, fmt):
-    data = export.export_bytes(leaky, PUBLIC, fmt, public=True)
+    data = exports.export_bytes(leaky, PUBLIC, fmt, public=True)
     _clean(data, f"the public {fmt} export")
 
 
 # ---------------------------------------------------------------- the public page through AppTest
 @pytest.fixture
-def leaky_app(tmp_path, monkeypatch):
-    """The app on its own SQLite file holding the leak database; nobody logged in."""
-    from dke_geo.services import areas as areas_service
-    from dke_geo.store.db import default_engine
-    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DKE_GEO_DATABASE_URL", "")
-    monkeypatch.setenv("DKE_GEO_TILE_URL", "")
+def leaky_app(tmp_path, app_test):
+    """The app on its own SQLite file holding the leak database (migrated and seeded as init-db does); nobody
+    logged in. Returns the app, not yet run."""
+    env = {"DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
     engine = make_engine(f"sqlite:///{tmp_path / 'dke_geo.sqlite'}")
     migrate(engine)
-    areas_service.seed_if_empty(engine)
-    fill_leak_database(engine, tmp_path)
     engine.dispose()
-    default_engine.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    default_engine.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with context_for(env) as ctx:
+        area_service.seed_if_empty(ctx)
+        fill_leak_database(ctx.engine, tmp_path)
+    return app_test(env)
 
 
 def _everything(at) -> str:
@@ -107,7 +95,7 @@ def _everything(at) -> str:
 
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_public_page_in_apptest(leaky_app, lang):
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = leaky_app.run()
     if lang == "en":
         at.button_group(key="lang").set_value("en").run()
     assert not at.exception

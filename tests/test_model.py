@@ -17,8 +17,8 @@ STAFF = Actor("anna", Role.STAFF)
 GOOD = {"lon": 12.3573, "lat": 55.6602, "category": "lighting", "severity": 2}
 
 
-def _count(engine, table) -> int:
-    with reading(engine) as conn:
+def _count(ctx, table) -> int:
+    with reading(ctx.engine) as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
@@ -38,19 +38,19 @@ BAD_OBSERVATIONS = [
 
 
 @pytest.mark.parametrize(("change", "why", "messages"), BAD_OBSERVATIONS, ids=[b[1] for b in BAD_OBSERVATIONS])
-def test_bad_observation_is_refused_and_nothing_written(engine, change, why, messages):
+def test_bad_observation_is_refused_and_nothing_written(ctx, change, why, messages):
     with pytest.raises(InvalidInput) as err:
-        record_observation(engine, STAFF, {**GOOD, **change})
+        record_observation(ctx, STAFF, {**GOOD, **change})
     da, en = messages
     assert da in err.value.message("da")
     assert en in err.value.message("en")
-    assert _count(engine, observations) == 0
+    assert _count(ctx, observations) == 0
 
 
-def test_note_of_exactly_4000_characters_is_accepted(engine):
-    obs, created = record_observation(engine, STAFF, {**GOOD, "internal_note": "æ" * 4000})
+def test_note_of_exactly_4000_characters_is_accepted(ctx):
+    obs, created = record_observation(ctx, STAFF, {**GOOD, "internal_note": "æ" * 4000})
     assert created and len(obs.internal_note) == 4000
-    assert _count(engine, observations) == 1
+    assert _count(ctx, observations) == 1
 
 
 def test_allow_outside_is_explicit():
@@ -70,14 +70,14 @@ def test_margin_is_configurable(monkeypatch):
         Observation.parse({**GOOD, "lon": lon, "lat": lat})
 
 
-def test_end_before_start_is_refused_and_nothing_written(engine):
+def test_end_before_start_is_refused_and_nothing_written(ctx):
     with pytest.raises(InvalidInput) as err:
-        start_walk(engine, STAFF, {"title": "Aften", "area_ids": ["blokland"],
-                                   "started_at": datetime(2017, 4, 20, 21, 0, tzinfo=TZ),
-                                   "ended_at": datetime(2017, 4, 20, 20, 0, tzinfo=TZ)})
+        start_walk(ctx, STAFF, {"title": "Aften", "area_ids": ["blokland"],
+                                "started_at": datetime(2017, 4, 20, 21, 0, tzinfo=TZ),
+                                "ended_at": datetime(2017, 4, 20, 20, 0, tzinfo=TZ)})
     assert "Sluttidspunktet ligger før starttidspunktet" in err.value.message("da")
     assert "The end time is before the start time" in err.value.message("en")
-    assert _count(engine, walks) == 0
+    assert _count(ctx, walks) == 0
 
 
 def test_several_errors_are_all_named():

@@ -24,11 +24,13 @@ from sqlalchemy import func, select
 
 from dke_geo.errors import DkeError, InvalidInput
 from dke_geo.i18n import t
-from dke_geo.interop import export, importers
+from dke_geo.interop import readers
 from dke_geo.model import Fix, IncidentReport, Observation, Walk
 from dke_geo.roles import SYSTEM
-from dke_geo.store.db import make_engine, migrate, reading
+from dke_geo.services import exports, imports
+from dke_geo.store.db import reading
 from dke_geo.store.tables import observations
+from tests.conftest import open_database
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                              HealthCheck.too_slow])
@@ -111,38 +113,35 @@ def test_numbers_of_any_size_are_refused_not_crashed(lon, severity):
 
 # ---------------------------------------------------------------- importers
 @pytest.fixture(scope="module")
-def import_engine(tmp_path_factory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('import') / 'dke.sqlite'}")
-    migrate(engine)
-    from dke_geo.services import areas as area_service
-    area_service.seed_if_empty(engine)
-    yield engine
-    engine.dispose()
+def import_ctx(tmp_path_factory):
+    context = open_database(f"sqlite:///{tmp_path_factory.mktemp('import') / 'dke.sqlite'}")
+    yield context
+    context.close()
 
 
-def _count(engine) -> int:
-    with reading(engine) as conn:
+def _count(ctx) -> int:
+    with reading(ctx.engine) as conn:
         return conn.execute(select(func.count()).select_from(observations)).scalar_one()
 
 
-def _import(engine, path, **kwargs):
+def _import(ctx, path, **kwargs):
     """An import as the page runs it: a report, or a DkeError it shows; anything else fails the test."""
-    before = _count(engine)
+    before = _count(ctx)
     try:
-        report = importers.import_findings(engine, SYSTEM, path, **kwargs)
+        report = imports.import_findings(ctx, SYSTEM, path, **kwargs)
     except DkeError as exc:
         assert exc.message("da") and exc.message("en")
-        assert _count(engine) == before            # refused: nothing written
+        assert _count(ctx) == before            # refused: nothing written
         return exc
     if not report.imported:
-        assert _count(engine) == before
+        assert _count(ctx) == before
     for line in report.lines("da") + report.lines("en"):
         assert isinstance(line, str)
     return report
 
 
-@pytest.mark.parametrize("suffix", importers.readers.EXTENSIONS)
-def test_random_bytes_under_every_extension(import_engine, tmp_path_factory, suffix):
+@pytest.mark.parametrize("suffix", readers.EXTENSIONS)
+def test_random_bytes_under_every_extension(import_ctx, tmp_path_factory, suffix):
     folder = tmp_path_factory.mktemp("random")
 
     @SETTINGS
@@ -154,8 +153,8 @@ def test_random_bytes_under_every_extension(import_engine, tmp_path_factory, suf
     def check(data):
         path = folder / f"file{suffix}"
         path.write_bytes(data)
-        _import(import_engine, path, dry_run=True)
-        _import(import_engine, path)
+        _import(import_ctx, path, dry_run=True)
+        _import(import_ctx, path)
     check()
 
 
@@ -182,7 +181,7 @@ CELL = st.one_of(st.text(max_size=40), HOSTILE_TEXT, st.floats().map(str), st.in
 @given(rows=st.lists(st.tuples(CELL, CELL, CELL, CELL, CELL, CELL), min_size=1, max_size=6),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "utf-32"]),
        delimiter=st.sampled_from([",", ";", "\t"]))
-def test_hostile_csv_cells_and_encodings(import_engine, tmp_path_factory, rows, encoding, delimiter):
+def test_hostile_csv_cells_and_encodings(import_ctx, tmp_path_factory, rows, encoding, delimiter):
     text = _csv([_row(note, lon, lat, cat, sev, at) for note, lon, lat, cat, sev, at in rows], delimiter)
     try:
         data = text.encode(encoding)
@@ -190,8 +189,8 @@ def test_hostile_csv_cells_and_encodings(import_engine, tmp_path_factory, rows, 
         data = text.encode(encoding, errors="replace")
     path = tmp_path_factory.mktemp("csv") / "findings.csv"
     path.write_bytes(data)
-    _import(import_engine, path, dry_run=True)
-    _import(import_engine, path)
+    _import(import_ctx, path, dry_run=True)
+    _import(import_ctx, path)
 
 
 GEOMETRY = st.one_of(
@@ -216,26 +215,26 @@ PROPS = st.dictionaries(st.sampled_from(["id", "category", "severity", "observed
 @SETTINGS
 @given(features=st.lists(st.tuples(GEOMETRY, PROPS), min_size=1, max_size=5),
        crs=st.sampled_from([None, "urn:ogc:def:crs:EPSG::25832", "urn:ogc:def:crs:EPSG::4326", "nonsense"]))
-def test_broken_geojson_geometry(import_engine, tmp_path_factory, features, crs):
+def test_broken_geojson_geometry(import_ctx, tmp_path_factory, features, crs):
     doc = {"type": "FeatureCollection",
            "features": [{"type": "Feature", "geometry": g, "properties": p} for g, p in features]}
     if crs:
         doc["crs"] = {"type": "name", "properties": {"name": crs}}
     path = tmp_path_factory.mktemp("geojson") / "findings.geojson"
     path.write_text(json.dumps(doc, allow_nan=True), encoding="utf-8")
-    _import(import_engine, path, dry_run=True)
-    _import(import_engine, path)
+    _import(import_ctx, path, dry_run=True)
+    _import(import_ctx, path)
 
 
-def test_huge_fields_are_refused_with_the_row_and_the_field(import_engine, tmp_path):
+def test_huge_fields_are_refused_with_the_row_and_the_field(import_ctx, tmp_path):
     path = tmp_path / "huge.csv"
     path.write_text(_csv([_row("ok"), _row("x" * 1_000_000), _row("y" * 4001)]), encoding="utf-8")
-    report = _import(import_engine, path, dry_run=True)
+    report = _import(import_ctx, path, dry_run=True)
     assert [r.row for r in report.rejected] == [3, 4]
     for rejection in report.rejected:
         assert rejection.reasons("da")[0].startswith("Intern note: er ")
-    refused = _import(import_engine, path)
-    assert isinstance(refused, importers.ImportRefused)
+    refused = _import(import_ctx, path)
+    assert isinstance(refused, imports.ImportRefused)
 
 
 # ---------------------------------------------------------------- exports: formulas neutralised, text kept
@@ -247,23 +246,20 @@ NOTE = st.one_of(HOSTILE_TEXT.filter(lambda s: len(s) <= 4000),
 
 
 @pytest.fixture(scope="module")
-def export_engine(tmp_path_factory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('export') / 'dke.sqlite'}")
-    migrate(engine)
-    from dke_geo.services import areas as area_service
-    area_service.seed_if_empty(engine)
-    yield engine
-    engine.dispose()
+def export_ctx(tmp_path_factory):
+    context = open_database(f"sqlite:///{tmp_path_factory.mktemp('export') / 'dke.sqlite'}")
+    yield context
+    context.close()
 
 
-def _store(engine, notes: list[str]) -> list[str]:
+def _store(ctx, notes: list[str]) -> list[str]:
     from dke_geo.store import observations as obs_store
     from dke_geo.store.db import transaction
 
     base = datetime(2017, 4, 20, 21, tzinfo=UTC)
     found = [Observation.parse({"lon": INSIDE[0], "lat": INSIDE[1], "category": "lighting", "internal_note": n,
                                 "observed_at": base + timedelta(minutes=i)}) for i, n in enumerate(notes)]
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         conn.execute(observations.delete())
         obs_store.add_many(conn, found)
     return [o.internal_note for o in found]   # as the model keeps them (stripped)
@@ -271,10 +267,10 @@ def _store(engine, notes: list[str]) -> list[str]:
 
 @SETTINGS
 @given(notes=st.lists(NOTE, min_size=1, max_size=4))
-def test_csv_and_excel_exports_start_no_formula_and_keep_the_text(export_engine, tmp_path_factory, notes):
-    kept = _store(export_engine, notes)
+def test_csv_and_excel_exports_start_no_formula_and_keep_the_text(export_ctx, tmp_path_factory, notes):
+    kept = _store(export_ctx, notes)
     folder = tmp_path_factory.mktemp("out")
-    export.export(export_engine, SYSTEM, "csv", folder / "x.csv")
+    exports.export(export_ctx, SYSTEM, "csv", folder / "x.csv")
     with open(folder / "x.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     header = rows[0]
@@ -285,32 +281,29 @@ def test_csv_and_excel_exports_start_no_formula_and_keep_the_text(export_engine,
     notes_out = [row[header.index("internal_note")] for row in rows[1:]]
     assert [export_unescape(n) for n in notes_out] == kept
 
-    export.export(export_engine, SYSTEM, "xlsx", folder / "x.xlsx")
+    exports.export(export_ctx, SYSTEM, "xlsx", folder / "x.xlsx")
     book = openpyxl.load_workbook(folder / "x.xlsx")
     assert not [c.coordinate for sheet in book for row in sheet.iter_rows() for c in row if c.data_type == "f"]
 
 
 def export_unescape(cell: str) -> str:
-    """What our import does to an exported cell (mapping.unescape_formulas)."""
-    from dke_geo.interop.mapping import _FORMULA_GUARD
+    """What our import does to an exported cell (column_mapping.unescape_formulas)."""
+    from dke_geo.interop.column_mapping import _FORMULA_GUARD
     return _FORMULA_GUARD.sub("", cell)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(notes=st.lists(NOTE, min_size=1, max_size=3))
-def test_export_then_import_gives_the_text_back(export_engine, tmp_path_factory, notes):
-    kept = _store(export_engine, notes)
+def test_export_then_import_gives_the_text_back(export_ctx, tmp_path_factory, notes):
+    kept = _store(export_ctx, notes)
     folder = tmp_path_factory.mktemp("trip")
-    export.export(export_engine, SYSTEM, "csv", folder / "x.csv")
-    target = make_engine(f"sqlite:///{folder / 'target.sqlite'}")
-    migrate(target)
-    from dke_geo.services import areas as area_service
-    area_service.seed_if_empty(target)
-    report = importers.import_findings(target, SYSTEM, folder / "x.csv")
+    exports.export(export_ctx, SYSTEM, "csv", folder / "x.csv")
+    target = open_database(f"sqlite:///{folder / 'target.sqlite'}")
+    report = imports.import_findings(target, SYSTEM, folder / "x.csv")
     assert report.imported and report.new == len(kept)
-    with reading(target) as conn:
+    with reading(target.engine) as conn:
         back = list(conn.execute(select(observations.c.internal_note).order_by(observations.c.observed_at)).scalars())
-    target.dispose()
+    target.close()
     assert back == kept
 
 

@@ -10,9 +10,8 @@ from sqlalchemy import select, update
 from dke_geo import fixtures
 from dke_geo.errors import DkeError, NotFound
 from dke_geo.model import TZ
-from dke_geo.public_view import public_view
 from dke_geo.roles import Actor, Role
-from dke_geo.services import publishing
+from dke_geo.services import public as public_service
 from dke_geo.store.db import reading, transaction
 from dke_geo.store.tables import fix_observations, observations
 from tests.public_data import add_fix, add_photo, jpeg_with_exif
@@ -20,72 +19,72 @@ from tests.public_data import add_fix, add_photo, jpeg_with_exif
 PLANNER = Actor("pia", Role.PLANNER)
 
 
-def _without_fixes(engine, obs):
+def _without_fixes(ctx, obs):
     """The demo findings no demo fix is linked to (their status is "open" until a test adds a fix)."""
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         linked = set(conn.execute(select(fix_observations.c.observation_id)).scalars())
     return [o for o in obs if str(o.id) not in linked]
 
 
 @pytest.fixture
-def demo(demo_engine):
+def demo(demo_ctx):
     walks, obs = fixtures.demo_walks_and_observations()
-    return demo_engine, walks, obs
+    return demo_ctx, walks, obs
 
 
 def test_nothing_is_public_until_published(demo):
-    engine, _walks, _obs = demo
-    view = public_view(engine)
+    ctx, _walks, _obs = demo
+    view = public_service.view(ctx)
     assert view.findings == ()
     assert all(d.findings == 0 for d in view.density)
 
 
 def test_publish_one_with_the_suggested_text_never_the_note(demo):
-    engine, _walks, obs = demo
-    first = next(o for o in _without_fixes(engine, obs) if o.area_id == "blokland" and o.observed_at.month == 4)
-    with transaction(engine) as conn:
+    ctx, _walks, obs = demo
+    first = next(o for o in _without_fixes(ctx, obs) if o.area_id == "blokland" and o.observed_at.month == 4)
+    with transaction(ctx.engine) as conn:
         conn.execute(update(observations).where(observations.c.id == str(first.id))
                      .values(internal_note="Naboen i nr. 7 sælger hash"))
-    suggestion = publishing.suggested_text(engine, PLANNER, first.id)
+    suggestion = public_service.suggested_text(ctx, PLANNER, first.id)
     assert "Blokland" in suggestion and "april 2017" in suggestion and "hash" not in suggestion
-    text = publishing.publish(engine, PLANNER, first.id)
+    text = public_service.publish(ctx, PLANNER, first.id)
     assert text == suggestion
-    view = public_view(engine)
+    view = public_service.view(ctx)
     assert [(f.text, f.area, f.month) for f in view.findings] == [(suggestion, "Blokland", "april 2017")]
     assert view.findings[0].status == "Noteret; der er endnu ikke aftalt en løsning"
     assert next(d for d in view.density if d.area_id == "blokland").findings == 1
-    [event] = publishing.history(engine, PLANNER, first.id)
+    [event] = public_service.history(ctx, PLANNER, first.id)
     assert (event["action"], event["by"], event["public_text"]) == ("published", "pia", suggestion)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(select(observations).where(observations.c.id == str(first.id))).one()
     assert row.published and row.published_by == "pia" and row.published_at is not None
 
 
 def test_own_text_update_and_unpublish_are_recorded(demo):
-    engine, _walks, obs = demo
+    ctx, _walks, obs = demo
     oid = obs[1].id
-    publishing.publish(engine, PLANNER, oid, "  Lampen ved stien er ude.  ")
-    publishing.publish(engine, PLANNER, oid, "Lampen ved stien er ude.")  # same text: nothing new
-    publishing.publish(engine, PLANNER, oid, "Lampen ved stien er skiftet.")
-    assert [f.text for f in public_view(engine, "en").findings] == ["Lampen ved stien er skiftet."]
-    publishing.unpublish(engine, PLANNER, oid)
-    publishing.unpublish(engine, PLANNER, oid)  # already off: nothing new
-    assert public_view(engine).findings == ()
-    actions = [(e["action"], e["public_text"]) for e in publishing.history(engine, PLANNER, oid)]
+    public_service.publish(ctx, PLANNER, oid, "  Lampen ved stien er ude.  ")
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.")  # same text: nothing new
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er skiftet.")
+    assert [f.text for f in public_service.view(ctx, "en").findings] == ["Lampen ved stien er skiftet."]
+    public_service.unpublish(ctx, PLANNER, oid)
+    public_service.unpublish(ctx, PLANNER, oid)  # already off: nothing new
+    assert public_service.view(ctx).findings == ()
+    actions = [(e["action"], e["public_text"]) for e in public_service.history(ctx, PLANNER, oid)]
     assert actions == [("published", "Lampen ved stien er ude."), ("published", "Lampen ved stien er skiftet."),
                        ("unpublished", "")]
-    publishing.publish(engine, PLANNER, oid)  # re-publishing keeps nothing hidden: the suggestion if empty
-    assert len(public_view(engine).findings) == 1
+    public_service.publish(ctx, PLANNER, oid)  # re-publishing keeps nothing hidden: the suggestion if empty
+    assert len(public_service.view(ctx).findings) == 1
 
 
 def test_publish_a_whole_walk_keeps_existing_texts(demo):
-    engine, walks, obs = demo
+    ctx, walks, obs = demo
     night = next(w for w in walks if w.kind == "by_car")
     mine = [o for o in obs if o.walk_id == night.id]
-    publishing.publish(engine, PLANNER, mine[0].id, "Egen tekst.")
-    assert publishing.publish_walk(engine, PLANNER, night.id) == len(mine) - 1
-    assert publishing.publish_walk(engine, PLANNER, night.id) == 0
-    view = public_view(engine)
+    public_service.publish(ctx, PLANNER, mine[0].id, "Egen tekst.")
+    assert public_service.publish_walk(ctx, PLANNER, night.id) == len(mine) - 1
+    assert public_service.publish_walk(ctx, PLANNER, night.id) == 0
+    view = public_service.view(ctx)
     assert len(view.findings) == len(mine)
     assert sum(f.text == "Egen tekst." for f in view.findings) == 1
     assert {f.area for f in view.findings} == {"Galgebakken", "Hyldespjældet", "Morbærhaven", "Banehegnet",
@@ -94,63 +93,63 @@ def test_publish_a_whole_walk_keeps_existing_texts(demo):
 
 
 def test_unknown_or_deleted_findings_and_long_texts_are_refused(demo):
-    engine, _walks, obs = demo
+    ctx, _walks, obs = demo
     with pytest.raises(NotFound):
-        publishing.publish(engine, PLANNER, "00000000-0000-0000-0000-000000000000")
-    with transaction(engine) as conn:
+        public_service.publish(ctx, PLANNER, "00000000-0000-0000-0000-000000000000")
+    with transaction(ctx.engine) as conn:
         conn.execute(update(observations).where(observations.c.id == str(obs[2].id)).values(deleted=True))
     with pytest.raises(NotFound):
-        publishing.publish(engine, PLANNER, obs[2].id)
+        public_service.publish(ctx, PLANNER, obs[2].id)
     with pytest.raises(DkeError) as err:
-        publishing.publish(engine, PLANNER, obs[3].id, "x" * 5000)
+        public_service.publish(ctx, PLANNER, obs[3].id, "x" * 5000)
     assert "5000" in err.value.message("da")
-    assert public_view(engine).findings == ()
+    assert public_service.view(ctx).findings == ()
 
 
 def test_photos_show_only_when_approved_and_published_and_without_exif(demo, tmp_path, monkeypatch):
-    engine, _walks, obs = demo
+    ctx, _walks, obs = demo
     oid = obs[0].id
-    approved = add_photo(engine, oid, tmp_path / "a.jpg", jpeg_with_exif("Anna Jensen", (200, 0, 0), (80, 60)))
-    add_photo(engine, oid, tmp_path / "b.jpg", jpeg_with_exif("Bo Hansen", (0, 200, 0)))
-    publishing.approve_photo(engine, PLANNER, approved)
-    assert public_view(engine).findings == ()  # the finding itself is not published
-    publishing.publish(engine, PLANNER, oid)
-    [finding] = public_view(engine).findings
+    approved = add_photo(ctx.engine, oid, tmp_path / "a.jpg", jpeg_with_exif("Anna Jensen", (200, 0, 0), (80, 60)))
+    add_photo(ctx.engine, oid, tmp_path / "b.jpg", jpeg_with_exif("Bo Hansen", (0, 200, 0)))
+    public_service.approve_photo(ctx, PLANNER, approved)
+    assert public_service.view(ctx).findings == ()  # the finding itself is not published
+    public_service.publish(ctx, PLANNER, oid)
+    [finding] = public_service.view(ctx).findings
     [photo] = finding.photos
     assert (photo.width, photo.height) == (80, 60)
     image = Image.open(io.BytesIO(photo.data))
     assert image.getpixel((40, 30))[0] > 150  # the approved (red) photo, not the green one
     assert not image.getexif() and "exif" not in image.info and "comment" not in image.info
     assert b"Anna" not in photo.data and b"Exif" not in photo.data
-    publishing.approve_photo(engine, PLANNER, approved, approved=False)
-    assert public_view(engine).findings[0].photos == ()
-    actions = [e["action"] for e in publishing.history(engine, PLANNER, oid)]
+    public_service.approve_photo(ctx, PLANNER, approved, approved=False)
+    assert public_service.view(ctx).findings[0].photos == ()
+    actions = [e["action"] for e in public_service.history(ctx, PLANNER, oid)]
     assert actions == ["photo_approved", "published", "photo_withdrawn"]
 
 
 def test_fix_status_in_plain_words(demo):
-    engine, _walks, obs = demo
-    planned, fixed, open_ = (o.id for o in _without_fixes(engine, obs)[:3])
-    add_fix(engine, [planned], ["approved"])
-    add_fix(engine, [fixed], ["approved", "in_progress", "done"], at=datetime(2018, 5, 12, 10, tzinfo=TZ))
-    add_fix(engine, [open_], ["rejected"])
+    ctx, _walks, obs = demo
+    planned, fixed, open_ = (o.id for o in _without_fixes(ctx, obs)[:3])
+    add_fix(ctx.engine, [planned], ["approved"])
+    add_fix(ctx.engine, [fixed], ["approved", "in_progress", "done"], at=datetime(2018, 5, 12, 10, tzinfo=TZ))
+    add_fix(ctx.engine, [open_], ["rejected"])
     for oid in (planned, fixed, open_):
-        publishing.publish(engine, PLANNER, oid, f"tekst {oid}")
-    status = {f.text: f.status for f in public_view(engine).findings}
+        public_service.publish(ctx, PLANNER, oid, f"tekst {oid}")
+    status = {f.text: f.status for f in public_service.view(ctx).findings}
     assert status[f"tekst {planned}"] == "Planlagt"
     assert status[f"tekst {fixed}"] == "Udbedret den 12. maj 2018"
     assert status[f"tekst {open_}"] == "Noteret; der er endnu ikke aftalt en løsning"
-    english = {f.text: f.status for f in public_view(engine, "en").findings}
+    english = {f.text: f.status for f in public_service.view(ctx, "en").findings}
     assert english[f"tekst {fixed}"] == "Fixed on 12 May 2018"
 
 
 def test_queue_for_the_planner(demo, tmp_path):
-    engine, walks, obs = demo
-    add_photo(engine, obs[0].id, tmp_path / "a.jpg", jpeg_with_exif("x"), approved=True)
-    add_photo(engine, obs[0].id, tmp_path / "b.jpg", jpeg_with_exif("y"))
-    publishing.publish(engine, PLANNER, obs[0].id)
-    table = publishing.queue(engine, PLANNER, walks[0].id)
+    ctx, walks, obs = demo
+    add_photo(ctx.engine, obs[0].id, tmp_path / "a.jpg", jpeg_with_exif("x"), approved=True)
+    add_photo(ctx.engine, obs[0].id, tmp_path / "b.jpg", jpeg_with_exif("y"))
+    public_service.publish(ctx, PLANNER, obs[0].id)
+    table = public_service.queue(ctx, PLANNER, walks[0].id)
     assert len(table) == 120 and table["published"].sum() == 1
     row = table.set_index("id").loc[str(obs[0].id)]
     assert (row["n_photos"], row["n_approved"], row["area"], row["walk_title"]) == (2, 1, "Blokland", walks[0].title)
-    assert len(publishing.queue(engine, PLANNER)) == 300
+    assert len(public_service.queue(ctx, PLANNER)) == 300

@@ -10,15 +10,16 @@ import streamlit_js_eval
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from dke_geo import config
 from dke_geo.model import TZ
 from dke_geo.photos import Upload
 from dke_geo.roles import Actor, Role
-from dke_geo.store.db import default_engine, reading
+from dke_geo.store.db import make_engine, reading
 from dke_geo.store.tables import observations, walks
 from dke_geo.ui import widgets
 from tests import images
+from tests.conftest import prepare_app_data
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PAGE = "dke_geo/ui/pages/record.py"
 TAP = {"lat": 55.66024, "lng": 12.35732}  # on a path in Blokland
 NOT_AN_IMAGE = "noter.jpg er ikke et billede (JPEG, PNG eller HEIC). Resten af formularen er bevaret."
@@ -27,24 +28,24 @@ NOT_AN_IMAGE = "noter.jpg er ikke et billede (JPEG, PNG eller HEIC). Resten af f
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Path:
     """init-db + demo once for the module; each test works on its own copy."""
-    from tests.conftest import prepare_app_data
     folder = tmp_path_factory.mktemp("record_page")
     prepare_app_data(folder)
     return folder
 
 
 @pytest.fixture
-def app_env(monkeypatch, tmp_path, prepared):
+def app_env(tmp_path, prepared) -> dict:
+    """The environment of an app on this test's own copy of the prepared data (its own data folder, so its own
+    app context)."""
     for file in prepared.glob("dke_geo.sqlite*"):
         shutil.copy(file, tmp_path / file.name)
-    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DKE_GEO_DATABASE_URL", "")
-    monkeypatch.setenv("DKE_GEO_TILE_URL", "")
-    default_engine.cache_clear()
-    st.cache_resource.clear()  # session.engine() must be this test's database
-    yield tmp_path
-    default_engine.cache_clear()
-    st.cache_resource.clear()
+    return {"DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
+
+
+@pytest.fixture
+def page(app_test, app_env):
+    """page(role=STAFF) -> the recording page, as demo-medarbejder with `role`, run."""
+    return lambda role=Role.STAFF: _page(app_test, app_env, role)
 
 
 class FakeMap:
@@ -86,9 +87,9 @@ class FakeGps:
             on_change()
 
 
-def _page(tmp_path, role=Role.STAFF) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["actor"] = Actor("demo-medarbejder", role)
+def _page(app_test, env: dict, role=Role.STAFF) -> AppTest:
+    """The recording page (reached from the app, as a browser would), run; `env` is an app's environment."""
+    at = app_test(env, actor=Actor("demo-medarbejder", role))
     at.run()
     return at.switch_page(PAGE).run()
 
@@ -103,9 +104,19 @@ def _save(at: AppTest) -> AppTest:
     return at.button(key=f"record_save_{at.session_state['record_gen']}").click().run()
 
 
-def _rows(tmp_path) -> list:
-    with reading(default_engine()) as conn:
-        return conn.execute(select(observations).where(observations.c.is_demo.is_(False))).fetchall()
+def _read(env: dict, query) -> list:
+    """Rows of `query` in the database of the app with environment `env`."""
+    engine = make_engine(config.load(env).database_url)
+    try:
+        with reading(engine) as conn:
+            return conn.execute(query).fetchall()
+    finally:
+        engine.dispose()
+
+
+def _rows(env: dict) -> list:
+    """The findings recorded by the test (not the demo's)."""
+    return _read(env, select(observations).where(observations.c.is_demo.is_(False)))
 
 
 def _messages(at: AppTest, kind: str) -> list[str]:
@@ -113,9 +124,9 @@ def _messages(at: AppTest, kind: str) -> list[str]:
     return [e.value for e in getattr(at.main, kind)]
 
 
-def test_tap_category_save_stores_the_finding_and_clears_the_form(app_env, monkeypatch):
+def test_tap_category_save_stores_the_finding_and_clears_the_form(page, app_env, monkeypatch):
     fake = FakeMap(monkeypatch, TAP)
-    at = _start_walk(_page(app_env)).run()  # the run the tap causes
+    at = _start_walk(page()).run()  # the run the tap causes
     assert not at.exception
     assert "Placering 55.66024, 12.35732 (Tryk på kortet)" in _messages(at, "success")
     assert "dke-pending" in fake.layers_html()  # the pending pin is drawn before saving
@@ -144,9 +155,9 @@ def test_tap_category_save_stores_the_finding_and_clears_the_form(app_env, monke
     assert "Vandringens fund (1)" in [h.value for h in at.subheader]
 
 
-def test_start_a_walk_with_its_areas_kind_time_light_and_organisations(app_env, monkeypatch):
+def test_start_a_walk_with_its_areas_kind_time_light_and_organisations(page, app_env, monkeypatch):
     FakeMap(monkeypatch)
-    at = _page(app_env)
+    at = page()
     at.button_group(key="record_new_areas").set_value(["blokland", "galgebakken"])
     at.button_group(key="record_new_kind").set_value("by_car")
     at.text_input(key="record_new_focus").input("Belysning")
@@ -156,8 +167,7 @@ def test_start_a_walk_with_its_areas_kind_time_light_and_organisations(app_env, 
     at.number_input(key="record_new_n_residents").set_value(9)
     at = at.button(key="record_start_button").click().run()
     assert not at.exception and not _messages(at, "error")
-    with reading(default_engine()) as conn:
-        walk = conn.execute(select(walks).where(walks.c.id == at.session_state["record_walk"])).one()
+    (walk,) = _read(app_env, select(walks).where(walks.c.id == at.session_state["record_walk"]))
     assert walk.title == "Områdevandring Blokland, Galgebakken 20.04.2017"
     assert (walk.kind, walk.focus, walk.light_condition, walk.light_condition_override) == ("by_car", "Belysning",
                                                                                             "dark", None)
@@ -167,9 +177,9 @@ def test_start_a_walk_with_its_areas_kind_time_light_and_organisations(app_env, 
     assert "Mørke (ud fra solen)" in header and "I bil" in header and r"Beboere \(9\)" in header  # user text escaped
 
 
-def test_save_without_a_location_is_refused_and_the_form_kept(app_env, monkeypatch):
+def test_save_without_a_location_is_refused_and_the_form_kept(page, app_env, monkeypatch):
     FakeMap(monkeypatch, click=None)
-    at = _start_walk(_page(app_env))
+    at = _start_walk(page())
     assert "Tryk på kortet, hvor fundet er, eller brug din position." in _messages(at, "info")
     gen = at.session_state["record_gen"]
     at.text_area(key=f"record_note_{gen}").input("Mørk passage")
@@ -183,12 +193,12 @@ def test_save_without_a_location_is_refused_and_the_form_kept(app_env, monkeypat
     assert _rows(app_env) == []
 
 
-def test_gps_position_with_its_accuracy_and_a_warning_above_30_m(app_env, monkeypatch):
+def test_gps_position_with_its_accuracy_and_a_warning_above_30_m(page, app_env, monkeypatch):
     fake = FakeMap(monkeypatch)
     FakeGps(monkeypatch, [{"coords": {"latitude": 55.6603, "longitude": 12.3571, "accuracy": 45.2}},
                           {"coords": {"latitude": 55.6604, "longitude": 12.3572, "accuracy": 6}},
                           {"error": {"code": 1, "message": "User denied Geolocation"}}])
-    at = _start_walk(_page(app_env))
+    at = _start_walk(page())
     at = at.button(key="record_gps").click().run().run()  # the answer arrives, then its rerun
     assert "dke-pending" in fake.layers_html() and '"radius": 45.2' in fake.layers_html()
     assert _messages(at, "warning") == ["Placering 55.66030, 12.35710 (GPS) · nøjagtighed ±45 m. Positionen er "
@@ -205,9 +215,9 @@ def test_gps_position_with_its_accuracy_and_a_warning_above_30_m(app_env, monkey
     assert (row.location_source, row.gps_accuracy_m, row.lat) == ("gps", 6.0, 55.6604)
 
 
-def test_photo_position_and_a_bad_photo_named_while_the_form_is_kept(app_env, monkeypatch):
+def test_photo_position_and_a_bad_photo_named_while_the_form_is_kept(page, app_env, monkeypatch):
     FakeMap(monkeypatch)
-    at = _start_walk(_page(app_env))
+    at = _start_walk(page())
     gen = at.session_state["record_gen"]
     at.session_state["record_camera_photos"] = [
         Upload("kamera-1.jpg", images.jpeg(gps=images.BLOKLAND_DMS, accuracy_m=4.0)), Upload("noter.jpg", b"tekst")]
@@ -228,9 +238,9 @@ def test_photo_position_and_a_bad_photo_named_while_the_form_is_kept(app_env, mo
     assert any("1 foto(s)" in m for m in _messages(at, "success"))
 
 
-def test_end_resume_edit_and_delete(app_env, monkeypatch):
+def test_end_resume_edit_and_delete(page, app_env, monkeypatch):
     FakeMap(monkeypatch, TAP)
-    at = _start_walk(_page(app_env))
+    at = _start_walk(page())
     at.button_group(key="record_category").set_value("signage").run()
     at = _save(at)
     (row,) = _rows(app_env)
@@ -260,9 +270,9 @@ def test_end_resume_edit_and_delete(app_env, monkeypatch):
     assert "Vandringens fund (0)" in [h.value for h in at.subheader]
 
 
-def test_demo_walks_carry_the_demo_badge_and_the_page_speaks_english(app_env, monkeypatch):
+def test_demo_walks_carry_the_demo_badge_and_the_page_speaks_english(page, monkeypatch):
     FakeMap(monkeypatch)
-    at = _page(app_env)
+    at = page()
     assert [e.label for e in at.expander] == ["Start en ny vandring"] and at.expander[0].proto.expanded  # no open walk
     assert [s.value for s in at.subheader] == ["Seneste vandringer"]
     demo = next(b for b in at.button if b.key and b.key.startswith("record_open_"))
@@ -275,10 +285,10 @@ def test_demo_walks_carry_the_demo_badge_and_the_page_speaks_english(app_env, mo
     assert at.title[0].value == "Record findings" and at.button(key="record_resume").label == "Resume the walk"
 
 
-def test_a_reload_brings_back_the_unsaved_finding(app_env, monkeypatch):
+def test_a_reload_brings_back_the_unsaved_finding(page, app_env, monkeypatch):
     """iOS Safari gives no leave warning: the form comes back from the server after a reload, photos included."""
     FakeMap(monkeypatch, TAP)
-    at = _start_walk(_page(app_env)).run()
+    at = _start_walk(page()).run()
     gen = at.session_state["record_gen"]
     shot = images.jpeg(gps=images.BLOKLAND_DMS, accuracy_m=4.0)
     at.session_state["record_camera_photos"] = [Upload("kamera-1.jpg", shot)]
@@ -288,7 +298,7 @@ def test_a_reload_brings_back_the_unsaved_finding(app_env, monkeypatch):
     pending_id, walk_id = at.session_state["record_pending_id"], at.session_state["record_walk"]
 
     FakeMap(monkeypatch, None)  # the reload: a new session, no tap
-    again = _page(app_env)
+    again = page()
     assert not again.exception
     gen = again.session_state["record_gen"]
     assert (again.session_state["record_walk"], again.session_state["record_pending_id"]) == (walk_id, pending_id)
@@ -302,10 +312,10 @@ def test_a_reload_brings_back_the_unsaved_finding(app_env, monkeypatch):
     assert not _messages(again, "error") and any("1 foto(s)" in m for m in _messages(again, "success"))
     (row,) = _rows(app_env)
     assert (row.id, row.internal_note, row.category) == (pending_id, "Tags på gavlen ved nr. 12", "graffiti")
-    assert not list((app_env / "drafts").rglob("*.json")) and not [p for p in (app_env / "drafts").rglob("*")
-                                                                   if p.is_file()]  # nothing of it is kept
+    drafts = Path(app_env["DKE_GEO_DATA_DIR"]) / "drafts"
+    assert not list(drafts.rglob("*.json")) and not [p for p in drafts.rglob("*") if p.is_file()]  # nothing is kept
 
     FakeMap(monkeypatch, None)  # saved: a later reload starts with an empty form
-    fresh = _page(app_env)
+    fresh = page()
     assert fresh.session_state["record_pending_id"] != pending_id
     assert not any("hentet tilbage" in m for m in _messages(fresh, "info"))

@@ -16,6 +16,7 @@ from dke_geo.model import Photo
 from dke_geo.roles import Actor, Role
 from dke_geo.services import fixes as fix_service
 from dke_geo.services import recording
+from dke_geo.services import reports as report_service
 from dke_geo.store import observations as obs_store
 from dke_geo.store import photos as photo_store
 from dke_geo.store.db import reading, transaction
@@ -29,10 +30,10 @@ def pdf_text(data: bytes) -> tuple[int, str]:
     return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
 
 
-def test_walk_report_pdf_renders_with_title_and_counts(demo_engine):
-    with reading(demo_engine) as conn:
+def test_walk_report_pdf_renders_with_title_and_counts(demo_ctx):
+    with reading(demo_ctx.engine) as conn:
         found = obs_store.for_walk(conn, DARK_WALK.id)
-    pages, text = pdf_text(reports.walk_report(demo_engine, PLANNER, DARK_WALK.id, "da", "pdf"))
+    pages, text = pdf_text(report_service.walk_report(demo_ctx, PLANNER, DARK_WALK.id, "da", "pdf"))
     assert pages >= 3
     flat = re.sub(r"\s+", " ", text)
     assert DARK_WALK.title in flat
@@ -43,8 +44,8 @@ def test_walk_report_pdf_renders_with_title_and_counts(demo_engine):
     assert len(found) == 120 and re.search(r"I alt \d+ \d+ \d+ 120", flat)
 
 
-def test_walk_report_html_has_the_map_and_no_third_party_urls(demo_engine):
-    html = reports.walk_report(demo_engine, PLANNER, DARK_WALK.id, "en", "html").decode()
+def test_walk_report_html_has_the_map_and_no_third_party_urls(demo_ctx):
+    html = report_service.walk_report(demo_ctx, PLANNER, DARK_WALK.id, "en", "html").decode()
     found = re.search(r'<img class="map" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert found, "the map image is embedded"
     image = Image.open(io.BytesIO(base64.b64decode(found[1])))
@@ -54,30 +55,30 @@ def test_walk_report_html_has_the_map_and_no_third_party_urls(demo_engine):
     assert "Demo: " in html  # the internal version shows the notes
 
 
-def test_walk_report_photos_fixes_forum_version_and_escaping(demo_engine, tmp_path, monkeypatch):
+def test_walk_report_photos_fixes_forum_version_and_escaping(demo_ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
-    walk = recording.start_walk(demo_engine, PLANNER, {"title": "<script>alert(1)</script> Galgebakken",
-                                                       "area_ids": ["galgebakken"],
-                                                       "organisations": [{"name": "Beboere", "count": 5}]})
+    walk = recording.start_walk(demo_ctx, PLANNER, {"title": "<script>alert(1)</script> Galgebakken",
+                                                    "area_ids": ["galgebakken"],
+                                                    "organisations": [{"name": "Beboere", "count": 5}]})
     lon, lat = _galgebakken_point()
-    obs, _ = recording.record_observation(demo_engine, PLANNER, {
+    obs, _ = recording.record_observation(demo_ctx, PLANNER, {
         "walk_id": walk.id, "lon": lon, "lat": lat, "category": "lighting", "severity": 3,
         "internal_note": "INTERN: <b>navn</b> på beboer", "public_text": "Lampe ud ved stien"})
     thumb = tmp_path / "thumb.jpg"
     Image.new("RGB", (40, 30), (200, 30, 30)).save(thumb, "JPEG")
-    with transaction(demo_engine) as conn:
+    with transaction(demo_ctx.engine) as conn:
         photo_store.add_many(conn, [Photo(observation_id=obs.id, full_path=str(thumb), thumb_path=str(thumb),
                                           public_approved=False)])
     due = pd.Timestamp("2017-06-30").date()
-    fix_service.create_fix(demo_engine, PLANNER, {"title": "Ny lampe", "observation_ids": [obs.id],
-                                                  "organisation": "bo-vest", "contact_role": "Driftschef",
-                                                  "due_date": due})
-    internal = reports.walk_report(demo_engine, PLANNER, walk.id, "da", "html").decode()
+    fix_service.create_fix(demo_ctx, PLANNER, {"title": "Ny lampe", "observation_ids": [obs.id],
+                                               "organisation": "bo-vest", "contact_role": "Driftschef",
+                                               "due_date": due})
+    internal = report_service.walk_report(demo_ctx, PLANNER, walk.id, "da", "html").decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Galgebakken" in internal and "<script>" not in internal
     assert "INTERN: &lt;b&gt;navn&lt;/b&gt; på beboer" in internal
     assert internal.count("data:image/jpeg;base64,") == 1
     assert "Ny lampe" in internal and "Driftschef" in internal and "30. juni 2017" in internal
-    forum = reports.walk_report(demo_engine, PLANNER, walk.id, "en", "html", forum=True).decode()
+    forum = report_service.walk_report(demo_ctx, PLANNER, walk.id, "en", "html", forum=True).decode()
     assert "INTERN" not in forum and "Lampe ud ved stien" in forum
     assert "data:image/jpeg" not in forum  # the photo is not approved for the public
     assert photos.file(str(thumb)) == thumb
@@ -88,12 +89,12 @@ def _galgebakken_point() -> tuple[float, float]:
     return obs.lon, obs.lat
 
 
-def test_period_report_pdf_and_html(demo_engine):
-    pages, text = pdf_text(reports.period_report(demo_engine, PLANNER, "2017H1", "en", "pdf"))
+def test_period_report_pdf_and_html(demo_ctx):
+    pages, text = pdf_text(report_service.period_report(demo_ctx, PLANNER, "2017H1", "en", "pdf"))
     flat = re.sub(r"\s+", " ", text)
     assert pages >= 1 and "2017H1" in flat
     assert "2 area walk(s) were held with 200 findings" in flat  # the two Blokland walks in spring 2017
-    html = reports.period_report(demo_engine, PLANNER, "2017H2", "da", "html").decode()
+    html = report_service.period_report(demo_ctx, PLANNER, "2017H2", "da", "html").decode()
     assert "Køretur med nattens hjemmepleje" in html
     assert "holdt 1 områdevandring(er) med 100 fund" in html
     assert html.count("data:image/png;base64,") == 2 and not re.search(r"https?://", html)

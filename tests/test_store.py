@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from dke_geo.model import TZ, Observation, Walk
 from dke_geo.store import observations as obs_store
 from dke_geo.store import walks as walk_store
-from dke_geo.store.db import data_version, reading, transaction
+from dke_geo.store.db import ConstraintViolation, data_version, reading, transaction
 from dke_geo.store.tables import observations, walks
 
 BLOKLAND = (12.3573, 55.6602)
@@ -75,8 +75,7 @@ def test_failed_transaction_leaves_nothing(engine):
 
 
 def test_foreign_key_is_enforced(engine):
-    from sqlalchemy.exc import IntegrityError
-    with pytest.raises(IntegrityError), transaction(engine) as conn:
+    with pytest.raises(ConstraintViolation, match="(?i)foreign key"), transaction(engine) as conn:
         obs_store.add(conn, _obs(uuid.uuid4()))
     with reading(engine) as conn:
         assert conn.execute(select(func.count()).select_from(observations)).scalar_one() == 0

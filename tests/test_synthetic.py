@@ -6,8 +6,9 @@ from dke_geo import fixtures, geo
 from dke_geo.categories import categories
 from dke_geo.light import light_condition
 from dke_geo.model import Observation
+from dke_geo.services import maintenance
 from dke_geo.store import observations as obs_store
-from dke_geo.store.db import reading
+from dke_geo.store.db import _records, reading
 from dke_geo.store.tables import incident_reports, observations
 
 
@@ -21,15 +22,15 @@ def test_rows_are_valid_findings_and_the_same_for_the_same_seed():
     sample = rows.sample(50, random_state=1)
     assert all(light_condition(at.to_pydatetime()).value == lc
                for at, lc in zip(sample["observed_at"], sample["light_condition"], strict=True))
-    record = fixtures._records(rows.head(1))[0]
+    record = _records(rows.head(1))[0]  # as store.db.bulk_insert writes it
     Observation.model_validate({k: v for k, v in record.items() if k in Observation.model_fields})
 
 
-def test_bulk_load(engine):
-    counts = fixtures.load_synthetic(engine, 3000, seed=3, reports=300)
+def test_bulk_load(ctx):
+    counts = maintenance.load_synthetic(ctx, 3000, seed=3, reports=300)
     assert counts == {"walks": 10, "observations": 3000, "incident_reports": 300}
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         assert conn.execute(select(func.count()).select_from(observations)).scalar_one() == 3000
         assert conn.execute(select(func.count()).select_from(incident_reports)).scalar_one() == 300
-    frame = obs_store.frame(engine)
+    frame = obs_store.frame(ctx.columns)
     assert frame["observed_at"].min().year >= 2017 and frame["area_id"].notna().sum() > 2700

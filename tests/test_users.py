@@ -9,26 +9,29 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from dke_geo import config
+from dke_geo.context import AppContext
 from dke_geo.model import now
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import sessions
 from dke_geo.services import users as user_service
 from dke_geo.services.users import LoginRefused
-from dke_geo.store.db import make_engine, reading, transaction
+from dke_geo.store.db import reading, transaction
 from dke_geo.store.tables import login_attempts, users
+from tests.conftest import context_for
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "lang-nok-kode-2017"
 
 
 @pytest.fixture
-def anna(engine):
-    user_service.add_user(engine, SYSTEM, "anna", Role.PLANNER, PASSWORD)
-    return engine
+def anna(ctx):
+    user_service.add_user(ctx, SYSTEM, "anna", Role.PLANNER, PASSWORD)
+    return ctx
 
 
 def test_hash_is_argon2id_and_never_the_password(anna):
-    with reading(anna) as conn:
+    with reading(anna.engine) as conn:
         stored = conn.execute(select(users.c.password_hash).where(users.c.name == "anna")).scalar_one()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
@@ -49,7 +52,7 @@ def test_rate_limit_locks_the_name_even_for_the_right_password(anna):
     with pytest.raises(LoginRefused) as err:
         user_service.authenticate(anna, "anna", PASSWORD)
     assert err.value.key == "error.login_locked" and "15 minutter" in err.value.message("da")
-    with transaction(anna) as conn:  # the window passes
+    with transaction(anna.engine) as conn:  # the window passes
         conn.execute(update(login_attempts).values(at=now() - user_service.LOCKOUT - timedelta(minutes=1)))
     assert user_service.authenticate(anna, "anna", PASSWORD).name == "anna"
 
@@ -94,7 +97,7 @@ def test_token_is_refused_when_forged_expired_or_the_account_changed(anna, data_
     assert sessions.actor_for_token(anna, token) is None
     monkeypatch.undo()
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(data_dir))
-    with transaction(anna) as conn:  # a new password ends the sessions made with the old one
+    with transaction(anna.engine) as conn:  # a new password ends the sessions made with the old one
         conn.execute(update(users).where(users.c.name == "anna").values(password_hash=users.c.password_hash + "x"))
     assert sessions.actor_for_token(anna, token) is None
 
@@ -120,8 +123,8 @@ def test_cli_user_add_with_password_from_stdin_list_set_role_remove(tmp_path):
     done = _cli(env, "user", "add", "Anna Jensen", "--role", "planner", "--password-stdin", stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in done.stdout + done.stderr
-    engine = make_engine(f"sqlite:///{tmp_path / 'dke_geo.sqlite'}")
-    assert user_service.authenticate(engine, "Anna Jensen", PASSWORD).role == Role.PLANNER
+    ctx = AppContext.open(config.load({"DKE_GEO_DATA_DIR": str(tmp_path)}))
+    assert user_service.authenticate(ctx, "Anna Jensen", PASSWORD).role == Role.PLANNER
     short = _cli(env, "user", "add", "bo", "--role", "staff", "--password-stdin", stdin="kort\n")
     assert short.returncode == 1 and "at least 10" in short.stderr
     assert _cli(env, "user", "set-role", "Anna Jensen", "staff").returncode == 0
@@ -129,7 +132,7 @@ def test_cli_user_add_with_password_from_stdin_list_set_role_remove(tmp_path):
     assert "Anna Jensen" in listed and "staff" in listed and "bo" not in listed
     assert _cli(env, "user", "remove", "Anna Jensen").returncode == 0
     assert _cli(env, "user", "remove", "Anna Jensen").returncode == 1
-    engine.dispose()
+    ctx.close()
 
 
 def test_cli_password_prompt_is_hidden_and_asked_twice(tmp_path):
@@ -141,9 +144,8 @@ def test_cli_password_prompt_is_hidden_and_asked_twice(tmp_path):
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in done.stdout  # never echoed
     assert "do not match" in (done.stdout + done.stderr).lower()
-    engine = make_engine(f"sqlite:///{tmp_path / 'dke_geo.sqlite'}")
-    assert user_service.authenticate(engine, "carl", PASSWORD).role == Role.STAFF
-    engine.dispose()
+    with context_for({"DKE_GEO_DATA_DIR": str(tmp_path)}) as ctx:
+        assert user_service.authenticate(ctx, "carl", PASSWORD).role == Role.STAFF
 
 
 def test_cli_demo_prints_only_the_demo_accounts_that_exist(tmp_path):

@@ -12,8 +12,9 @@ from dke_geo import maps
 from dke_geo.maps.base import safe_popup, safe_tooltip
 from dke_geo.maps.public import popup_html, public_map
 from dke_geo.model import now
-from dke_geo.public_view import AreaDensity, PublicFinding, PublicPhoto, PublicView
-from dke_geo.static_site import index_html, map_html, tile_origin, write_site
+from dke_geo.public import AreaDensity, PublicFinding, PublicPhoto, PublicView
+from dke_geo.public_site import index_html, map_html, tile_origin
+from dke_geo.services import public as public_service
 
 HOSTILE = ["<img src=x onerror=alert(1)>", "${alert(2)}", "`);alert(3);(`", "</script><script>alert(4)</script>",
            '"><svg onload=alert(5)>', "{{ 7*7 }}{% print 1 %}"]
@@ -85,18 +86,18 @@ def test_safe_elements_never_use_template_literals():
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_static_site_pages_escape(text, demo_engine, monkeypatch):
+def test_static_site_pages_escape(text, monkeypatch):
     monkeypatch.setenv("DKE_GEO_TILE_URL", "")
     index = _same_structure(lambda x: index_html(_view(x, area=x), now()), text)
     assert not any(tag == "script" for tag, _ in _Structure(index).tags)  # the front page runs no script
     assert "script-src 'none'" in _Structure(index).csp
-    _same_structure(lambda x: re.sub(r"_[0-9a-f]{32}", "_id", map_html(_view(x, area=x), demo_engine)), text)
+    _same_structure(lambda x: re.sub(r"_[0-9a-f]{32}", "_id", map_html(_view(x, area=x), _areas(x))), text)
 
 
-def test_static_site_loads_nothing_from_other_hosts(demo_engine, tmp_path, monkeypatch):
+def test_static_site_loads_nothing_from_other_hosts(demo_ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("DKE_GEO_TILE_URL", "https://{s}.tiles.example.dk/{z}/{x}/{y}.png")
     assert tile_origin() == "https://*.tiles.example.dk"
-    write_site(demo_engine, tmp_path / "site")
+    public_service.write_site(demo_ctx, tmp_path / "site")
     for name in ("index.html", "map.html"):
         html = (tmp_path / "site" / name).read_text()
         hosts = set(re.findall(r"https?://([^/\"'\s;]+)", html)) - {"www.w3.org"}

@@ -1,2 +1,3 @@
-"""Import and export: our own formats for QGIS, Excel and Google Earth (export.py), findings from field
-apps and files (importers.py, with mappings in data/import_mappings/), incident reports."""
+"""Format code for import and export, with no roles and no database: `readers` (a file into rows),
+`column_mapping` (what a column means, from data/import_mappings/), `records` (rows checked by the model) and
+`writers` (GeoPackage, GeoJSON, CSV, KML, Excel). The use cases are services/imports.py and services/exports.py."""

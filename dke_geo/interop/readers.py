@@ -2,7 +2,7 @@
 without BOM, else Windows-1252 as Danish Excel writes it), Excel (.xlsx), GeoJSON, GeoPackage (any CRS,
 reprojected to EPSG:4326; a QField layer is a GeoPackage layer) and Open311 GeoReport v2 (JSON, XML).
 
-Nothing here interprets a value: the mapping (mapping.py) says what a column means, and the model
+Nothing here interprets a value: the column mapping (column_mapping.py) says what a column means, and the model
 validates it. Every record keeps the number a user finds it by: its spreadsheet row (the header is
 row 1) or its feature number.
 """

@@ -1,5 +1,6 @@
-"""Folium map builders (no streamlit): `base` (assets served locally, the municipality, areas) and one
-module per kind of map (planner, field, public), each built on `base`."""
+"""Folium map builders (no streamlit, no database): they take frames or plain data and return maps. `base`
+(assets served locally, the municipality, areas) and one module per kind of map (field, followup, hotspots,
+public), each built on `base`."""
 from dke_geo.maps.base import (
     ASSETS,
     CENTRE,

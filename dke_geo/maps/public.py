@@ -14,7 +14,7 @@ import geopandas as gpd
 
 from dke_geo.i18n import t
 from dke_geo.maps.base import STREAMLIT_ASSETS, add_areas, base_map, localise, safe_popup, safe_tooltip
-from dke_geo.public_view import PublicFinding, PublicPhoto, PublicView
+from dke_geo.public import PublicFinding, PublicPhoto, PublicView
 
 DENSITY_COLOUR = "#2c7fb8"
 

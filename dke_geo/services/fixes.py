@@ -23,26 +23,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError
 
 from dke_geo import lifecycle, organisations, photos
 from dke_geo.categories import categories
+from dke_geo.context import AppContext
 from dke_geo.errors import Conflict, DkeError, InvalidInput, NotFound
 from dke_geo.i18n import t
 from dke_geo.lifecycle import Group, State
 from dke_geo.model import TZ, Fix, FixEvent, Observation, Photo, Walk, now
 from dke_geo.roles import Actor, Permission, require
-from dke_geo.services import areas as area_service
 from dke_geo.store import fixes as fix_store
 from dke_geo.store import observations as obs_store
 from dke_geo.store import photos as photo_store
 from dke_geo.store import walks as walk_store
-from dke_geo.store.db import reading, transaction
-from dke_geo.store.tables import observations
+from dke_geo.store.db import ConstraintViolation, reading, transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 class Verdict(StrEnum):
@@ -55,13 +56,16 @@ _FOLLOW_UP_TARGET = {Verdict.FIXED: State.VERIFIED, Verdict.STILL_A_PROBLEM: Sta
 
 
 # ------------------------------------------------------------------ changes
-def create_fix(engine: Engine, actor: Actor, data: dict) -> Fix:
+def create_fix(ctx: AppContext, actor: Actor, data: dict) -> Fix:
     """Propose a fix for one or more findings.
 
     `data`: title (required), observation_ids (at least one), organisation (an id from
     data/organisations.toml), and optionally description, contact_role, due_date, cost_dkk, priority.
 
-    >>> create_fix(engine, planner, {"title": "Ny lampe", "observation_ids": [oid], "organisation": "bo-vest"})
+    Example (with a database; tests/test_fixes.py runs it)::
+
+        fix = create_fix(ctx, planner, {"title": "Ny lampe", "observation_ids": [oid], "organisation": "bo-vest"})
+        (fix.state, fix.version)  # ('proposed', 1)
     """
     require(actor, Permission.MANAGE_FIXES)
     _only_fields(data, (*lifecycle.EDITABLE, "observation_ids"))
@@ -71,13 +75,13 @@ def create_fix(engine: Engine, actor: Actor, data: dict) -> Fix:
     if not fix.observation_ids:
         raise DkeError("fixes.error.no_findings")
     fix, event = lifecycle.create(fix, actor.name)
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         _check_findings(conn, fix.observation_ids)
         fix_store.add(conn, fix, event)
     return fix
 
 
-def edit_fix(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version: int, changes: dict) -> Fix:
+def edit_fix(ctx: AppContext, actor: Actor, fix_id: UUID | str, expected_version: int, changes: dict) -> Fix:
     """Change a fix's details (title, organisation, due date ...); recorded as an event naming the fields."""
     require(actor, Permission.MANAGE_FIXES)
     if "organisation" in changes:
@@ -85,10 +89,10 @@ def edit_fix(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version:
 
     def change(conn: Connection, current: Fix, photo_id: UUID | None) -> tuple[Fix, FixEvent | None]:
         return lifecycle.apply_edit(current, changes, actor.name)
-    return _change(engine, actor, fix_id, expected_version, change)
+    return _change(ctx, actor, fix_id, expected_version, change)
 
 
-def transition_fix(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version: int, target: str,
+def transition_fix(ctx: AppContext, actor: Actor, fix_id: UUID | str, expected_version: int, target: str,
                    comment: str = "", photo: photos.Upload | None = None) -> Fix:
     """Move a fix to `target` (a state) with an optional comment and after photo; rejection needs the reason
     as comment.
@@ -102,10 +106,10 @@ def transition_fix(engine: Engine, actor: Actor, fix_id: UUID | str, expected_ve
         if target == State.APPROVED and not current.organisation:
             raise DkeError("fixes.error.approve_needs_organisation")
         return lifecycle.apply_transition(current, target, actor.name, comment, photo_id=photo_id)
-    return _change(engine, actor, fix_id, expected_version, change, photo)
+    return _change(ctx, actor, fix_id, expected_version, change, photo)
 
 
-def follow_up(engine: Engine, actor: Actor, walk_id: UUID | str, fix_id: UUID | str, expected_version: int,
+def follow_up(ctx: AppContext, actor: Actor, walk_id: UUID | str, fix_id: UUID | str, expected_version: int,
               verdict: Verdict | str, comment: str = "", photo: photos.Upload | None = None) -> Fix:
     """A done fix seen again on a later walk: "fixed" makes it verified, "still a problem" puts it back in
     progress; optionally with an after photo. Only the follow-up moves of the table are possible here."""
@@ -118,10 +122,10 @@ def follow_up(engine: Engine, actor: Actor, walk_id: UUID | str, fix_id: UUID | 
             raise lifecycle.TransitionRefused(source=current.state, target=target.value)
         return lifecycle.apply_transition(current, target, actor.name, _walk_comment(walk, comment),
                                           photo_id=photo_id)
-    return _change(engine, actor, fix_id, expected_version, change, photo)
+    return _change(ctx, actor, fix_id, expected_version, change, photo)
 
 
-def follow_up_finding(engine: Engine, actor: Actor, walk_id: UUID | str, observation_id: UUID | str,
+def follow_up_finding(ctx: AppContext, actor: Actor, walk_id: UUID | str, observation_id: UUID | str,
                       verdict: Verdict | str, comment: str = "", photo: photos.Upload | None = None) -> Fix:
     """An open finding (no agreed fix) seen again on a later walk.
 
@@ -132,7 +136,7 @@ def follow_up_finding(engine: Engine, actor: Actor, walk_id: UUID | str, observa
     require(actor, Permission.RECORD)
     verdict = Verdict(verdict)
     processed = photos.process(photo) if photo else None
-    with _photo_files() as files, transaction(engine) as conn:
+    with _photo_files() as files, transaction(ctx.engine) as conn:
         walk = _covering_walk(conn, walk_id, [observation_id])
         finding = obs_store.get(conn, observation_id, lock=True)  # one verdict at a time per finding
         states = fix_store.states_for_finding(conn, observation_id)
@@ -152,13 +156,13 @@ def follow_up_finding(engine: Engine, actor: Actor, walk_id: UUID | str, observa
     return fix
 
 
-def _change(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version: int, change,
+def _change(ctx: AppContext, actor: Actor, fix_id: UUID | str, expected_version: int, change,
             photo: photos.Upload | None = None) -> Fix:
     """Load the fix, refuse a stale version, apply `change` (given the stored after photo's id, if any) and
     write it conditionally, with the photo's row and files: all or nothing."""
     processed = photos.process(photo) if photo else None
     try:
-        with _photo_files() as files, transaction(engine) as conn:
+        with _photo_files() as files, transaction(ctx.engine) as conn:
             current = _load(conn, fix_id)
             if current.version != expected_version:
                 raise _conflict(current)
@@ -170,8 +174,8 @@ def _change(engine: Engine, actor: Actor, fix_id: UUID | str, expected_version: 
             if not fix_store.save_change(conn, changed, event, expected_version):
                 raise _conflict(_load(conn, fix_id))
             files.publish()
-    except IntegrityError:  # the unique (fix_id, version) of the history caught a concurrent writer
-        with reading(engine) as conn:
+    except ConstraintViolation:  # the unique (fix_id, version) of the history caught a concurrent writer
+        with reading(ctx.engine) as conn:
             raise _conflict(_load(conn, fix_id)) from None
     return changed
 
@@ -222,8 +226,7 @@ def _check_organisation(org_id: str | None) -> None:
 
 
 def _check_findings(conn: Connection, ids: list[UUID]) -> None:
-    found = set(conn.execute(select(observations.c.id).where(observations.c.id.in_([str(i) for i in ids]),
-                                                             observations.c.deleted.is_(False))).scalars())
+    found = obs_store.live_ids(conn, ids)
     missing = [str(i) for i in ids if str(i) not in found]
     if missing:
         raise NotFound("fixes.error.finding_not_found", id=missing[0])
@@ -234,9 +237,7 @@ def _covering_walk(conn: Connection, walk_id: UUID | str, observation_ids: list)
     walk = walk_store.get(conn, walk_id)
     if walk is None:
         raise NotFound("fixes.error.walk_not_found", id=str(walk_id))
-    areas = set(conn.execute(select(observations.c.area_id).where(
-        observations.c.id.in_([str(i) for i in observation_ids]))).scalars())
-    if not areas & set(walk.area_ids):
+    if not obs_store.area_ids(conn, observation_ids) & set(walk.area_ids):
         raise DkeError("fixes.error.walk_area", walk=walk.title)
     return walk
 
@@ -260,9 +261,9 @@ class FixDetail:
     after: list[Photo]
 
 
-def get_fix(engine: Engine, actor: Actor, fix_id: UUID | str) -> FixDetail:
+def get_fix(ctx: AppContext, actor: Actor, fix_id: UUID | str) -> FixDetail:
     require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         fix = _load(conn, fix_id)
         findings = [o for o in (obs_store.get(conn, i) for i in fix.observation_ids) if o is not None]
         pictures = [p for group in photo_store.for_observations(conn, fix.observation_ids).values() for p in group]
@@ -272,14 +273,14 @@ def get_fix(engine: Engine, actor: Actor, fix_id: UUID | str) -> FixDetail:
                          after=[p for p in pictures if p.fix_id == fix.id])
 
 
-def candidate_findings(engine: Engine, actor: Actor, *, area: str | None = None,
+def candidate_findings(ctx: AppContext, actor: Actor, *, area: str | None = None,
                        walk_id: UUID | str | None = None) -> pd.DataFrame:
     """Findings a planner can build a fix from, with their derived status and internal note: open ones first
     (those still without an agreed fix), then planned, then resolved; newest first within each."""
     require(actor, Permission.VIEW_INTERNAL)
-    points = obs_store.frame(engine, ("id", "walk_id", "area_id", "category", "severity", "observed_at",
+    points = obs_store.frame(ctx.columns, ("id", "walk_id", "area_id", "category", "severity", "observed_at",
                                       "internal_note", "is_demo"))
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         status = fix_store.finding_statuses(conn).set_index("observation_id")["status"]
     if area:
         points = points[points["area_id"] == area]
@@ -298,12 +299,11 @@ class BoardChoices:
     walks: dict[str, str]
 
 
-def board_choices(engine: Engine, actor: Actor) -> BoardChoices:
+def board_choices(ctx: AppContext, actor: Actor) -> BoardChoices:
     require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         walks = {str(w.id): f"{w.started_at:%d.%m.%Y} · {w.title}" for w, _ in walk_store.recent(conn, limit=500)}
-    areas = area_service.current(engine)
-    return BoardChoices(areas=dict(zip(areas["id"], areas["name"], strict=True)), walks=walks)
+    return BoardChoices(areas=ctx.area_names(), walks=walks)
 
 
 def overdue_mask(table: pd.DataFrame, today: date | None = None) -> pd.Series:
@@ -319,7 +319,7 @@ def is_overdue(fix: Fix, today: date | None = None) -> bool:
     return bool(overdue_mask(pd.DataFrame([{"state": fix.state, "due_date": fix.due_date}]), today).iloc[0])
 
 
-def fixes_frame(engine: Engine, actor: Actor, *, area: str | None = None, organisation: str | None = None,
+def fixes_frame(ctx: AppContext, actor: Actor, *, area: str | None = None, organisation: str | None = None,
                 walk_id: UUID | str | None = None, overdue_only: bool = False, state: str | None = None,
                 today: date | None = None) -> pd.DataFrame:
     """The fixes as a table for the board, the CLI and charts, filtered; overdue ones first, then by due date.
@@ -327,7 +327,7 @@ def fixes_frame(engine: Engine, actor: Actor, *, area: str | None = None, organi
     Adds `group` (open/planned/resolved/closed) and `overdue` to the stored columns (see store.fixes.frame).
     """
     require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         table = fix_store.frame(conn)
     table["group"] = [lifecycle.group(s).value for s in table["state"]]
     table["overdue"] = overdue_mask(table, today)
@@ -365,9 +365,9 @@ def figures(table: pd.DataFrame, by: str) -> pd.DataFrame:
     return out.round(1).reset_index()
 
 
-def fix_figures(engine: Engine, actor: Actor, by: str) -> pd.DataFrame:
+def fix_figures(ctx: AppContext, actor: Actor, by: str) -> pd.DataFrame:
     """`figures` over all fixes, for the planner's charts."""
-    return figures(fixes_frame(engine, actor), by)
+    return figures(fixes_frame(ctx, actor), by)
 
 
 CSV_COLUMNS = ("id", "title", "state", "organisation", "contact_role", "due_date", "overdue", "priority", "cost_dkk",
@@ -414,12 +414,12 @@ class FollowUpItems:
 FOLLOW_UP_FINDINGS = 50
 
 
-def follow_up_items(engine: Engine, actor: Actor, walk_id: UUID | str,
+def follow_up_items(ctx: AppContext, actor: Actor, walk_id: UUID | str,
                     limit: int = FOLLOW_UP_FINDINGS) -> FollowUpItems:
     """The fixes and findings a follow-up walk should look at, from earlier walks in the walk's areas: every
     done fix, and the `limit` most serious open findings (newest first)."""
     require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         walk = walk_store.get(conn, walk_id)
         if walk is None:
             raise NotFound("fixes.error.walk_not_found", id=str(walk_id))

@@ -10,21 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
-
-from sqlalchemy import Connection, Engine
 
 from dke_geo import geo
 from dke_geo import photos as photo_files
+from dke_geo.context import AppContext
 from dke_geo.errors import Conflict, InvalidInput, NotFound
 from dke_geo.i18n import t
 from dke_geo.model import Observation, Walk, now
 from dke_geo.roles import Actor, Permission, require
-from dke_geo.services import areas as area_service
 from dke_geo.store import observations as obs_store
 from dke_geo.store import photos as photo_store
 from dke_geo.store import walks as walk_store
 from dke_geo.store.db import reading, transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 EDITABLE = frozenset({"category", "severity", "perceived_safety", "internal_note", "lon", "lat", "location_source",
                       "gps_accuracy_m"})
@@ -44,11 +46,11 @@ class WalkDetail:
     findings: list[Observation]
 
 
-def start_walk(engine: Engine, actor: Actor, data: dict, lang: str = "da") -> Walk:
+def start_walk(ctx: AppContext, actor: Actor, data: dict, lang: str = "da") -> Walk:
     """Validate and store a new walk; the same id twice stores it once. Without a title, the walk is named
     after its areas and date (in `lang`)."""
     require(actor, Permission.RECORD)
-    areas = area_service.current(engine)
+    areas = ctx.areas()
     names = dict(zip(areas["id"], areas["name"], strict=True))
     unknown = [a for a in data.get("area_ids", []) if a not in names]
     if unknown:
@@ -59,15 +61,15 @@ def start_walk(engine: Engine, actor: Actor, data: dict, lang: str = "da") -> Wa
         data["title"] = t("record.walk_default_title", lang, date=f"{started:%d.%m.%Y}",
                           areas=", ".join(names[a] for a in data.get("area_ids", [])) or t("record.no_area", lang))
     walk = Walk.parse(data)
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         walk_store.add(conn, walk)
     return walk
 
 
-def end_walk(engine: Engine, actor: Actor, walk_id: UUID | str) -> Walk:
+def end_walk(ctx: AppContext, actor: Actor, walk_id: UUID | str) -> Walk:
     """End a walk now (ending an ended walk changes nothing)."""
     require(actor, Permission.RECORD)
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         walk = _walk(conn, walk_id)
         if walk.is_open:
             walk.ended_at = max(now(), walk.started_at)
@@ -75,10 +77,10 @@ def end_walk(engine: Engine, actor: Actor, walk_id: UUID | str) -> Walk:
     return walk
 
 
-def resume_walk(engine: Engine, actor: Actor, walk_id: UUID | str) -> Walk:
+def resume_walk(ctx: AppContext, actor: Actor, walk_id: UUID | str) -> Walk:
     """Open an ended walk again, to record more findings in it."""
     require(actor, Permission.RECORD)
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         walk = _walk(conn, walk_id)
         if not walk.is_open:
             walk.ended_at = None
@@ -86,34 +88,34 @@ def resume_walk(engine: Engine, actor: Actor, walk_id: UUID | str) -> Walk:
     return walk
 
 
-def get_walk(engine: Engine, actor: Actor, walk_id: UUID | str) -> Walk:
+def get_walk(ctx: AppContext, actor: Actor, walk_id: UUID | str) -> Walk:
     require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         return _walk(conn, walk_id)
 
 
-def recent_walks(engine: Engine, actor: Actor, limit: int = 20) -> list[WalkSummary]:
+def recent_walks(ctx: AppContext, actor: Actor, limit: int = 20) -> list[WalkSummary]:
     """The newest walks (by start time) with their number of findings."""
     require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         return [WalkSummary(walk, n) for walk, n in walk_store.recent(conn, limit)]
 
 
-def walk_detail(engine: Engine, actor: Actor, walk_id: UUID | str) -> WalkDetail:
+def walk_detail(ctx: AppContext, actor: Actor, walk_id: UUID | str) -> WalkDetail:
     """A walk and its findings with their photos, read together."""
     require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         return WalkDetail(_walk(conn, walk_id), _with_photos(conn, obs_store.for_walk(conn, walk_id)))
 
 
-def walk_observations(engine: Engine, actor: Actor, walk_id: UUID | str) -> list[Observation]:
+def walk_observations(ctx: AppContext, actor: Actor, walk_id: UUID | str) -> list[Observation]:
     """A walk's findings with their photos, newest first."""
     require(actor, Permission.VIEW_INTERNAL)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         return _with_photos(conn, obs_store.for_walk(conn, walk_id))
 
 
-def record_observation(engine: Engine, actor: Actor, data: dict, *, photos: Sequence[photo_files.Upload] = (),
+def record_observation(ctx: AppContext, actor: Actor, data: dict, *, photos: Sequence[photo_files.Upload] = (),
                        allow_outside: bool = False) -> tuple[Observation, bool]:
     """Validate and store a finding with its photos, its area derived from the point.
 
@@ -125,11 +127,11 @@ def record_observation(engine: Engine, actor: Actor, data: dict, *, photos: Sequ
     _require_location_and_category(data)
     obs = Observation.parse({**data, "created_by": actor.name, "updated_by": actor.name}, allow_outside=allow_outside)
     processed = [photo_files.process(upload) for upload in photos]  # every file checked before anything is written
-    obs.area_id = _area_of(engine, obs.lon, obs.lat)
+    obs.area_id = _area_of(ctx, obs.lon, obs.lat)
     files = photo_files.PhotoFiles()
     try:
         rows = [files.stage(obs.id, photo, actor.name) for photo in processed]
-        with transaction(engine) as conn:
+        with transaction(ctx.engine) as conn:
             stored = obs_store.get(conn, obs.id)
             if stored is None:
                 _require_open_walk(conn, obs.walk_id)
@@ -146,7 +148,7 @@ def record_observation(engine: Engine, actor: Actor, data: dict, *, photos: Sequ
     return stored, created
 
 
-def edit_observation(engine: Engine, actor: Actor, obs_id: UUID | str, changes: dict, *,
+def edit_observation(ctx: AppContext, actor: Actor, obs_id: UUID | str, changes: dict, *,
                      photos: Sequence[photo_files.Upload] = (), remove_photos: Sequence[UUID | str] = (),
                      expected_updated_at: datetime | None = None) -> Observation:
     """Change a finding (fields in EDITABLE; moving it re-derives its area), add and remove photos.
@@ -161,10 +163,10 @@ def edit_observation(engine: Engine, actor: Actor, obs_id: UUID | str, changes: 
     if moved and not {"lon", "lat"} <= set(changes):
         raise ValueError("a finding is moved by giving both lon and lat")
     processed = [photo_files.process(upload) for upload in photos]
-    areas = area_service.current(engine)
+    areas = ctx.areas()
     files = photo_files.PhotoFiles()
     try:
-        with transaction(engine) as conn:
+        with transaction(ctx.engine) as conn:
             current = obs_store.get(conn, obs_id)
             if current is None or current.deleted:
                 raise NotFound(what=str(obs_id))
@@ -186,11 +188,11 @@ def edit_observation(engine: Engine, actor: Actor, obs_id: UUID | str, changes: 
     return edited
 
 
-def delete_observation(engine: Engine, actor: Actor, obs_id: UUID | str) -> Observation:
+def delete_observation(ctx: AppContext, actor: Actor, obs_id: UUID | str) -> Observation:
     """Soft-delete a finding, recording who deleted it and when; it leaves every list, map and count but
     stays in the database. Deleting a deleted finding changes nothing."""
     require(actor, Permission.RECORD)
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         obs = obs_store.get(conn, obs_id)
         if obs is None:
             raise NotFound(what=str(obs_id))
@@ -222,8 +224,8 @@ def _require_location_and_category(data: dict) -> None:
         raise InvalidInput(errors)
 
 
-def _area_of(engine: Engine, lon: float, lat: float) -> str | None:
-    return geo.assign_areas([lon], [lat], area_service.current(engine))[0]
+def _area_of(ctx: AppContext, lon: float, lat: float) -> str | None:
+    return geo.assign_areas([lon], [lat], ctx.areas())[0]
 
 
 def _with_photos(conn: Connection, findings: list[Observation]) -> list[Observation]:

@@ -19,9 +19,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import Engine
 
 from dke_geo import config
+from dke_geo.context import AppContext
 from dke_geo.roles import Actor, Role
 from dke_geo.store import users as user_store
 from dke_geo.store.db import reading
@@ -67,23 +67,23 @@ def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def issue(engine: Engine, actor: Actor) -> str:
+def issue(ctx: AppContext, actor: Actor) -> str:
     """A token for `actor`, who has just logged in with a local password."""
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         row = user_store.get(conn, actor.name)
     if row is None or not row.password_hash:
         raise ValueError(f"{actor.name!r} has no local password")
     return _serializer().dumps({"u": row.name, "h": _fingerprint(row.password_hash)})
 
 
-def actor_for_token(engine: Engine, token: str) -> Actor | None:
+def actor_for_token(ctx: AppContext, token: str) -> Actor | None:
     """The actor a token stands for, or None if it is forged, expired or its account changed."""
     try:
         data = _serializer().loads(token, max_age=int(LIFETIME.total_seconds()))
         name, fingerprint = data["u"], data["h"]
     except (BadData, KeyError, TypeError):
         return None
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         row = user_store.get(conn, str(name))
     if row is None or not row.active or not row.password_hash or _fingerprint(row.password_hash) != fingerprint:
         return None

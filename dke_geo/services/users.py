@@ -9,14 +9,13 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
+from dke_geo.context import AppContext
 from dke_geo.errors import DkeError, NotFound
 from dke_geo.model import now
 from dke_geo.roles import Actor, Permission, Role, require
 from dke_geo.store import users as user_store
-from dke_geo.store.db import reading, transaction
+from dke_geo.store.db import ConstraintViolation, reading, transaction
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -28,7 +27,7 @@ class LoginRefused(DkeError):
     key = "error.login_failed"
 
 
-def add_user(engine: Engine, actor: Actor, name: str, role: Role, password: str | None = None,
+def add_user(ctx: AppContext, actor: Actor, name: str, role: Role, password: str | None = None,
              email: str | None = None, is_demo: bool = False) -> None:
     """Create an account; a password (at least 10 characters) for local login, or only an e-mail for OIDC."""
     require(actor, Permission.MANAGE_USERS)
@@ -38,38 +37,38 @@ def add_user(engine: Engine, actor: Actor, name: str, role: Role, password: str 
     if password is not None and len(password) < MIN_PASSWORD:
         raise DkeError("error.password_short", min=MIN_PASSWORD)
     try:
-        with transaction(engine) as conn:
+        with transaction(ctx.engine) as conn:
             user_store.add(conn, name, Role(role).value, password and _hasher.hash(password), email, now(), is_demo)
-    except IntegrityError:
+    except ConstraintViolation:
         raise DkeError("error.user_exists", name=name) from None
 
 
-def list_users(engine: Engine, actor: Actor) -> list[dict]:
+def list_users(ctx: AppContext, actor: Actor) -> list[dict]:
     require(actor, Permission.MANAGE_USERS)
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         return [{"name": r.name, "role": r.role, "email": r.email, "active": r.active, "is_demo": r.is_demo}
                 for r in user_store.all_users(conn)]
 
 
-def set_role(engine: Engine, actor: Actor, name: str, role: Role) -> None:
+def set_role(ctx: AppContext, actor: Actor, name: str, role: Role) -> None:
     require(actor, Permission.MANAGE_USERS)
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         if not user_store.set_role(conn, name, Role(role).value):
             raise NotFound(what=name)
 
 
-def remove_user(engine: Engine, actor: Actor, name: str) -> None:
+def remove_user(ctx: AppContext, actor: Actor, name: str) -> None:
     require(actor, Permission.MANAGE_USERS)
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         if not user_store.remove(conn, name):
             raise NotFound(what=name)
 
 
-def authenticate(engine: Engine, name: str, password: str) -> Actor:
+def authenticate(ctx: AppContext, name: str, password: str) -> Actor:
     """The actor for a correct name and password. After 5 failures in 15 minutes the name is locked
     for the rest of that window, whatever the password; every attempt is recorded."""
     name = name.strip()
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         if user_store.failures_since(conn, name, now() - LOCKOUT) >= MAX_FAILURES:
             user_store.record_attempt(conn, name, now(), False)
             locked = True
@@ -92,9 +91,9 @@ def authenticate(engine: Engine, name: str, password: str) -> Actor:
     return Actor(row.name, Role(row.role))
 
 
-def actor_for_email(engine: Engine, email: str) -> Actor:
+def actor_for_email(ctx: AppContext, email: str) -> Actor:
     """The actor for an e-mail verified by the OpenID Connect provider; unknown e-mails get no role."""
-    with reading(engine) as conn:
+    with reading(ctx.engine) as conn:
         row = user_store.get_by_email(conn, email)
     if row is None or not row.active:
         raise LoginRefused("error.login_unknown_email", email=email)

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 
+import pandas as pd
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from dke_geo import config
-from dke_geo.errors import DkeError
-from dke_geo.store.tables import meta
+from dke_geo.errors import DatabaseBusy, DatabaseUnavailable
+from dke_geo.store.tables import meta, metadata
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK_WAIT_S = 30
@@ -27,23 +27,15 @@ connection) before the user is told the database is busy. Concurrent tablets wai
 load test (tests/test_concurrency.py) no write waits anywhere near this long."""
 
 
-class DatabaseUnavailable(DkeError):
-    """The database cannot be reached (PostGIS down, disk gone): nothing was written."""
-    key = "app.error_db"
+class ConstraintViolation(Exception):
+    """A write refused by a unique or foreign-key constraint (a name taken, a concurrent writer's version):
+    the transaction was rolled back, nothing was written. The service says what it means."""
 
 
-class DatabaseBusy(DkeError):
-    """Another writer held the data longer than LOCK_WAIT_S (a very large import, say), or PostgreSQL ended this
-    transaction to break a deadlock: nothing was written, and saving the same form again is safe (findings carry
-    the id their form was opened with)."""
-    key = "reliability.db_busy"
-
-
-def make_engine(url: str | None = None, lock_wait_s: float = LOCK_WAIT_S) -> Engine:
-    """An engine for `url` (default: the configured database). SQLite gets WAL, foreign keys and a
-    busy timeout on every connection, so concurrent tablets wait instead of failing; PostgreSQL connections are
-    checked before use (pool_pre_ping), so the first save after a database restart works."""
-    url = url or config.database_url()
+def make_engine(url: str, lock_wait_s: float = LOCK_WAIT_S) -> Engine:
+    """An engine for the database at `url` (the app's is made by context.AppContext). SQLite gets WAL, foreign
+    keys and a busy timeout on every connection, so concurrent tablets wait instead of failing; PostgreSQL
+    connections are checked before use (pool_pre_ping), so the first save after a database restart works."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -81,12 +73,6 @@ def _sqlite_begin(conn: Connection):
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writing") else "BEGIN")
 
 
-@cache
-def default_engine() -> Engine:
-    """The process-wide engine for the configured database."""
-    return make_engine()
-
-
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration; safe to run again."""
     cfg = Config()
@@ -94,6 +80,18 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database has the newest migration (else `python -m dke_geo init-db` must run first)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with reading(engine) as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current == ScriptDirectory.from_config(cfg).get_current_head()
 
 
 @contextmanager
@@ -104,13 +102,15 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     Contention is resolved by waiting inside the database (SQLite: BEGIN IMMEDIATE and the busy timeout;
     PostgreSQL: row locks, with the version checks of fixes), not by re-running the block; what is left,
     a wait past LOCK_WAIT_S or a lost server, becomes DatabaseBusy or DatabaseUnavailable: a clear message, the
-    form kept, nothing written."""
+    form kept, nothing written. A constraint that refuses a write becomes ConstraintViolation."""
     try:
         with engine.connect() as conn:
             conn = conn.execution_options(writing=True)
             with conn.begin():
                 yield conn
                 touch(conn)
+    except IntegrityError as exc:
+        raise ConstraintViolation(str(exc.orig)) from exc
     except (OperationalError, InterfaceError, PoolTimeout) as exc:
         _raise_clear(exc)
         raise
@@ -159,6 +159,36 @@ def insert_ignoring_duplicates(conn: Connection, table, rows: list[dict]) -> int
     key = list(table.primary_key.columns)[0]
     inserted = conn.execute(dialect.insert(table).on_conflict_do_nothing().returning(key), rows).all()
     return len(inserted)
+
+
+def existing_values(conn: Connection, column, values: list[str], batch: int = 500) -> set[str]:
+    """Which of `values` occur in `column` (asked for in batches: PostgreSQL takes at most 65,535 parameters)."""
+    found: set[str] = set()
+    for start in range(0, len(values), batch):
+        found |= set(conn.execute(select(column).where(column.in_(values[start:start + batch]))).scalars())
+    return found
+
+
+def bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame, chunk: int = 50_000) -> int:
+    """Insert the rows of a DataFrame (columns named as the table's) with executemany in chunks, in the caller's
+    transaction: how the benchmarks' synthetic stores are made. Returns the number of rows."""
+    table = metadata.tables[table_name]
+    for start in range(0, len(frame), chunk):
+        conn.execute(table.insert(), _records(frame.iloc[start:start + chunk]))
+    return len(frame)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows for an executemany: timestamps as aware datetimes, missing values as None."""
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            columns.append(list(values.dt.to_pydatetime()))
+        else:
+            columns.append([None if v is None or v is pd.NA or v != v else v for v in values.tolist()])
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def touch(conn: Connection) -> None:

@@ -86,6 +86,11 @@ def events(conn: Connection, fix_id: UUID | str) -> list[FixEvent]:
     return [FixEvent.model_validate({k: v for k, v in r._mapping.items() if k != "version"}) for r in rows]
 
 
+def linked_observation_ids(conn: Connection) -> list[str]:
+    """The findings that have at least one fix."""
+    return list(conn.execute(select(fix_observations.c.observation_id).distinct()).scalars())
+
+
 def states_for_finding(conn: Connection, observation_id: UUID | str) -> list[str]:
     """The states of the fixes linked to one finding."""
     return list(conn.execute(select(fixes.c.state).join(fix_observations, fix_observations.c.fix_id == fixes.c.id)

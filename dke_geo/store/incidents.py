@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 
 from dke_geo.model import IncidentReport
 from dke_geo.store import columnar
-from dke_geo.store.db import insert_ignoring_duplicates
+from dke_geo.store.db import existing_values, insert_ignoring_duplicates
 from dke_geo.store.tables import incident_reports
 
 
@@ -28,6 +28,12 @@ def add_many(conn: Connection, reports: Iterable[IncidentReport]) -> int:
 FRAME_COLUMNS = ("id", "external_id", "source", "reported_at", "type", "lon", "lat", "area_id", "is_demo")
 
 
-def frame(engine: Engine, columns: Iterable[str] = FRAME_COLUMNS) -> pd.DataFrame:
+def frame(reader: columnar.ColumnReader, columns: Iterable[str] = FRAME_COLUMNS) -> pd.DataFrame:
     """The reports as a DataFrame (the fast path for the density layer; store.columnar)."""
-    return columnar.frame(engine, select(*[incident_reports.c[c] for c in columns]))
+    return reader.frame(select(*[incident_reports.c[c] for c in columns]))
+
+
+def existing_keys(conn: Connection, ids: list[str], external_ids: list[str]) -> tuple[set[str], set[str]]:
+    """Which of `ids` and of `external_ids` are stored already (an import skips those)."""
+    return (existing_values(conn, incident_reports.c.id, ids),
+            existing_values(conn, incident_reports.c.external_id, external_ids))

@@ -5,11 +5,11 @@ from collections.abc import Iterable
 from uuid import UUID
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, func, select, update
 
 from dke_geo.model import Observation
 from dke_geo.store import columnar
-from dke_geo.store.db import insert_ignoring_duplicates
+from dke_geo.store.db import existing_values, insert_ignoring_duplicates
 from dke_geo.store.tables import observations
 
 _MODEL_ONLY = {"photos"}
@@ -68,13 +68,58 @@ FRAME_COLUMNS = ("id", "walk_id", "lon", "lat", "area_id", "category", "severity
                  "observed_at", "light_condition", "published", "is_demo", "location_source")
 
 
-def frame(engine: Engine, columns: Iterable[str] = FRAME_COLUMNS, include_deleted: bool = False) -> pd.DataFrame:
+def frame(reader: columnar.ColumnReader, columns: Iterable[str] = FRAME_COLUMNS,
+          include_deleted: bool = False) -> pd.DataFrame:
     """The findings as a DataFrame of the given columns: the fast path for maps, charts and exports (whole
     columns through store.columnar, no model object or tuple per row; times in Europe/Copenhagen)."""
     query = select(*[observations.c[c] for c in columns])
     if not include_deleted:
         query = query.where(observations.c.deleted.is_(False))
-    return columnar.frame(engine, query)
+    return reader.frame(query)
+
+
+def points(conn: Connection) -> pd.DataFrame:
+    """id, lon, lat, area_id of every finding (deleted ones too: their area follows the outlines as well)."""
+    rows = conn.execute(select(observations.c.id, observations.c.lon, observations.c.lat, observations.c.area_id))
+    return pd.DataFrame(rows.fetchall(), columns=["id", "lon", "lat", "area_id"])
+
+
+def live_ids(conn: Connection, obs_ids: Iterable[UUID | str]) -> set[str]:
+    """Which of `obs_ids` are stored and not deleted."""
+    ids = [str(i) for i in obs_ids]
+    return set(conn.execute(select(observations.c.id).where(observations.c.id.in_(ids),
+                                                            observations.c.deleted.is_(False))).scalars())
+
+
+def area_ids(conn: Connection, obs_ids: Iterable[UUID | str]) -> set[str | None]:
+    """The areas of the given findings."""
+    return set(conn.execute(select(observations.c.area_id).where(
+        observations.c.id.in_([str(i) for i in obs_ids]))).scalars())
+
+
+def notes(conn: Connection, obs_ids: list[str]) -> dict[str, str]:
+    """Internal note by finding id (asked for in batches: any number of ids)."""
+    out: dict[str, str] = {}
+    for start in range(0, len(obs_ids), 500):
+        out.update(conn.execute(select(observations.c.id, observations.c.internal_note)
+                                .where(observations.c.id.in_(obs_ids[start:start + 500]))).all())
+    return out
+
+
+def count(conn: Connection) -> int:
+    """How many findings are stored (deleted ones included)."""
+    return conn.execute(select(func.count()).select_from(observations)).scalar_one()
+
+
+def has_demo(conn: Connection) -> bool:
+    """True when any demo finding is stored."""
+    return conn.execute(select(observations.c.id).where(observations.c.is_demo.is_(True)).limit(1)).first() is not None
+
+
+def existing_keys(conn: Connection, ids: list[str], external_ids: list[str]) -> tuple[set[str], set[str]]:
+    """Which of `ids` and of `external_ids` are stored already (an import skips those)."""
+    return (existing_values(conn, observations.c.id, ids), existing_values(conn, observations.c.external_id,
+                                                                           external_ids))
 
 
 def reassign_areas(conn: Connection, assignments: dict[str, str | None]) -> None:

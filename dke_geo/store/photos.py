@@ -37,6 +37,19 @@ def for_observations(conn: Connection, observation_ids: Iterable[UUID | str]) ->
     return out
 
 
+def first_thumbs(conn: Connection, observation_ids: list[str]) -> dict[str, str]:
+    """The thumbnail path of each finding's first (not deleted) photo, by finding id (in batches)."""
+    out: dict[str, str] = {}
+    for start in range(0, len(observation_ids), 500):
+        rows = conn.execute(select(photos.c.observation_id, photos.c.thumb_path)
+                            .where(photos.c.observation_id.in_(observation_ids[start:start + 500]),
+                                   photos.c.deleted.is_(False))
+                            .order_by(photos.c.created_at, photos.c.id))
+        for obs_id, thumb in rows:
+            out.setdefault(obs_id, thumb)
+    return out
+
+
 def remove(conn: Connection, observation_id: UUID | str, photo_ids: Iterable[UUID | str]) -> int:
     """Mark photos of one finding as deleted (the files stay, like a deleted finding's row)."""
     ids = [str(i) for i in photo_ids]

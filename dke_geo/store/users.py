@@ -45,3 +45,7 @@ def record_attempt(conn: Connection, name: str, at: datetime, success: bool) -> 
 def failures_since(conn: Connection, name: str, since: datetime) -> int:
     return conn.execute(select(func.count()).select_from(login_attempts).where(
         login_attempts.c.name == name, login_attempts.c.success.is_(False), login_attempts.c.at >= since)).scalar_one()
+
+
+def count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(users)).scalar_one()

@@ -1,8 +1,10 @@
 """Walks in the database."""
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
+import pandas as pd
 from sqlalchemy import Connection, func, select, update
 
 from dke_geo.model import Walk
@@ -56,3 +58,31 @@ def recent(conn: Connection, limit: int = 50, include_demo: bool = True) -> list
         data.pop("light_condition")
         out.append((Walk.model_validate(data), n))
     return out
+
+
+def frame(conn: Connection) -> pd.DataFrame:
+    """Every walk as a row of id, title, started_at, is_demo; newest first (what filters and maps label)."""
+    rows = conn.execute(select(walks.c.id, walks.c.title, walks.c.started_at, walks.c.is_demo)
+                        .order_by(walks.c.started_at.desc()))
+    return pd.DataFrame(rows.fetchall(), columns=["id", "title", "started_at", "is_demo"])
+
+
+def rows(conn: Connection) -> pd.DataFrame:
+    """Every walk with all its stored columns (for an export)."""
+    return pd.DataFrame([dict(r._mapping) for r in conn.execute(select(walks))],
+                        columns=[c.name for c in walks.columns])
+
+
+def ids(conn: Connection) -> set[str]:
+    return set(conn.execute(select(walks.c.id)).scalars())
+
+
+def started_between(conn: Connection, start: datetime, end: datetime) -> list[Walk]:
+    """The walks started in [start, end), oldest first."""
+    return [_walk(r) for r in conn.execute(select(walks).where(walks.c.started_at >= start,
+                                                               walks.c.started_at < end)
+                                           .order_by(walks.c.started_at))]
+
+
+def count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(walks)).scalar_one()

@@ -32,12 +32,12 @@ def restore() -> None:
     if oidc_configured():
         if _oidc_logged_in():
             try:
-                session.set_actor(user_service.actor_for_email(session.engine(), str(st.user.get("email") or "")))
+                session.set_actor(user_service.actor_for_email(session.context(), str(st.user.get("email") or "")))
             except DkeError as exc:
                 st.session_state["auth_error"] = exc
         return
     token = st.context.cookies.get(sessions.COOKIE)
-    actor = sessions.actor_for_token(session.engine(), token) if token else None
+    actor = sessions.actor_for_token(session.context(), token) if token else None
     if actor is not None:
         session.set_actor(actor)
         st.session_state[_TOKEN_STATE] = token
@@ -78,11 +78,11 @@ def login_box() -> None:
         password = st.text_input(t("login.password"), type="password", key="login_password")
         if st.form_submit_button(t("login.submit"), width="stretch"):
             try:
-                actor = user_service.authenticate(session.engine(), name, password)
+                actor = user_service.authenticate(session.context(), name, password)
             except DkeError as exc:
                 st.error(exc.message(session.lang()))
             else:
                 session.set_actor(actor)
-                st.session_state[_TOKEN_STATE] = sessions.issue(session.engine(), actor)
+                st.session_state[_TOKEN_STATE] = sessions.issue(session.context(), actor)
                 st.session_state.pop(_LOGGED_OUT, None)
                 st.rerun()

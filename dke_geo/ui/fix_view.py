@@ -42,10 +42,10 @@ def state_badge(state: str) -> None:
 
 def show(fix_id: str) -> None:
     """The whole fix page for `fix_id`; the version first seen is what a change is checked against."""
-    engine, actor, lang = session.engine(), session.actor(), session.lang()
+    ctx, actor, lang = session.context(), session.actor(), session.lang()
     st.button(t("fixes.back"), on_click=_back, key="fixes_back")
     try:
-        detail = svc.get_fix(engine, actor, fix_id)
+        detail = svc.get_fix(ctx, actor, fix_id)
     except DkeError as exc:
         st.error(exc.message(lang))
         return
@@ -119,7 +119,7 @@ def _action(fix, seen: int, seen_key: str, lang: str) -> None:
         submitted = st.form_submit_button(t("fixes.action.submit"), type="primary")
     if submitted:
         try:
-            moved = svc.transition_fix(session.engine(), session.actor(), fix.id, seen, target, comment, upload(photo))
+            moved = svc.transition_fix(session.context(), session.actor(), fix.id, seen, target, comment, upload(photo))
         except DkeError as exc:
             _refused(exc, seen_key, lang)
         else:
@@ -147,7 +147,7 @@ def _edit(fix, seen: int, seen_key: str, lang: str) -> None:
         submitted = st.form_submit_button(t("fixes.edit.submit"))
     if submitted:
         try:
-            edited = svc.edit_fix(session.engine(), session.actor(), fix.id, seen, changes)
+            edited = svc.edit_fix(session.context(), session.actor(), fix.id, seen, changes)
         except DkeError as exc:
             _refused(exc, seen_key, lang)
         else:

@@ -23,7 +23,7 @@ from dke_geo.ui.widgets import plain
 def map_layer(walk: Walk) -> folium.FeatureGroup:
     """The follow-up items of `walk` as a layer for its map (empty when they cannot be read)."""
     try:
-        items = svc.follow_up_items(session.engine(), session.actor(), walk.id)
+        items = svc.follow_up_items(session.context(), session.actor(), walk.id)
     except DkeError:
         return folium.FeatureGroup(name=t("fixes.map.layer"))
     return follow_up_layer(items.fixes, items.findings, session.lang())
@@ -32,7 +32,7 @@ def map_layer(walk: Walk) -> folium.FeatureGroup:
 def panel(walk: Walk) -> None:
     """The follow-up section of a walk: what to check in its areas, and the two verdicts for each."""
     try:
-        items = svc.follow_up_items(session.engine(), session.actor(), walk.id)
+        items = svc.follow_up_items(session.context(), session.actor(), walk.id)
     except DkeError as exc:
         st.error(exc.message(session.lang()))
         return
@@ -105,7 +105,7 @@ def _verdict_form(key: str, still: bool):
 def _submit(verdict: svc.Verdict, seen_key: str | None, action, *args) -> None:
     """Call the service `action`; on success note it, forget the version seen and show the panel anew."""
     try:
-        action(session.engine(), session.actor(), *args)
+        action(session.context(), session.actor(), *args)
     except DkeError as exc:
         st.error(exc.message(session.lang()))
         return

@@ -1,22 +1,39 @@
-"""Per-session state shared by all pages: the engine, the language, the logged-in actor."""
+"""Per-session state shared by all pages: the app context, the language, the logged-in actor.
+
+The app context (settings, engine, caches: dke_geo/context.py) is made once per server process and
+configuration; every page gets it from `context()` and passes it to the services.
+"""
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import Engine
 
 from dke_geo import config
+from dke_geo.context import AppContext
 from dke_geo.i18n import LANGUAGES
 from dke_geo.i18n import t as _t
 from dke_geo.roles import PUBLIC, Actor
-from dke_geo.store.db import default_engine, migrate
+from dke_geo.services import maintenance
 
 
-@st.cache_resource
-def engine() -> Engine:
-    """One engine per server process; the schema is brought up to date once."""
-    e = default_engine()
-    migrate(e)
-    return e
+class NotReady(Exception):
+    """The app cannot start: a setting is wrong or the database needs `init-db`; the message says which."""
+
+
+@st.cache_resource(show_spinner=False)
+def _context(values: tuple[tuple[str, str], ...]) -> AppContext:
+    """One context per server process and configuration (a test with other settings gets its own)."""
+    context = AppContext.open(config.Settings(values))
+    if not maintenance.is_prepared(context):
+        context.close()
+        raise NotReady("database")
+    context.columns.start()  # the SQLite column worker loads while the first page is drawn
+    return context
+
+
+def context() -> AppContext:
+    """The app context for the settings in the environment (checked: config.load). Raises StartupError for a
+    bad setting and NotReady when the database is not prepared."""
+    return _context(config.load().values)
 
 
 def lang() -> str:

@@ -6,23 +6,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import StreamlitServer, prepare_app_data
-from tests.e2e.helpers import login
+from tests.conftest import prepare_app_data
+from tests.e2e.helpers import WAIT, login
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TITLE = "Nye lamper ved cykelskuret"
-WAIT = 20_000
 
 
 @pytest.fixture(scope="module")
-def fixes_url(tmp_path_factory):
-    server = StreamlitServer(prepare_app_data(tmp_path_factory.mktemp("fixes-e2e"))).start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
+def fixes_url(tmp_path_factory, streamlit_server):
+    return streamlit_server(prepare_app_data(tmp_path_factory.mktemp("fixes-e2e"))).url
 
 
 def _resolved_on_planner_map(page):

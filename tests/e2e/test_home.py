@@ -1,11 +1,10 @@
 """The entry page in Debian chromium: the area map is drawn from our own assets."""
-import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import login
+from tests.e2e.helpers import WAIT, login
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -16,40 +15,46 @@ def test_area_map_is_drawn_without_third_party_requests(app_page, external_reque
     page = app_page
     login(page)
     page.get_by_role("link", name="Kort over områderne").click()
-    expect(page.get_by_role("heading", name="Albertslund Kommune og boligområderne")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Albertslund Kommune og boligområderne")).to_be_visible(timeout=WAIT)
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
-    expect(frame.locator(".leaflet-container")).to_be_visible(timeout=30_000)
+    expect(frame.locator(".leaflet-container")).to_be_visible(timeout=WAIT)
     outlines = frame.locator("path.dke-area")
-    expect(outlines.first).to_be_attached(timeout=30_000)
+    expect(outlines.first).to_be_attached(timeout=WAIT)
     assert outlines.count() == 7
     expect(frame.locator(".dke-area-label", has_text="Albertslund Syd")).to_be_visible()  # the largest area
     expect(frame.locator(".leaflet-control-attribution")).to_contain_text("GeoDanmark")
     # Labels never cover each other: at the municipality's zoom some give way, zoomed in they come back.
-    container = frame.locator(".leaflet-container")
-    _settled(page, container)
+    map_frame = page.locator('iframe[title="streamlit_folium.st_folium"]').element_handle().content_frame()
+    _settled(map_frame)
     shown_wide = _shown_labels(frame)
     assert 0 < len(shown_wide) < 7
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
     for _ in range(2):
         frame.locator(".leaflet-control-zoom-in").click()
-        _settled(page, container)
+        _settled(map_frame)
     assert len(_shown_labels(frame)) > len(shown_wide)
     assert external_requests == []
 
 
-def _settled(page, container) -> None:
-    """Wait until the map has stopped moving: its labels were placed (maps/base.py counts each placing in
-    data-labels-placed) and not placed again for half a second (the component fits the view after drawing)."""
-    expect(container).to_have_attribute("data-labels-placed", re.compile(r"\d+"))
-    before = None
-    for _ in range(40):
-        now = container.get_attribute("data-labels-placed")
-        if now == before:
-            return
-        before = now
-        page.wait_for_timeout(500)
-    raise AssertionError("the map kept moving")
+# True once the labels were placed (maps/base.py counts each placing in data-labels-placed) and neither the count
+# nor the map's size, zoom and centre changed, with no zoom or pan animation running, for `frames` animation
+# frames in a row (the component sizes the map's frame and fits the view after drawing, each a new placing).
+_STILL = """frames => {
+  const c = document.querySelector(".leaflet-container");
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  if (!c || !map || !c.dataset.labelsPlaced) return false;
+  const moving = map._animatingZoom || (map._panAnim && map._panAnim._inProgress);
+  const now = [c.dataset.labelsPlaced, c.clientWidth, c.clientHeight, map.getZoom(), map.getCenter()].join();
+  const seen = window.dkeStill || {now: null, frames: 0};
+  window.dkeStill = {now, frames: seen.now === now && !moving ? seen.frames + 1 : 0};
+  return window.dkeStill.frames >= frames;
+}"""
+
+
+def _settled(frame) -> None:
+    """Wait until the map in `frame` has stopped moving and its labels are placed for where it stands."""
+    frame.wait_for_function(_STILL, arg=20, polling="raf", timeout=WAIT)
 
 
 def _shown_labels(frame) -> list[dict]:
@@ -69,8 +74,8 @@ def test_language_switch_is_visible_and_works(app_page):
     page = app_page
     login(page)
     page.get_by_role("link", name="Kort over områderne").click()
-    expect(page.get_by_role("heading", name="Albertslund Kommune og boligområderne")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Albertslund Kommune og boligområderne")).to_be_visible(timeout=WAIT)
     page.get_by_role("radio", name="EN").click()
-    expect(page.get_by_role("radio", name="EN")).to_be_checked(timeout=30_000)
+    expect(page.get_by_role("radio", name="EN")).to_be_checked(timeout=WAIT)
     expect(page.get_by_role("heading", name="Albertslund Municipality and its housing areas")).to_be_visible(
-        timeout=30_000)
+        timeout=WAIT)

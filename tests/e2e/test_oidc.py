@@ -10,7 +10,8 @@ import pytest
 from oidc_provider_mock import User, run_server_in_thread
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ROOT, StreamlitServer, prepare_app_data
+from tests.conftest import ROOT, prepare_app_data
+from tests.e2e.helpers import WAIT
 from tests.pgserver import free_port
 
 pytestmark = pytest.mark.browser
@@ -19,7 +20,7 @@ IDP_STYLESHEET = "https://cdn.jsdelivr.net/npm/@picocss/pico@2/css/pico.min.css"
 
 
 @pytest.fixture(scope="module")
-def sso_url(tmp_path_factory):
+def sso_url(tmp_path_factory, streamlit_server):
     users = [User(sub="anna", claims={"email": PLANNER_EMAIL, "email_verified": True, "name": "Anna"}),
              User(sub="fremmed", claims={"email": "fremmed@example.org", "email_verified": True})]
     data = tmp_path_factory.mktemp("sso")
@@ -37,39 +38,39 @@ client_id = "dke-geo"
 client_secret = "{secrets.token_hex(16)}"
 server_metadata_url = "http://127.0.0.1:{idp.server_port}/.well-known/openid-configuration"
 """)
-        server = StreamlitServer(env, port=port, args=(f"--secrets.files={config}",)).start()
+        server = streamlit_server(env, port=port, args=(f"--secrets.files={config}",))
         try:
             yield server.url
         finally:
-            server.stop()
+            server.stop()  # before the provider it logs in with goes away
 
 
 def _login_as(page: Page, url: str, sub: str) -> None:
     page.goto(url)
-    expect(page.get_by_text("Log ind med kommunens konto (OpenID Connect).")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Log ind med kommunens konto (OpenID Connect).")).to_be_visible(timeout=WAIT)
     expect(page.get_by_label("Brugernavn")).to_have_count(0)  # no local password form beside the municipality's
     page.get_by_role("button", name="Log ind med kommunens konto").click()
-    expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible(timeout=WAIT)
     page.get_by_role("button", name=sub, exact=True).click()
 
 
 def test_a_municipality_login_gets_the_role_of_its_e_mail(page: Page, sso_url, external_requests):
     _login_as(page, sso_url, "anna")
-    expect(page.get_by_text("Logget ind som anna (Planlægger)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Logget ind som anna (Planlægger)")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("link", name="Hotspots")).to_be_visible()  # a planner's pages
     page.reload()  # the login is Streamlit's signed cookie: it survives a reload
-    expect(page.get_by_text("Logget ind som anna (Planlægger)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Logget ind som anna (Planlægger)")).to_be_visible(timeout=WAIT)
     page.get_by_role("button", name="Log ud").click()  # ends the provider's session too (RP-initiated logout)
-    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
+    page.wait_for_url("**/oauth2/end_session**", timeout=WAIT)
     page.get_by_role("button", name="End session").click()
-    expect(page.get_by_role("button", name="Log ind med kommunens konto")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Log ind med kommunens konto")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("link", name="Hotspots")).to_have_count(0)
     assert set(external_requests) <= {IDP_STYLESHEET}  # our pages asked no other host for anything
 
 
 def test_an_e_mail_without_an_account_gets_no_access(page: Page, sso_url, external_requests):
     _login_as(page, sso_url, "fremmed")
-    expect(page.get_by_text("fremmed@example.org")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("fremmed@example.org")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("link", name="Hotspots")).to_have_count(0)
     expect(page.get_by_text("Logget ind som")).to_have_count(0)
     assert set(external_requests) <= {IDP_STYLESHEET}

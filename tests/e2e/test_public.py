@@ -15,13 +15,13 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from dke_geo.roles import SYSTEM, Role
-from dke_geo.services import areas as area_service
-from dke_geo.services import publishing, recording
+from dke_geo.services import public as public_service
+from dke_geo.services import recording
 from dke_geo.services import users as user_service
-from dke_geo.static_site import write_site
 from dke_geo.store import areas as area_store
-from dke_geo.store.db import make_engine, migrate, transaction
-from tests.conftest import StreamlitServer
+from dke_geo.store.db import transaction
+from tests.conftest import context_for, open_database
+from tests.e2e.helpers import WAIT, settle
 from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour
 
 pytestmark = pytest.mark.browser
@@ -54,19 +54,17 @@ OPEN_ALL = """() => {
 def _setup(data: Path) -> dict:
     """The leak database plus a published finding with a hostile text in an area with a hostile name, and a
     planner account."""
-    engine = make_engine(f"sqlite:///{data / 'dke_geo.sqlite'}")
-    migrate(engine)
-    area_service.seed_if_empty(engine)
-    fill_leak_database(engine, data)
-    obs, _ = recording.record_observation(engine, SYSTEM, {"lon": 12.3575, "lat": 55.6603, "category": "graffiti"})
-    publishing.publish(engine, SYSTEM, obs.id, HOSTILE)
-    renamed = area_service.current(engine).copy()
+    ctx = open_database(f"sqlite:///{data / 'dke_geo.sqlite'}")
+    fill_leak_database(ctx.engine, data)
+    obs, _ = recording.record_observation(ctx, SYSTEM, {"lon": 12.3575, "lat": 55.6603, "category": "graffiti"})
+    public_service.publish(ctx, SYSTEM, obs.id, HOSTILE)
+    renamed = ctx.areas().copy()
     renamed.loc[renamed["id"] == "blokland", "name"] = HOSTILE_AREA  # as an imported outline file could name it
-    with transaction(engine) as conn:
+    with transaction(ctx.engine) as conn:
         area_store.replace_all(conn, renamed)
-    user_service.add_user(engine, SYSTEM, PLANNER, Role.PLANNER, PASSWORD)
-    recording.start_walk(engine, SYSTEM, {"title": WALK, "area_ids": ["blokland"]})
-    engine.dispose()
+    user_service.add_user(ctx, SYSTEM, PLANNER, Role.PLANNER, PASSWORD)
+    recording.start_walk(ctx, SYSTEM, {"title": WALK, "area_ids": ["blokland"]})
+    ctx.close()
     return {"DKE_GEO_DATA_DIR": str(data), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
 
 
@@ -76,12 +74,8 @@ def public_env(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def public_url(public_env):
-    server = StreamlitServer(public_env).start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def public_url(public_env, streamlit_server):
+    return streamlit_server(public_env).url
 
 
 @pytest.fixture
@@ -101,11 +95,11 @@ def _no_marker(text: str, where: str) -> None:
 
 
 def _open_public_page(page, url):
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(WAIT)
     page.goto(url)
-    expect(page.get_by_role("heading", name="Tryghed i boligområderne")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Tryghed i boligområderne")).to_be_visible(timeout=WAIT)
     frame = page.frame_locator(FRAME)
-    expect(frame.locator(".leaflet-container")).to_be_visible(timeout=30_000)
+    expect(frame.locator(".leaflet-container")).to_be_visible(timeout=WAIT)
     return page.frame(url=lambda u: "streamlit_folium" in u) or next(f for f in page.frames if f != page.main_frame
                                                                       and "leaflet" in f.content().lower())
 
@@ -114,7 +108,7 @@ def test_public_page_shows_no_internal_data_and_hostile_text_stays_text(page, pu
                                                                          external_requests):
     frame = _open_public_page(page, public_url)
     result = frame.evaluate(OPEN_ALL)
-    page.wait_for_timeout(500)  # a dialog raised by an injected handler would arrive within this turn
+    settle(page)  # a dialog an injected handler raises (an image that fails, a script) has been raised by now
     assert dialogs == []
     assert result["maps"] == 1
     shown = "\n".join(result["shown"])
@@ -157,9 +151,8 @@ def _serve(folder: Path):
 def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dialogs, external_requests):
     for key, value in public_env.items():
         monkeypatch.setenv(key, value)
-    engine = make_engine(f"sqlite:///{Path(public_env['DKE_GEO_DATA_DIR']) / 'dke_geo.sqlite'}")
-    write_site(engine, tmp_path / "site")
-    engine.dispose()
+    with context_for(public_env) as ctx:
+        public_service.write_site(ctx, tmp_path / "site")
     server = _serve(tmp_path / "site")
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -171,7 +164,7 @@ def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dia
         expect(map_frame.locator(".leaflet-container")).to_be_visible()
         frame = next(f for f in page.frames if f.url.endswith("map.html"))
         result = frame.evaluate(OPEN_ALL)
-        page.wait_for_timeout(500)
+        settle(page)
         assert dialogs == []
         shown = "\n".join(result["shown"])
         assert HOSTILE in shown and HOSTILE_AREA in shown and PUBLIC_TEXT in shown
@@ -186,21 +179,21 @@ def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dia
 
 
 def test_local_login_survives_a_reload_until_logout(page, public_url):
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(WAIT)
     page.goto(public_url)
     page.get_by_label("Brugernavn").fill(PLANNER)
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("link", name="Offentliggørelse")).to_be_visible()
     cookie = next(c for c in page.context.cookies() if c["name"] == "dke_geo_session")
     assert cookie["sameSite"] == "Strict" and PASSWORD not in cookie["value"]
     page.reload()
-    expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_be_visible(timeout=WAIT)
     page.get_by_role("button", name="Log ud").click()
-    expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=30_000)
+    expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=WAIT)
     page.reload()
-    expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=30_000)
+    expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=WAIT)
     expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_have_count(0)
     assert not [c for c in page.context.cookies() if c["name"] == "dke_geo_session"]
 
@@ -208,7 +201,7 @@ def test_local_login_survives_a_reload_until_logout(page, public_url):
 def test_reload_with_an_unsaved_finding_asks_first(page, public_url):
     """On the recording page a reload (pull-to-refresh on the tablet) with a typed note is not silent: the
     browser asks before leaving. After the note is cleared it no longer asks."""
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(WAIT)
     page.goto(public_url)
     page.get_by_label("Brugernavn").fill(PLANNER)
     page.get_by_label("Adgangskode").fill(PASSWORD)

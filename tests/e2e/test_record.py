@@ -17,8 +17,8 @@ from dke_geo.store.db import make_engine, reading
 from dke_geo.store.tables import observations, walks
 from dke_geo.store.tables import photos as photo_rows
 from tests import images
-from tests.conftest import StreamlitServer, prepare_app_data
-from tests.e2e.helpers import login
+from tests.conftest import prepare_app_data
+from tests.e2e.helpers import WAIT, login, wait_for_app_run
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -26,18 +26,13 @@ GPS = {"latitude": 55.66031, "longitude": 12.35705, "accuracy": 12}
 pytestmark = [pytest.mark.browser,
               pytest.mark.browser_context_args(viewport={"width": 768, "height": 1024}, geolocation=GPS,
                                                permissions=["geolocation"])]
-WAIT = 20_000
 
 
 @pytest.fixture(scope="module")
-def record_app(tmp_path_factory):
+def record_app(tmp_path_factory, streamlit_server):
     """A server with the demo data on its own SQLite file: (url, data folder)."""
     env = prepare_app_data(tmp_path_factory.mktemp("record_app"))
-    server = StreamlitServer(env).start()
-    try:
-        yield server.url, Path(env["DKE_GEO_DATA_DIR"])
-    finally:
-        server.stop()
+    return streamlit_server(env).url, Path(env["DKE_GEO_DATA_DIR"])
 
 
 @pytest.fixture
@@ -49,7 +44,7 @@ def tablet(page: Page, record_app, external_requests) -> Page:
     page.goto(url)
     login(page, open_sidebar=True)
     page.goto(f"{url}/record")  # the login survives the reload (cookie)
-    expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=WAIT)
     if page.get_by_test_id("stSidebarCollapseButton").count():
         page.get_by_test_id("stSidebar").hover()
         page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
@@ -91,7 +86,8 @@ def _tap(page: Page, fx: float, fy: float) -> tuple[float, float]:
 
 
 def _idle(page: Page) -> None:
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=WAIT)
+    """Every rerun asked for so far has finished."""
+    wait_for_app_run(page)
 
 
 def _rows(data_dir: Path, title: str) -> list:
@@ -139,6 +135,7 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
     tapped = _tap(page, 0.55, 0.45)
     page.get_by_role("radio", name="Belysning", exact=True).click()
     expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
+    _idle(page)  # the choice's rerun has drawn the form again: the file goes to the uploader that stays
     photo = tmp_path / "lampe.jpg"
     photo.write_bytes(images.jpeg(images.striped(1600, 1200), orientation=6, gps=images.BLOKLAND_DMS))
     page.locator('.st-key-record_page input[type="file"]').first.set_input_files(photo)
@@ -169,11 +166,12 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
     expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
     page.get_by_role("button", name="Gem fund").dblclick()
     expect(page.get_by_text("Vandringens fund (2)")).to_be_visible()
-    for _ in range(6):  # the second tap's rerun has had time to store a duplicate, if it were going to
-        _idle(page)
-        page.wait_for_timeout(500)
-        rows = _rows(data_dir, title)
-        assert len(rows) == 2
+    # Both taps were sent long before the first save's run ended: once the app is idle, the second tap's rerun
+    # has run too, and stored a duplicate if it were going to.
+    _idle(page)
+    rows = _rows(data_dir, title)
+    assert len(rows) == 2
+    expect(page.get_by_text("Vandringens fund (2)")).to_be_visible()
     assert _metres(second, (rows[1].lon, rows[1].lat)) < 2
     expect(page.get_by_text("skal udfyldes")).to_have_count(0)
     _no_sideways_scroll(page)

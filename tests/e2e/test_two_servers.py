@@ -11,27 +11,22 @@ from sqlalchemy import select
 
 from dke_geo.store.db import make_engine, reading
 from dke_geo.store.tables import observations, walks
-from tests.conftest import StreamlitServer, prepare_app_data
-from tests.e2e.helpers import login
+from tests.conftest import prepare_app_data
+from tests.e2e.helpers import WAIT, login
 from tests.e2e.test_record import _idle, _map, _start_walk, _tap
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
-WAIT = 20_000
 
 
 @pytest.fixture(scope="module")
-def two_servers(pg_server, tmp_path_factory):
+def two_servers(pg_server, tmp_path_factory, streamlit_server):
     """Servers A and B on their own ports, one PostGIS database with the demo data, one data folder."""
     name = f"two_{uuid.uuid4().hex[:8]}"
     pg_server.admin(f"CREATE DATABASE {name}")
     env = prepare_app_data(tmp_path_factory.mktemp("two_servers"), pg_server.url(name))
-    servers = [StreamlitServer(env).start(), StreamlitServer(env).start()]
-    try:
-        assert servers[0].port != servers[1].port
-        yield [s.url for s in servers], env["DKE_GEO_DATABASE_URL"]
-    finally:
-        for server in servers:
-            server.stop()
+    servers = [streamlit_server(env), streamlit_server(env)]
+    assert servers[0].port != servers[1].port
+    return [s.url for s in servers], env["DKE_GEO_DATABASE_URL"]
 
 
 def _tablet(browser: Browser, url: str) -> Page:
@@ -43,7 +38,7 @@ def _tablet(browser: Browser, url: str) -> Page:
     page.goto(url)
     login(page, open_sidebar=True)
     page.goto(f"{url}/record")
-    expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=WAIT)
     return page
 
 

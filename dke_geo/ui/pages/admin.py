@@ -10,7 +10,7 @@ from dke_geo.ui import session
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
-engine, actor, lang = session.engine(), session.actor(), session.lang()
+ctx, actor, lang = session.context(), session.actor(), session.lang()
 ROLES = [Role.STAFF, Role.PLANNER, Role.ADMIN]
 st.title(t("admin.title"))
 st.write(t("admin.intro"))
@@ -21,7 +21,7 @@ if "admin_message" in st.session_state:
 def _run(call, *args, done: str, **kwargs) -> None:
     """Call a service; its DkeError is shown and the form keeps its input; on success rerun with `done`."""
     try:
-        call(engine, actor, *args, **kwargs)
+        call(ctx, actor, *args, **kwargs)
     except DkeError as exc:
         st.error(exc.message(lang))
     else:
@@ -30,7 +30,7 @@ def _run(call, *args, done: str, **kwargs) -> None:
 
 
 try:
-    users = user_service.list_users(engine, actor)
+    users = user_service.list_users(ctx, actor)
 except DkeError as exc:
     st.error(exc.message(lang))
     st.stop()

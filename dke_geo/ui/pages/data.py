@@ -1,6 +1,6 @@
 """Import, export and reports for planners: upload with a checked preview first, downloads of the chosen
-findings, and the walk and half-year reports. Thin: every step is one call into dke_geo.interop or
-dke_geo.reports."""
+findings, and the walk and half-year reports. Thin: every step is one call into dke_geo/services (imports,
+exports, reports)."""
 import tempfile
 from pathlib import Path
 
@@ -11,19 +11,20 @@ from dke_geo import reports
 from dke_geo.categories import categories
 from dke_geo.errors import DkeError
 from dke_geo.filters import Filter
-from dke_geo.interop import export, importers
-from dke_geo.services import planner
+from dke_geo.interop import readers, writers
+from dke_geo.services import exports, hotspots, imports
+from dke_geo.services import reports as report_service
 from dke_geo.ui import session
 from dke_geo.ui.session import t
 
-engine, actor, lang = session.engine(), session.actor(), session.lang()
-choices = planner.choices(engine, actor)
+ctx, actor, lang = session.context(), session.actor(), session.lang()
+choices = hotspots.choices(ctx, actor)
 st.title(t("data.title"))
 tab_import, tab_export, tab_reports = st.tabs([t("data.tab_import"), t("data.tab_export"), t("data.tab_reports")])
 
 
 def _run_import(upload, mapping_upload, kind: str, walk_id: str | None, dry_run: bool, bar) -> None:
-    """Write the uploads to a temporary folder (the importers read files) and import or check them."""
+    """Write the uploads to a temporary folder (the import reads files) and import or check them."""
     with tempfile.TemporaryDirectory(prefix="dke-upload-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
@@ -37,12 +38,12 @@ def _run_import(upload, mapping_upload, kind: str, walk_id: str | None, dry_run:
 
         try:
             if kind == "findings":
-                report = importers.import_findings(engine, actor, path, mapping=mapping, walk_id=walk_id,
+                report = imports.import_findings(ctx, actor, path, mapping=mapping, walk_id=walk_id,
                                                    dry_run=dry_run, progress=progress)
             else:
-                report = importers.import_reports(engine, actor, path, mapping=mapping, dry_run=dry_run,
+                report = imports.import_reports(ctx, actor, path, mapping=mapping, dry_run=dry_run,
                                                   progress=progress)
-        except importers.ImportRefused as exc:
+        except imports.ImportRefused as exc:
             st.session_state["data_report"] = exc.report
             st.session_state["data_message"] = ("error", exc.message(lang))
             return
@@ -57,7 +58,7 @@ def _run_import(upload, mapping_upload, kind: str, walk_id: str | None, dry_run:
 with tab_import:
     kind = st.segmented_control(t("data.kind"), ["findings", "reports"], default="findings", required=True,
                                 key="data_kind", format_func=lambda k: t(f"data.kind_{k}"))
-    upload = st.file_uploader(t("data.file"), type=[e.lstrip(".") for e in importers.readers.EXTENSIONS],
+    upload = st.file_uploader(t("data.file"), type=[e.lstrip(".") for e in readers.EXTENSIONS],
                               key="data_file", help=t("data.file_help"))
     mapping_upload = st.file_uploader(t("data.mapping"), type=["toml"], key="data_mapping",
                                       help=t("data.mapping_help"))
@@ -100,26 +101,26 @@ with tab_export:
                               key="data_walks")
     include_demo = st.toggle(t("data.f_demo"), value=True, key="data_demo")
     public = st.toggle(t("data.public"), value=False, key="data_public", help=t("data.public_help"))
-    fmt = st.segmented_control(t("data.format"), list(export.FORMATS), default="gpkg", required=True,
+    fmt = st.segmented_control(t("data.format"), list(writers.FORMATS), default="gpkg", required=True,
                                key="data_format", format_func=lambda f: t(f"data.format_{f}"))
     table = "observations"
-    if fmt not in export.MULTI_TABLE:
-        table = st.selectbox(t("data.table"), ["observations", "areas"] if public else list(export.TABLES),
+    if fmt not in writers.MULTI_TABLE:
+        table = st.selectbox(t("data.table"), ["observations", "areas"] if public else list(writers.TABLES),
                              key="data_table", format_func=lambda n: t(f"export.table.{n}"))
     if st.button(t("data.prepare"), key="data_prepare"):
         try:
             selection = None if public else Filter.parse({
                 "date_from": dates[0] if dates else None, "date_to": dates[1] if len(dates) > 1 else None,
                 "areas": areas, "categories": chosen, "walks": walks, "include_demo": include_demo})
-            st.session_state["data_export"] = (export.file_name(fmt, public, table), fmt, export.export_bytes(
-                engine, actor, fmt, selection, public=public, table=table, lang=lang))
+            st.session_state["data_export"] = (writers.file_name(fmt, public, table), fmt, exports.export_bytes(
+                ctx, actor, fmt, selection, public=public, table=table, lang=lang))
         except DkeError as exc:
             st.error(exc.message(lang))
     prepared = st.session_state.get("data_export")
     if prepared:
         name, prepared_fmt, data = prepared
         st.download_button(t("data.download", name=name), data, file_name=name, key="data_download",
-                           mime=export.MEDIA_TYPES[prepared_fmt], type="primary")
+                           mime=writers.MEDIA_TYPES[prepared_fmt], type="primary")
 
 with tab_reports:
     st.subheader(t("data.walk_report"))
@@ -134,8 +135,8 @@ with tab_reports:
                          disabled=what == "walk" and walk is None):
             try:
                 with st.spinner(t("data.making")):
-                    data = (reports.walk_report(engine, actor, walk, lang, report_fmt, forum=forum) if what == "walk"
-                            else reports.period_report(engine, actor, period, lang, report_fmt))
+                    data = (report_service.walk_report(ctx, actor, walk, lang, report_fmt, forum=forum)
+                            if what == "walk" else report_service.period_report(ctx, actor, period, lang, report_fmt))
                 name = f"{'walk' if what == 'walk' else reports.parse_period(period).label}-report.{report_fmt}"
                 st.session_state["data_made"] = (name, report_fmt, data)
             except DkeError as exc:

@@ -16,7 +16,7 @@ from dke_geo.ui.fix_view import when
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
-engine, actor, lang = session.engine(), session.actor(), session.lang()
+ctx, actor, lang = session.context(), session.actor(), session.lang()
 orgs = organisations.organisations()
 
 
@@ -31,7 +31,7 @@ if st.query_params.get("fix"):
 
 st.title(t("fixes.title"))
 st.caption(t("fixes.intro"))
-choices = svc.board_choices(engine, actor)
+choices = svc.board_choices(ctx, actor)
 c_area, c_org, c_walk, c_overdue = st.columns([2, 2, 3, 1.2], vertical_alignment="bottom")
 area = c_area.selectbox(t("fixes.filter.area"), list(choices.areas), index=None, key="fixes_area",
                         placeholder=t("fixes.filter.all"), format_func=choices.areas.get)
@@ -40,7 +40,7 @@ org = c_org.selectbox(t("fixes.filter.organisation"), list(orgs), index=None, ke
 walk = c_walk.selectbox(t("fixes.filter.walk"), list(choices.walks), index=None, key="fixes_walk",
                         placeholder=t("fixes.filter.all"), format_func=choices.walks.get)
 overdue_only = c_overdue.toggle(t("fixes.filter.overdue"), key="fixes_overdue")
-table = svc.fixes_frame(engine, actor, area=area, organisation=org, walk_id=walk, overdue_only=overdue_only)
+table = svc.fixes_frame(ctx, actor, area=area, organisation=org, walk_id=walk, overdue_only=overdue_only)
 st.markdown(t("fixes.count", n=len(table), overdue=int(table["overdue"].sum())))
 
 tab_names = ["fixes.tab.table", "fixes.tab.columns", "fixes.tab.figures"]
@@ -114,7 +114,7 @@ if actor.can(Permission.MANAGE_FIXES):
         if not (area or walk):
             st.info(t("fixes.new.need_area"))
         else:
-            found = svc.candidate_findings(engine, actor, area=area, walk_id=walk)
+            found = svc.candidate_findings(ctx, actor, area=area, walk_id=walk)
             cats = categories()
             picked = st.dataframe(pd.DataFrame({
                 t("fixes.col.category"): [cats[c].label(lang) for c in found["category"]],
@@ -141,7 +141,7 @@ if actor.can(Permission.MANAGE_FIXES):
                 submitted = st.form_submit_button(t("fixes.new.submit"), type="primary")
             if submitted:
                 try:
-                    fix = svc.create_fix(engine, actor, {**data, "observation_ids": chosen})
+                    fix = svc.create_fix(ctx, actor, {**data, "observation_ids": chosen})
                 except DkeError as exc:
                     st.error(exc.message(lang))
                 else:

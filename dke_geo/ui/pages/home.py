@@ -6,12 +6,12 @@ from dke_geo.services import areas as area_service
 from dke_geo.ui import session, widgets
 from dke_geo.ui.session import t
 
-engine = session.engine()
+ctx = session.context()
 st.title(t("home.title"))
 st.write(t("home.intro"))
-summary = area_service.summary(engine)
+summary = area_service.summary(ctx, session.actor())
 counts = dict(zip(summary["id"], summary["observations"]))
-widgets.show_map(maps.area_map(area_service.current(engine), session.lang(), counts), key="home_map",
+widgets.show_map(maps.area_map(ctx.areas(), session.lang(), counts), key="home_map",
                  returned=())
 st.caption(t("map.attribution_full"))
 table = summary.assign(confidence=[t("home.unverified") if c == "unverified" else

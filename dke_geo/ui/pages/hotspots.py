@@ -2,19 +2,18 @@
 import streamlit as st
 
 from dke_geo.categories import categories
-from dke_geo.charts import area_csv
 from dke_geo.density import Grid, GridKind
 from dke_geo.errors import DkeError
 from dke_geo.filters import SEVERITIES, STATUSES, Filter
-from dke_geo.interop import export
+from dke_geo.interop import writers
 from dke_geo.light import LightCondition
-from dke_geo.services import planner
-from dke_geo.ui import session, widgets
+from dke_geo.services import exports, hotspots
+from dke_geo.ui import hotspots_view, session, widgets
 from dke_geo.ui.session import t
 
-engine, actor, lang = session.engine(), session.actor(), session.lang()
+ctx, actor, lang = session.context(), session.actor(), session.lang()
 try:
-    choices = planner.choices(engine, actor)
+    choices = hotspots.choices(ctx, actor)
 except DkeError as exc:  # the page is only offered to roles that may see it; say so to anyone else
     st.error(exc.message(lang))
     st.stop()
@@ -49,7 +48,7 @@ try:
                               "date_to": dates[1] if len(dates) > 1 else None, "areas": areas,
                               "categories": chosen_cats, "severities": severities, "statuses": statuses,
                               "light": light, "walks": walks, "include_demo": include_demo})
-    view = planner.planner_view(engine, actor, selection, lang, Grid(kind, size))
+    view = hotspots_view.view(ctx, actor, selection, lang, Grid(kind, size))
 except DkeError as exc:
     message.error(exc.message(lang))
     st.stop()
@@ -68,21 +67,21 @@ else:
 
 st.subheader(t("hotspots.table"))
 st.dataframe(view.areas, hide_index=True, width="stretch")
-st.download_button(t("hotspots.download"), area_csv(view.areas), file_name="hotspots-areas.csv",
+st.download_button(t("hotspots.download"), writers.csv_bytes(view.areas), file_name="hotspots-areas.csv",
                    mime="text/csv", key="hotspots_csv")
 
 st.subheader(t("hotspots.export"))
 st.caption(t("hotspots.export_help"))
-fmt = st.segmented_control(t("data.format"), list(export.FORMATS), default="gpkg", required=True,
+fmt = st.segmented_control(t("data.format"), list(writers.FORMATS), default="gpkg", required=True,
                            key="hotspots_export_format", format_func=lambda f: t(f"data.format_{f}"))
 if st.button(t("hotspots.export_prepare", n=view.findings), key="hotspots_export_prepare", disabled=not view.findings):
     try:
-        st.session_state["hotspots_export"] = (selection, fmt, export.export_bytes(engine, actor, fmt, selection,
+        st.session_state["hotspots_export"] = (selection, fmt, exports.export_bytes(ctx, actor, fmt, selection,
                                                                                      lang=lang))
     except DkeError as exc:
         st.error(exc.message(lang))
 prepared = st.session_state.get("hotspots_export")
 if prepared and prepared[0] == selection:  # made for the filter now shown, never for an earlier one
-    name = export.file_name(prepared[1])
+    name = writers.file_name(prepared[1])
     st.download_button(t("data.download", name=name), prepared[2], file_name=name, key="hotspots_export_download",
-                       mime=export.MEDIA_TYPES[prepared[1]], type="primary")
+                       mime=writers.MEDIA_TYPES[prepared[1]], type="primary")

@@ -1,33 +1,24 @@
 """The residents' public map (no login): what an area walk is, the published findings on a map, density by
-area, the findings with the status of their fixes, approved photos. Everything comes from
-`public_view` (a whitelist), the same data as the static site; user texts are shown as plain text."""
+area, the findings with the status of their fixes, approved photos. Everything comes from the public view
+(services/public.py, a whitelist), the same data as the static site; user texts are shown as plain text."""
 import base64
 
 import pandas as pd
 import streamlit as st
 
 from dke_geo.maps.public import public_map
-from dke_geo.public_view import PublicView, public_view
-from dke_geo.services import areas as area_service
-from dke_geo.store.db import data_version, reading
+from dke_geo.services import public
 from dke_geo.ui import session, widgets
 from dke_geo.ui.session import t
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _view(url: str, version: int, lang: str) -> PublicView:
-    """The public view, rebuilt only when the data changed (photos are re-encoded once per change)."""
-    return public_view(session.engine(), lang)
 
 
 def _thumb_src(photo) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(photo.thumb).decode()
 
 
-engine = session.engine()
+ctx = session.context()
 lang = session.lang()
-with reading(engine) as conn:
-    view = _view(str(engine.url), data_version(conn), lang)
+view = public.view(ctx, lang)
 
 st.title(t("public.title"))
 st.caption(t("public.from"))
@@ -36,7 +27,7 @@ if view.findings:
     st.write(t("public.count", n=len(view.findings)))
 else:
     st.info(t("public.empty"))
-widgets.show_map(public_map(view, area_service.current(engine), _thumb_src), key="public_map", returned=())
+widgets.show_map(public_map(view, ctx.areas(), _thumb_src), key="public_map", returned=())
 
 st.subheader(t("public.density"))
 st.dataframe(pd.DataFrame({t("public.col.area"): [d.name for d in view.density],

@@ -1,17 +1,17 @@
 """The planner's publishing page: pick a walk and a finding, write or accept its public text, publish or
 unpublish it, approve its photos one by one; or publish a whole walk. Each action is one call to
-dke_geo/services/publishing.py, which checks the role and records it. Session keys start with `publish_`."""
+dke_geo/services/public.py, which checks the role and records it. Session keys start with `publish_`."""
 import pandas as pd
 import streamlit as st
 
 from dke_geo import photos as photo_files
 from dke_geo.errors import DkeError
-from dke_geo.services import publishing
+from dke_geo.services import public
 from dke_geo.ui import session
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
-engine, actor, lang = session.engine(), session.actor(), session.lang()
+ctx, actor, lang = session.context(), session.actor(), session.lang()
 st.title(t("publish.title"))
 st.info(t("publish.intro"))
 if "publish_message" in st.session_state:
@@ -21,7 +21,7 @@ if "publish_message" in st.session_state:
 def _run(call, *args, done: str | None = None, **kwargs):
     """Call a service; show its DkeError as a message (the form keeps its input); on success rerun."""
     try:
-        result = call(engine, actor, *args, **kwargs)
+        result = call(ctx, actor, *args, **kwargs)
     except DkeError as exc:
         st.error(exc.message(lang))
         return None
@@ -33,7 +33,7 @@ def _run(call, *args, done: str | None = None, **kwargs):
 
 
 try:
-    everything = publishing.queue(engine, actor, lang=lang)
+    everything = public.queue(ctx, actor, lang=lang)
 except DkeError as exc:
     st.error(exc.message(lang))
     st.stop()
@@ -49,7 +49,7 @@ table = everything if walk_id is None else everything[everything["walk_id"] == w
 if walk_id is not None:
     waiting = int((~table["published"].astype(bool)).sum())
     if waiting and st.button(t("publish.publish_walk", n=waiting), key="publish_walk_all", help=t("publish.walk_help")):
-        _run(publishing.publish_walk, walk_id, lang=lang, done=t("publish.walk_done", n="{n}"))
+        _run(public.publish_walk, walk_id, lang=lang, done=t("publish.walk_done", n="{n}"))
 if shown != "all":
     table = table[table["published"].astype(bool) == (shown == "published")]
 if table.empty:
@@ -77,7 +77,7 @@ row = rows.loc[obs_id]
 st.markdown(f"**{t('publish.state_published' if row['published'] else 'publish.state_unpublished')}**")
 st.caption(t("publish.internal_note"))
 st.text(row["internal_note"] or "—")
-suggestion = publishing.suggested_text(engine, actor, obs_id, lang)
+suggestion = public.suggested_text(ctx, actor, obs_id, lang)
 st.caption(t("publish.suggested", text=plain(suggestion)))
 text_key = f"publish_text_{obs_id}"
 st.session_state.setdefault(text_key, row["public_text"] or suggestion)
@@ -87,11 +87,11 @@ text = st.text_area(t("publish.public_text"), key=text_key, height=100)
 one, two = st.columns(2)
 if one.button(t("publish.do_update" if row["published"] else "publish.do_publish"), key="publish_do",
               type="primary", width="stretch"):
-    _run(publishing.publish, obs_id, text, lang=lang, done=t("publish.published"))
+    _run(public.publish, obs_id, text, lang=lang, done=t("publish.published"))
 if row["published"] and two.button(t("publish.do_unpublish"), key="publish_undo", width="stretch"):
-    _run(publishing.unpublish, obs_id, done=t("publish.unpublished"))
+    _run(public.unpublish, obs_id, done=t("publish.unpublished"))
 
-photos = publishing.finding_photos(engine, actor, obs_id)
+photos = public.finding_photos(ctx, actor, obs_id)
 if photos:
     st.subheader(t("public.photos"))
     for photo, column in zip(photos, st.columns(max(len(photos), 1)), strict=False):
@@ -104,9 +104,9 @@ if photos:
             approved = st.checkbox(t("publish.photo_approve"), value=bool(photo["public_approved"]),
                                    key=f"publish_photo_{photo['id']}")
             if approved != bool(photo["public_approved"]):
-                _run(publishing.approve_photo, photo["id"], approved)
+                _run(public.approve_photo, photo["id"], approved)
 
-history = publishing.history(engine, actor, obs_id)
+history = public.history(ctx, actor, obs_id)
 if history:
     with st.expander(t("publish.history")):
         st.dataframe(pd.DataFrame({t("publish.col.when"): [h["at"] for h in history],

@@ -19,13 +19,11 @@ from streamlit_js_eval import streamlit_js_eval
 
 from dke_geo import drafts, light, photos
 from dke_geo.categories import categories
-from dke_geo.errors import DkeError
+from dke_geo.errors import DatabaseBusy, DatabaseUnavailable, DkeError
 from dke_geo.light import LightCondition
 from dke_geo.maps import field
 from dke_geo.model import TZ, LocationSource, Observation, WalkKind, now
-from dke_geo.services import areas as area_service
 from dke_geo.services import recording
-from dke_geo.store.db import DatabaseBusy, DatabaseUnavailable
 from dke_geo.ui import browser, followup, session, widgets
 from dke_geo.ui.session import t
 
@@ -84,7 +82,7 @@ def _restore_draft() -> None:
     if not draft:
         return
     try:
-        still_open = recording.get_walk(session.engine(), session.actor(), draft["walk_id"]).is_open
+        still_open = recording.get_walk(session.context(), session.actor(), draft["walk_id"]).is_open
     except DkeError:
         still_open = False
     if not still_open:  # the walk was ended or is gone: nothing to go back to
@@ -153,7 +151,7 @@ def _preview(data: bytes, name: str) -> photos.Preview:
 def _call(action, *args, **kwargs):
     """Run a service call; a DkeError becomes the page's message (and None), never a stack trace."""
     try:
-        return action(session.engine(), session.actor(), *args, **kwargs)
+        return action(session.context(), session.actor(), *args, **kwargs)
     except DkeError as exc:
         _flash("error", exc.message(session.lang()))
         return None
@@ -178,7 +176,7 @@ def _save(gen: int) -> None:
 
 def _saved_text(obs: Observation, created: bool) -> str:
     cat = categories()[obs.category]
-    area = area_service.current(session.engine()).set_index("id")["name"].get(obs.area_id) or t("record.no_area")
+    area = session.context().area_names().get(obs.area_id) or t("record.no_area")
     return t("record.saved" if created else "record.already_saved", category=f"{cat.icon} {cat.label(session.lang())}",
              severity=t(f"severity.{obs.severity}"), area=area, photos=len(obs.photos),
              time=f"{obs.observed_at:%H:%M}")
@@ -494,7 +492,7 @@ def _edit_dialog(obs: Observation) -> None:
     save_col, delete_col = st.columns(2)
     if save_col.button(t("record.edit_save"), type="primary", icon="💾", width="stretch", key=f"{key}_save"):
         try:
-            recording.edit_observation(session.engine(), session.actor(), obs.id, changes,
+            recording.edit_observation(session.context(), session.actor(), obs.id, changes,
                                        photos=[photos.Upload(f.name, f.getvalue()) for f in new_files or []],
                                        remove_photos=remove, expected_updated_at=obs.updated_at)
         except DkeError as exc:
@@ -510,7 +508,7 @@ def _edit_dialog(obs: Observation) -> None:
         yes, no = st.columns(2)
         if yes.button(t("record.delete_yes"), type="primary", width="stretch", key=f"{key}_delete_yes"):
             try:
-                recording.delete_observation(session.engine(), session.actor(), obs.id)
+                recording.delete_observation(session.context(), session.actor(), obs.id)
             except DkeError as exc:
                 st.error(exc.message(session.lang()))
             else:
@@ -544,12 +542,12 @@ with st.container(key="record_page"):
     st.title(t("record.title"))
     messages = st.empty()  # a fixed slot above the map: messages never push the map's iframe around
     try:
-        areas = _last_good("record_last_areas", area_service.current, session.engine())
+        areas = _last_good("record_last_areas", session.context().areas)
         names = dict(zip(areas["id"], areas["name"], strict=True))
         if ss.get("record_walk") is None:
             walk_chooser(names)
         else:
-            detail = _last_good(f"record_last_{ss.record_walk}", recording.walk_detail, session.engine(),
+            detail = _last_good(f"record_last_{ss.record_walk}", recording.walk_detail, session.context(),
                                 session.actor(), ss.record_walk)
             walk_header(detail, names)
             if detail.walk.is_open:

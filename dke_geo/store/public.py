@@ -1,4 +1,5 @@
-"""Publication state of findings and photos, and the append-only publication_events log.
+"""The public side in the database: publication state of findings and photos, the append-only
+publication_events log, and the whitelisted reads the residents' view is made from (services/public.py).
 
 The public side reads through `public_findings` and `public_photos` only: each selects a fixed list of
 columns (a whitelist), so a column added to a table later is never read for the public.

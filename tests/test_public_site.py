@@ -9,24 +9,22 @@ import pytest
 
 from dke_geo import fixtures
 from dke_geo.errors import DkeError
-from dke_geo.public_view import public_view
 from dke_geo.roles import Actor, Role
-from dke_geo.services import publishing
-from dke_geo.static_site import write_site
+from dke_geo.services import public as public_service
 from tests.public_data import add_photo, jpeg_with_exif
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANNER = Actor("pia", Role.PLANNER)
 
 
-def test_same_content_as_the_public_view_and_self_contained(demo_engine, tmp_path, monkeypatch):
+def test_same_content_as_the_public_view_and_self_contained(demo_ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
     _walks, obs = fixtures.demo_walks_and_observations()
     for o in obs[:5]:
-        publishing.publish(demo_engine, PLANNER, o.id)
-    add_photo(demo_engine, obs[0].id, tmp_path / "p.jpg", jpeg_with_exif("Anna"), approved=True)
-    view = public_view(demo_engine)
-    write_site(demo_engine, tmp_path / "site")
+        public_service.publish(demo_ctx, PLANNER, o.id)
+    add_photo(demo_ctx.engine, obs[0].id, tmp_path / "p.jpg", jpeg_with_exif("Anna"), approved=True)
+    view = public_service.view(demo_ctx)
+    public_service.write_site(demo_ctx, tmp_path / "site")
     index = (tmp_path / "site" / "index.html").read_text()
     for finding in view.findings:
         assert finding.text in index and finding.status in index
@@ -39,25 +37,25 @@ def test_same_content_as_the_public_view_and_self_contained(demo_engine, tmp_pat
     assert "/app/static" not in page and "cdn" not in page.lower()
 
 
-def test_a_new_export_replaces_the_old_one(demo_engine, tmp_path, monkeypatch):
+def test_a_new_export_replaces_the_old_one(demo_ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
     _walks, obs = fixtures.demo_walks_and_observations()
-    publishing.publish(demo_engine, PLANNER, obs[0].id)
-    photo = add_photo(demo_engine, obs[0].id, tmp_path / "p.jpg", jpeg_with_exif("Anna"), approved=True)
+    public_service.publish(demo_ctx, PLANNER, obs[0].id)
+    photo = add_photo(demo_ctx.engine, obs[0].id, tmp_path / "p.jpg", jpeg_with_exif("Anna"), approved=True)
     out = tmp_path / "site"
-    assert write_site(demo_engine, out)["photos"] == 1
-    publishing.approve_photo(demo_engine, PLANNER, photo, approved=False)
-    publishing.unpublish(demo_engine, PLANNER, obs[0].id)
-    assert write_site(demo_engine, out) == {"findings": 0, "photos": 0}
+    assert public_service.write_site(demo_ctx, out)["photos"] == 1
+    public_service.approve_photo(demo_ctx, PLANNER, photo, approved=False)
+    public_service.unpublish(demo_ctx, PLANNER, obs[0].id)
+    assert public_service.write_site(demo_ctx, out) == {"findings": 0, "photos": 0}
     assert list((out / "photos").iterdir()) == []
     assert "Der er endnu ikke offentliggjort nogen fund." in (out / "index.html").read_text()
 
 
-def test_refuses_a_folder_that_is_not_an_earlier_export(demo_engine, tmp_path):
+def test_refuses_a_folder_that_is_not_an_earlier_export(demo_ctx, tmp_path):
     (tmp_path / "www").mkdir()
     (tmp_path / "www" / "important.txt").write_text("keep me")
     with pytest.raises(DkeError) as err:
-        write_site(demo_engine, tmp_path / "www")
+        public_service.write_site(demo_ctx, tmp_path / "www")
     assert "ikke tom" in err.value.message("da")
     assert (tmp_path / "www" / "important.txt").read_text() == "keep me"
 

@@ -1,4 +1,4 @@
-"""The planners' map: findings as category pins, report density, grid counts and significant
+"""The Hotspots page's map (the planners' map): findings as category pins, report density, grid counts and significant
 hotspots, each a layer the planner can switch, with a legend that says what the colours mean.
 
 Built for scale: the map never ships one folium element per finding. Up to `PIN_LIMIT` findings in
@@ -23,7 +23,7 @@ from folium.plugins import FastMarkerCluster, HeatMap
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
 
-from dke_geo import density, geo, hotspots
+from dke_geo import density, geo, getis_ord
 from dke_geo.categories import categories
 from dke_geo.density import CellCounts, Grid
 from dke_geo.i18n import t
@@ -52,7 +52,7 @@ _PIN_JS = """(function (styles) { return function (row) {
 }; })(%s)"""
 
 
-def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDataFrame, *,
+def hotspots_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDataFrame, *,
                 grid: Grid = Grid(), selected_areas: tuple[str, ...] = (), lang: str = "da",
                 pin_limit: int = PIN_LIMIT, asset_base: str = STREAMLIT_ASSETS, tiles: bool = True) -> folium.Map:
     """The planner's map of the (already filtered) `findings` and incident `reports`.
@@ -86,7 +86,7 @@ def planner_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDat
     marked = result.cells()
     levels = result.level[result.level != 0]
     tips = [t("hotspots.cell_hot" if v > 0 else "hotspots.cell_cold", lang, n=int(n),
-              confidence=hotspots.CONFIDENCE[abs(v)]) for v, n in zip(levels, marked.count, strict=True)]
+              confidence=getis_ord.CONFIDENCE[abs(v)]) for v, n in zip(levels, marked.count, strict=True)]
     _cells_layer(marked, t("hotspots.layer_gistar", lang), [HOTSPOT_COLOURS[v] for v in levels], tips,
                  show=False).add_to(m)
     _Legend(_legend_html(lang, breaks, grid, pins, len(findings), pin_limit, len(result.i),
@@ -152,7 +152,7 @@ def _hotspots(study: gpd.GeoDataFrame, grid: Grid, cells: CellCounts):
     nothing."""
     region = study.to_crs(geo.METRIC).geometry.union_all() if len(study) else None
     lattice = grid.lattice(region) if region is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    return hotspots.gi_star(cells, lattice)
+    return getis_ord.gi_star(cells, lattice)
 
 
 def _pins(findings: pd.DataFrame, lang: str) -> FastMarkerCluster:
@@ -251,7 +251,7 @@ def _legend_html(lang: str, breaks: np.ndarray, grid: Grid, pins: bool, n: int, 
                                 (f"{lo:g}" if hi == lo else f"{lo:g}–{hi:g}"))
                         for k, (lo, hi) in enumerate(zip(breaks, uppers, strict=True)))
     hot_rows = "".join(_swatch(HOTSPOT_COLOURS[v], t("hotspots.legend_hot" if v > 0 else "hotspots.legend_cold",
-                                                      lang, confidence=hotspots.CONFIDENCE[abs(v)]))
+                                                      lang, confidence=getis_ord.CONFIDENCE[abs(v)]))
                        for v in (3, 2, 1, -1, -2, -3))
     aggregated = t("hotspots.legend_aggregated", lang, n=n, limit=pin_limit)
     note = "" if pins else f'<p style="margin:4px 0">{html.escape(aggregated)}</p>'

@@ -31,14 +31,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from dke_geo import config
 from dke_geo.errors import DkeError
 from dke_geo.model import now
-from dke_geo.store.db import migrate, reading
-from dke_geo.store.tables import metadata, photos
+from dke_geo.store.db import migrate, reading, transaction
+from dke_geo.store.tables import meta, metadata, photos
 
 FORMAT = 1
 DATA_TABLES = ("walks", "observations", "photos", "fixes", "fix_events", "publication_events", "incident_reports",
@@ -65,7 +65,9 @@ class Result:
 def backup(engine: Engine, out: Path) -> Result:
     """Write a consistent backup of `engine`'s database and the photos it refers to into the zip `out`.
 
-    >>> backup(default_engine(), Path("dke-geo-2024-05-01.zip")).counts["observations"]  # doctest: +SKIP
+    Example (tests/test_backup.py runs it)::
+
+        backup(ctx.engine, Path("dke-geo-2024-05-01.zip")).counts["observations"]
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +107,7 @@ def restore(engine: Engine, archive_path: Path, force: bool = False) -> Result:
         if manifest["database"] != kind:
             raise BackupError("reliability.restore_wrong_kind", backup=manifest["database"], target=kind)
         migrate(engine)    # a new, empty database can be restored into without init-db
+        versions = _versions(engine)
         held = {table: n for table, n in _counts(engine).items() if n}
         if held and not force:
             raise BackupError("reliability.restore_not_empty",
@@ -121,9 +124,33 @@ def restore(engine: Engine, archive_path: Path, force: bool = False) -> Result:
             else:
                 _pg_restore(engine, Path(archive.extract("database.pgdump", tmp)))
         migrate(engine)
+        _move_versions_on(engine, versions)
         for name in names:
             _extract(archive, name, _photo_file(name))
     return Result(Path(archive_path), kind, _counts(engine), len(names), manifest["created_at"])
+
+
+_VERSIONS = ("data_version", "areas_version")
+"""The counters that caches key on (context.py): each must only ever grow, a restore included."""
+
+
+def _versions(engine: Engine) -> dict[str, int]:
+    with reading(engine) as conn:
+        return dict(conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(_VERSIONS))).all())
+
+
+def _move_versions_on(engine: Engine, before: dict[str, int]) -> None:
+    """Set each version counter above both its value before the restore and the backup's: a running app that
+    cached data of a version must never see that version again with other data (the restored database would
+    otherwise count up to it again)."""
+    restored = _versions(engine)
+    with transaction(engine) as conn:  # (whose own bump of data_version comes on top: still only upwards)
+        for key in _VERSIONS:
+            value = max(before.get(key, 0), restored.get(key, 0)) + 1
+            if key in restored:
+                conn.execute(update(meta).where(meta.c.key == key).values(value=value))
+            else:
+                conn.execute(insert(meta).values(key=key, value=value))
 
 
 def pg_guidance(engine: Engine) -> str:

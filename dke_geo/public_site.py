@@ -1,33 +1,29 @@
-"""The public map as a self-contained static site for the municipality's website (`python -m dke_geo publish`).
+"""The public map as a self-contained static site for the municipality's website: the pages and files written
+from a `PublicView` (the use case, `python -m dke_geo publish`, is services/public.write_site).
 
 index.html (texts, density and findings tables, approved photos) frames map.html (the folium map). Scripts
 and styles are our own copies under assets/vendor/, referenced relatively; the only outside resource is the
 configured tile server, and a Content-Security-Policy in each page says so to the browser. The content is
 the same `PublicView` the public page shows, so nothing internal can be in it; every text is escaped.
 
-The site is built in a temporary folder and then swapped in, so a photo or finding withdrawn since the last
-export never lingers in the folder.
+No database here: what the site can show is exactly what the view holds.
 """
 from __future__ import annotations
 
 import html
 import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import geopandas as gpd
 from branca.element import Element
-from sqlalchemy import Engine
 
 from dke_geo import config
-from dke_geo.errors import DkeError
 from dke_geo.i18n import t
 from dke_geo.maps.base import render
 from dke_geo.maps.public import public_map
-from dke_geo.model import now
-from dke_geo.public_view import PublicView, date_label, public_view
-from dke_geo.services import areas as area_service
+from dke_geo.public import PublicView, date_label
 
 VENDOR = config.ROOT / "static" / "vendor"
 ASSET_BASE = "assets/vendor"
@@ -110,36 +106,22 @@ footer {{ color: #666; font-size: 14px; margin: 24px 0 }}
 """
 
 
-def map_html(view: PublicView, engine: Engine) -> str:
+def map_html(view: PublicView, areas: gpd.GeoDataFrame) -> str:
     """The map page: the public map with relative asset paths and photo links, under a CSP."""
-    m = public_map(view, area_service.current(engine), lambda p: f"photos/{p.name}", asset_base=ASSET_BASE)
+    m = public_map(view, areas, lambda p: f"photos/{p.name}", asset_base=ASSET_BASE)
     m.get_root().header.add_child(Element(_meta_csp(scripts=True) + '<meta name="referrer" content="no-referrer">'),
                                   name="dke_csp", index=0)
     return render(m)
 
 
-def write_site(engine: Engine, out: Path, lang: str = "da") -> dict[str, int]:
-    """Write the public site into `out` (replacing an earlier export there); returns what it holds."""
-    out = Path(out).resolve()
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise DkeError("public.error.out_not_empty", path=str(out))
-    view = public_view(engine, lang)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        shutil.copytree(VENDOR, build / ASSET_BASE, ignore=shutil.ignore_patterns("README.md"))
-        (build / "photos").mkdir()
-        photos = {p.name: p.data for f in view.findings for p in f.photos}
-        for name, data in photos.items():
-            (build / "photos" / name).write_bytes(data)
-        (build / "map.html").write_text(map_html(view, engine), encoding="utf-8")
-        (build / "index.html").write_text(index_html(view, now()), encoding="utf-8")
-        (build / MARKER).write_text("written by python -m dke_geo publish; replaced by the next export\n")
-        build.chmod(0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        build.rename(out)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
+def write(folder: Path, view: PublicView, areas: gpd.GeoDataFrame, made: datetime) -> dict[str, int]:
+    """Write the site of `view` into the empty `folder`; returns how many findings and photos it holds."""
+    shutil.copytree(VENDOR, folder / ASSET_BASE, ignore=shutil.ignore_patterns("README.md"))
+    (folder / "photos").mkdir()
+    photos = {p.name: p.data for f in view.findings for p in f.photos}
+    for name, data in photos.items():
+        (folder / "photos" / name).write_bytes(data)
+    (folder / "map.html").write_text(map_html(view, areas), encoding="utf-8")
+    (folder / "index.html").write_text(index_html(view, made), encoding="utf-8")
+    (folder / MARKER).write_text("written by python -m dke_geo publish; replaced by the next export\n")
     return {"findings": len(view.findings), "photos": len(photos)}

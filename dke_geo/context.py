@@ -1,0 +1,97 @@
+"""The application context: the checked settings, the database engine and the caches of one running app or
+command-line run, made once (`AppContext.open`, by `dke_geo.ui.session` and by the CLI) and passed to every
+service explicitly. There is no module-level cache anywhere else: a test makes a fresh context instead of
+clearing globals.
+
+The caches are keyed by what they were built from: the outlines by the areas' version, everything read
+from findings and fixes by the database's data version (which every committed write bumps), so a cached
+value is never served after the data it came from changed.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import geopandas as gpd
+from sqlalchemy import Engine
+
+from dke_geo import config
+from dke_geo.config import Settings
+from dke_geo.store import areas as area_store
+from dke_geo.store.columnar import ColumnReader
+from dke_geo.store.db import data_version, make_engine, reading
+
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class AppContext:
+    """Settings, engine, whole-column reader and caches of one app (or CLI run). Thread-safe: Streamlit serves
+    each browser session from its own thread, and they share one context."""
+    settings: Settings
+    engine: Engine
+    columns: ColumnReader = field(init=False, repr=False)
+    _entries: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    max_entries: int = 32
+
+    def __post_init__(self) -> None:
+        self.columns = ColumnReader(self.engine)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, engine: Engine | None = None) -> AppContext:
+        """A context for `settings` (default: checked from the environment, config.load), with its own engine
+        unless one is given (tests share a migrated engine)."""
+        settings = settings or config.load()
+        return cls(settings, engine or make_engine(settings.database_url))
+
+    def close(self) -> None:
+        """End the column reader's worker and release the engine's connections."""
+        self.columns.close()
+        self.engine.dispose()
+
+    def data_version(self) -> int:
+        """The database's data version now (read first by whoever caches what they read next)."""
+        with reading(self.engine) as conn:
+            return data_version(conn)
+
+    def cached(self, kind: str, version: int, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()`, kept under (kind, key) for `version`: a newer version of `kind` drops the older entries, and
+        the least recently used entries go when there are more than `max_entries`. Built outside the lock (two
+        sessions may build the same value at once; both results are equal)."""
+        entry_key = (kind, key)
+        with self._lock:
+            entry = self._entries.get(entry_key)
+            if entry is not None and entry[0] == version:
+                self._entries.move_to_end(entry_key)
+                return entry[1]
+        value = build()
+        with self._lock:
+            for old in [k for k, (v, _) in self._entries.items() if k[0] == kind and v < version]:
+                del self._entries[old]
+            current = self._entries.get(entry_key)
+            if current is None or current[0] <= version:
+                self._entries[entry_key] = (version, value)
+                self._entries.move_to_end(entry_key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def areas(self) -> gpd.GeoDataFrame:
+        """The housing areas in the database (EPSG:4326, id, name, confidence, source, geometry), cached until
+        they are replaced. Callers must not change the frame they get."""
+        with reading(self.engine) as conn:
+            version = area_store.version(conn)
+        return self.cached("areas", version, None, lambda: self._load_areas())
+
+    def area_names(self) -> dict[str, str]:
+        """Area id -> name."""
+        areas = self.areas()
+        return dict(zip(areas["id"], areas["name"], strict=True))
+
+    def _load_areas(self) -> gpd.GeoDataFrame:
+        with reading(self.engine) as conn:
+            return area_store.load(conn)

@@ -1,0 +1,102 @@
+"""The operator's use cases, run from the command line (no login: whoever runs `python -m dke_geo` owns the
+data folder and the database): prepare the database at every start, load the demo, make and restore a
+backup, fill a store with synthetic findings for the benchmarks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dke_geo import drafts, fixtures, geo, photos
+from dke_geo.context import AppContext
+from dke_geo.roles import SYSTEM, Role
+from dke_geo.services import areas as area_service
+from dke_geo.services import users as user_service
+from dke_geo.store import backup as backup_store
+from dke_geo.store import fixes as fix_store
+from dke_geo.store import observations as obs_store
+from dke_geo.store import photos as photo_store
+from dke_geo.store import users as user_store
+from dke_geo.store import walks as walk_store
+from dke_geo.store.db import bulk_insert, migrate, reading, schema_is_current, transaction
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What `prepare` did."""
+    seeded: bool        # the shipped outlines were stored (a new database)
+    strays: int         # photo files no saved finding refers to, removed
+    stale_drafts: int   # unsaved drafts nobody came back to, removed
+
+
+def prepare(ctx: AppContext) -> Prepared:
+    """Create the database or migrate it to the newest schema (safe to run again), store the shipped area
+    outlines if there are none, and remove stray photo files and stale drafts (`make run` runs this at every
+    start)."""
+    migrate(ctx.engine)
+    seeded = area_service.seed_if_empty(ctx)
+    with reading(ctx.engine) as conn:
+        strays = photos.sweep(photo_store.stored_paths(conn))
+    return Prepared(seeded, len(strays), drafts.sweep())
+
+
+def is_prepared(ctx: AppContext) -> bool:
+    """True when the database has the newest schema (`prepare` has run since the last upgrade of the app)."""
+    return schema_is_current(ctx.engine)
+
+
+def is_empty(ctx: AppContext) -> bool:
+    """True when the database holds no walks and no findings."""
+    with reading(ctx.engine) as conn:
+        return not (walk_store.count(conn) or obs_store.count(conn))
+
+
+def has_demo_data(ctx: AppContext) -> bool:
+    """True when any demo finding is stored, so every page can say the data is made up."""
+    with reading(ctx.engine) as conn:
+        return obs_store.has_demo(conn)
+
+
+def load_demo(ctx: AppContext) -> dict[str, int]:
+    """Fill an empty database with the demo walks, findings, solution proposals and accounts (all flagged demo)."""
+    area_service.seed_if_empty(ctx)
+    demo_walks, demo_obs = fixtures.demo_walks_and_observations()
+    assigned = geo.assign_areas([o.lon for o in demo_obs], [o.lat for o in demo_obs], ctx.areas())
+    for obs, area_id in zip(demo_obs, assigned, strict=True):
+        obs.area_id = area_id
+    with transaction(ctx.engine) as conn:
+        for walk in demo_walks:
+            walk_store.add(conn, walk)
+        n = obs_store.add_many(conn, demo_obs)
+        for fix, history in fixtures.demo_fixes(demo_obs):
+            if fix_store.get(conn, fix.id) is None:
+                fix_store.add(conn, fix, *history)
+    for name, role, password in fixtures.DEMO_USERS:
+        with reading(ctx.engine) as conn:
+            exists = user_store.get(conn, name) is not None
+        if not exists:
+            user_service.add_user(ctx, SYSTEM, name, Role(role), password, is_demo=True)
+    return {"walks": len(demo_walks), "observations": n, "fixes": len(fixtures.DEMO_FIXES),
+            "users": len(fixtures.DEMO_USERS)}
+
+
+def load_synthetic(ctx: AppContext, n: int, seed: int = fixtures.SEED, reports: int = 0) -> dict[str, int]:
+    """Bulk-insert n synthetic findings (and `reports` incident reports) in one transaction: the store the
+    benchmarks measure (fixtures.synthetic_*)."""
+    area_service.seed_if_empty(ctx)
+    walk_frame = fixtures.synthetic_walks(max(10, n // 500), seed)
+    rows = fixtures.synthetic_observation_rows(n, seed, walk_frame)
+    with transaction(ctx.engine) as conn:
+        bulk_insert(conn, "walks", walk_frame)
+        bulk_insert(conn, "observations", rows)
+        bulk_insert(conn, "incident_reports", fixtures.synthetic_incident_rows(reports, seed))
+    return {"walks": len(walk_frame), "observations": n, "incident_reports": reports}
+
+
+def backup(ctx: AppContext, out: Path) -> backup_store.Result:
+    """A consistent backup of the database and its photos into the zip `out`, while the app keeps running."""
+    return backup_store.backup(ctx.engine, out)
+
+
+def restore(ctx: AppContext, archive: Path, force: bool = False) -> backup_store.Result:
+    """Put a backup back (refused for a database that holds data unless `force`)."""
+    return backup_store.restore(ctx.engine, archive, force=force)

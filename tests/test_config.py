@@ -1,0 +1,55 @@
+"""The settings table: every setting documented in the README, and a bad one stops the CLI and the app at
+start-up with a message naming the variable (not at first use)."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dke_geo import config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_setting_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(DKE_GEO_[A-Z_]+)` \|", readme, flags=re.M))
+    assert documented == {s.name for s in config.SETTINGS}
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("DKE_GEO_LANGAUGE", "en", "unknown setting"),
+    ("DKE_GEO_BOUNDARY_MARGIN_M", "two hundred", "must be a number"),
+    ("DKE_GEO_LANGUAGE", "de", "must be one of da, en"),
+    ("DKE_GEO_DATABASE_URL", "mysql://x@y/z", "not supported"),
+    ("DKE_GEO_DATABASE_URL", "not a url", "not a database URL"),
+    ("DKE_GEO_TILE_URL", "tiles.example/{z}/{x}/{y}.png", "http(s) URL template"),
+])
+def test_a_bad_setting_stops_the_command_line_before_it_does_anything(tmp_path, name, value, says):
+    env = {**os.environ, "DKE_GEO_DATA_DIR": str(tmp_path / "data"), name: value}
+    out = subprocess.run([sys.executable, "-m", "dke_geo", "init-db"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"{name}: ") and says in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "data").exists()  # nothing was created
+
+
+def test_good_settings_are_read_and_checked():
+    settings = config.load({"DKE_GEO_LANGUAGE": "en", "DKE_GEO_DATA_DIR": "/srv/dke", "DKE_GEO_TILE_URL": ""})
+    assert settings.language == "en" and settings.data_dir == Path("/srv/dke")
+    assert settings.database_url == "sqlite:////srv/dke/dke_geo.sqlite"
+    assert config.load({}) == config.load({})  # hashable and equal: one app context per configuration
+
+
+def test_a_bad_setting_stops_the_app_with_its_name(app_test, tmp_path):
+    at = app_test({"DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_BOUNDARY_MARGIN_M": "-5"}).run()
+    assert not at.exception
+    assert "DKE_GEO_BOUNDARY_MARGIN_M" in at.error[0].value and "indstilling" in at.error[0].value
+    assert not at.get("component_instance")  # no page was drawn
+
+
+def test_the_app_asks_for_init_db_on_an_unprepared_database(app_test, tmp_path):
+    at = app_test({"DKE_GEO_DATA_DIR": str(tmp_path)}).run()
+    assert "init-db" in at.error[0].value
