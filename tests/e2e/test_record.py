@@ -139,6 +139,7 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
     tapped = _tap(page, 0.55, 0.45)
     page.get_by_role("radio", name="Belysning", exact=True).click()
     expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
+    _idle(page)  # a file given while that rerun runs can be lost with it
     photo = tmp_path / "lampe.jpg"
     photo.write_bytes(images.jpeg(images.striped(1600, 1200), orientation=6, gps=images.BLOKLAND_DMS))
     page.locator('.st-key-record_page input[type="file"]').first.set_input_files(photo)
