@@ -128,7 +128,7 @@ def _action(fix, seen: int, seen_key: str, lang: str) -> None:
 def _edit(fix, seen: int, seen_key: str, lang: str) -> None:
     if lifecycle.State(fix.state) in lifecycle.FINAL:
         return
-    orgs = organisations.organisations()
+    orgs = organisations.responsible()
     with st.expander(t("fixes.edit.title")), st.form(f"fixes_edit_{fix.id}", border=False):
         changes = {
             "title": st.text_input(t("fixes.new.title"), fix.title, max_chars=200),

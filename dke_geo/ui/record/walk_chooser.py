@@ -1,20 +1,19 @@
 """The recording page before a walk is chosen: start a walk (title, areas, kind, focus, time, light, who takes
-part) or continue one of the recent walks. The start form opens by itself when no walk is open."""
+part: the organisations of data/organisations.toml, stored by id, with head counts) or continue one of the
+recent walks. The start form opens by itself when no walk is open."""
 from __future__ import annotations
 
 from datetime import datetime
 
 import streamlit as st
 
-from dke_geo import light
+from dke_geo import light, organisations
 from dke_geo.light import LightCondition
 from dke_geo.model import TZ, WalkKind, now
 from dke_geo.services import recording
 from dke_geo.ui import session, widgets
 from dke_geo.ui.record.state import LIST_STEP, call, new_form, scroll_to, ss
 from dke_geo.ui.session import t
-
-TEAMS = ("dke", "housing", "technical", "police", "residents", "homecare")  # who usually takes part in a walk
 
 
 def show(names: dict[str, str]) -> None:
@@ -30,6 +29,7 @@ def show(names: dict[str, str]) -> None:
 
 
 def _start_form(names: dict[str, str]) -> None:
+    """The fields of a new walk; `_start_walk` stores it when its button is pressed."""
     st.text_input(t("record.walk_title"), key="record_new_title", placeholder=t("record.walk_title_hint"),
                   max_chars=200)
     st.pills(t("field.area_ids"), list(names), format_func=names.get, selection_mode="multi",
@@ -45,17 +45,19 @@ def _start_form(names: dict[str, str]) -> None:
     sun_text = t("record.light_from_sun", light=t(f"light.{light.light_condition(_started(day, at))}"))
     st.segmented_control(t("record.walk_light"), ["sun", *LightCondition], required=True, default="sun",
                          format_func=lambda c: sun_text if c == "sun" else t(f"light.{c}"), key="record_new_light")
-    chosen = st.pills(t("field.organisations"), TEAMS, selection_mode="multi", default=TEAMS[:1],
-                      format_func=lambda team: t(f"record.org_{team}"), key="record_new_orgs")
+    orgs = list(organisations.organisations())  # every organisation may take part; stored by id
+    chosen = st.pills(t("field.organisations"), orgs, selection_mode="multi", default=orgs[:1],
+                      format_func=lambda org: organisations.label(org, session.lang()), key="record_new_orgs")
     counts = st.columns(3)
-    for i, team in enumerate(chosen or []):
-        counts[i % 3].number_input(t("record.org_count", name=t(f"record.org_{team}")), min_value=1,
-                                   max_value=500, value=1, step=1, key=f"record_new_n_{team}")
+    for i, org in enumerate(chosen or []):
+        counts[i % 3].number_input(t("record.org_count", name=organisations.label(org, session.lang())), min_value=1,
+                                   max_value=500, value=1, step=1, key=f"record_new_n_{org}")
     st.button(t("record.start"), type="primary", icon="🚶", width="stretch", key="record_start_button",
               on_click=_start_walk)
 
 
 def _walk_row(item: recording.WalkSummary, names: dict[str, str]) -> None:
+    """One recent walk: title, date, findings, areas, open or ended; a button to continue or view it."""
     walk = item.walk
     with st.container(border=True, key=f"record_walk_{walk.id}"):
         text_col, button_col = st.columns([3, 1], vertical_alignment="center")
@@ -81,8 +83,8 @@ def _start_walk() -> None:
     walk = call(recording.start_walk, {
         "title": ss.record_new_title, "area_ids": ss.record_new_areas or [], "kind": ss.record_new_kind,
         "focus": ss.record_new_focus, "started_at": _started(ss.record_new_date, ss.record_new_time),
-        "organisations": [{"name": t(f"record.org_{team}"), "count": ss.get(f"record_new_n_{team}", 1)}
-                          for team in ss.record_new_orgs or []],
+        "organisations": [{"organisation": org, "count": ss.get(f"record_new_n_{org}", 1)}
+                          for org in ss.record_new_orgs or []],
         "light_condition_override": None if light_choice == "sun" else light_choice}, lang=session.lang())
     if walk is not None:
         _open_walk(str(walk.id))

@@ -1,11 +1,11 @@
-"""The chosen walk at the top of the recording page: what, where, when, the light, who took part; and the
-buttons to end it, resume it, or go back to the list of walks."""
+"""The chosen walk at the top of the recording page: what, where, when, the light, who took part (organisation
+labels in the reader's language); and the buttons to end it, resume it, or go back to the list of walks."""
 from __future__ import annotations
 
 import streamlit as st
 
 from dke_geo.services import recording
-from dke_geo.ui import widgets
+from dke_geo.ui import session, widgets
 from dke_geo.ui.record.state import call, flash, new_form, ss
 from dke_geo.ui.session import t
 
@@ -23,7 +23,7 @@ def show(detail: recording.WalkDetail, names: dict[str, str]) -> None:
             widgets.plain(", ".join(names.get(a, a) for a in walk.area_ids)) or t("record.no_area"),
             f"{walk.started_at:%d.%m.%Y %H:%M}" + (f"–{walk.ended_at:%H:%M}" if walk.ended_at else ""),
             t(f"kind.{walk.kind}"), light_text, t("record.n_findings", n=len(detail.findings)),
-            widgets.plain(", ".join(f"{o.name} ({o.count})" for o in walk.organisations))])))
+            widgets.plain(", ".join(f"{o.shown(session.lang())} ({o.count})" for o in walk.organisations))])))
         if walk.focus:
             st.caption(t("record.focus_line", focus=widgets.plain(walk.focus)))
         left, right = st.columns(2)
