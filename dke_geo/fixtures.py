@@ -51,7 +51,7 @@ class _DemoWalk:
     hours: float
     kind: WalkKind
     focus: str
-    organisations: tuple[tuple[str, int], ...]
+    organisations: tuple[tuple[str, int], ...]  # (id from data/organisations.toml, head count)
     findings_per_area: int
     weights: dict[str, float]
 
@@ -59,21 +59,20 @@ class _DemoWalk:
 WALKS = (
     _DemoWalk("blokland-dark", "Områdevandring i Blokland efter mørkets frembrud", ("blokland",),
               datetime(2017, 4, 20, 21, 0, tzinfo=TZ), 1.5, WalkKind.ON_FOOT, "Belysning efter mørkets frembrud",
-              (("Den Kriminalpræventive Enhed", 3), ("Boligselskabet", 2), ("Miljø & Teknik", 2),
-               ("Politiet", 1), ("Beboere", 9)),
+              (("dke", 3), ("bo-vest", 2), ("miljo-teknik", 2), ("politiet", 1), ("beboere", 9)),
               120, {"lighting": 5, "hiding_places": 2, "overgrowth": 2, "signage": 1, "paths": 1, "graffiti": 1,
                     "vandalism": 1, "litter": 1, "good_place": 0.5, "other": 0.3}),
     _DemoWalk("blokland-day", "Områdevandring i Blokland i dagslys", ("blokland",),
               datetime(2017, 5, 16, 15, 0, tzinfo=TZ), 2.0, WalkKind.ON_FOOT,
               "Naboskab og brug af udearealer",
-              (("Den Kriminalpræventive Enhed", 2), ("Boligselskabet", 2), ("Kultur", 1), ("Beboere", 12)),
+              (("dke", 2), ("bo-vest", 2), ("kultur", 1), ("beboere", 12)),
               80, {"litter": 3, "good_place": 3, "overgrowth": 2, "paths": 2, "vandalism": 1, "graffiti": 1,
                    "signage": 1, "other": 1}),
     _DemoWalk("night-homecare", "Køretur med nattens hjemmepleje",
               ("galgebakken", "hyldespjaeldet", "morbaerhaven", "banehegnet", "hedemarksvaenge"),
               datetime(2017, 10, 24, 22, 0, tzinfo=TZ), 2.0, WalkKind.BY_CAR,
               "Tryghed for natpersonalet: belysning og adgangsveje",
-              (("Den Kriminalpræventive Enhed", 2), ("Hjemmeplejen, nattevagt", 3)),
+              (("dke", 2), ("hjemmeplejen", 3)),
               20, {"lighting": 4, "hiding_places": 3, "paths": 2, "signage": 2, "vandalism": 1, "other": 0.5}),
 )
 
@@ -122,7 +121,7 @@ def demo_walks_and_observations() -> tuple[list[Walk], list[Observation]]:
     for spec in WALKS:
         walk = Walk(id=uuid.uuid5(_NS, spec.key), title=spec.title, area_ids=list(spec.areas),
                     started_at=spec.start, ended_at=spec.start + timedelta(hours=spec.hours), kind=spec.kind,
-                    focus=spec.focus, organisations=[{"name": n, "count": c} for n, c in spec.organisations],
+                    focus=spec.focus, organisations=[{"organisation": o, "count": c} for o, c in spec.organisations],
                     notes="Demo: opdigtet vandring til afprøvning.", is_demo=True, created_by="demo",
                     created_at=spec.start)
         out_walks.append(walk)

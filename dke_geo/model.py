@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dke_geo import organisations
 from dke_geo.categories import categories
 from dke_geo.errors import InvalidInput
 from dke_geo.light import LightCondition, light_condition
@@ -133,11 +134,31 @@ class _Model(BaseModel):
 
 
 class OrganisationCount(_Model):
-    """An organisation taking part in a walk and how many came: no personal names."""
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    count: Annotated[int, Field(ge=1, le=500)] = 1
+    """An organisation taking part in a walk and how many came (no personal names). `organisation` is an id
+    from data/organisations.toml, shown by its label in the reader's language; `label` keeps the name of one
+    that is not in the list (id `andre`), as a walk recorded before walks stored ids can have.
 
-    _name = field_validator("name", mode="before")(_text(120))
+    Validation context: `stored=True` (a walk read back from the database) accepts an id since removed from
+    the list; it shows as itself.
+    """
+    organisation: str
+    count: Annotated[int, Field(ge=1, le=500)] = 1
+    label: str | None = None
+
+    _label = field_validator("label", mode="before")(_optional_text(120))
+
+    @field_validator("organisation")
+    @classmethod
+    def _known_organisation(cls, value: str, info: ValidationInfo) -> str:
+        known = organisations.organisations()
+        if value not in known and not (info.context or {}).get("stored"):
+            raise PydanticCustomError("unknown_organisation", "unknown organisation",
+                                      {"value": _shown(value), "allowed": ", ".join(known)})
+        return value
+
+    def shown(self, lang: str = "da") -> str:
+        """The organisation's label in `lang` (with the kept name of one outside the list)."""
+        return organisations.participant_label(self.organisation, lang, self.label)
 
 
 class Walk(_Model):

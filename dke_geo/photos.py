@@ -42,6 +42,7 @@ MAX_PIXELS = 80_000_000          # a 48 MP iPhone photo passes; a decompression 
 FULL_SIDE = 2048
 THUMB_SIDE = 320
 _FORMATS = ("JPEG", "PNG", "HEIF", "WEBP")  # what Pillow may try; a multi-picture JPEG opens as "MPO"
+ACCEPTED_TYPES = ("jpg", "jpeg", "png", "heic", "heif", "webp")  # the file endings a photo field offers
 _EXTENSIONS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "HEIF": ".heic", "WEBP": ".webp"}
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _IFD_POINTERS = {int(i) for i in ExifTags.IFD}

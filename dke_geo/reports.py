@@ -60,7 +60,8 @@ def walk_report(walk: Walk, found: list[Observation], pictures: dict[str, list[P
         "date": date_label(walk.started_at, lang), "time": _time_span(walk),
         "kind": t(f"kind.{walk.kind.value}", lang), "light": t(f"light.{walk.light_condition.value}", lang),
         "areas": [names.get(a, a) for a in walk.area_ids],
-        "organisations": walk.organisations, "participants": sum(o.count for o in walk.organisations),
+        "organisations": [{"label": o.shown(lang), "count": o.count} for o in walk.organisations],
+        "participants": sum(o.count for o in walk.organisations),
         "map_png": _data_uri(_walk_map(found, walk.area_ids, areas, lang), "image/png") if found else None,
         "counts": _counts(found, lang),
         "findings": [_finding_row(o, numbers[str(o.id)], names, cats, pictures.get(str(o.id), []), forum, lang)

@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -57,9 +56,7 @@ def pg_server():
 @pytest.fixture
 def pg_url(pg_server) -> str:
     """A fresh, migrated PostGIS database for one test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    pg_server.admin(f"CREATE DATABASE {name} TEMPLATE dke_template")
-    return pg_server.url(name)
+    return pg_server.new_database("t", template="dke_template")
 
 
 @pytest.fixture

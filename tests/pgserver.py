@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -68,6 +69,12 @@ class PgServer:
 
     def url(self, db: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{db}"
+
+    def new_database(self, prefix: str, template: str | None = None) -> str:
+        """A new database with a unique name starting with `prefix`, empty or a copy of `template`; its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self.admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        return self.url(name)
 
     def admin(self, sql: str) -> None:
         engine = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")

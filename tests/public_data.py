@@ -116,7 +116,7 @@ def fill_leak_database(engine: Engine, photo_dir: Path) -> dict:
         conn.execute(insert(walks).values(_filled(
             walks, id=ids["walk"], area_ids=["blokland"], kind="on_foot", light_condition="dark",
             light_condition_override=None, ended_at=None,
-            organisations=[{"name": f"{MARK}-walk-organisation", "count": 3}])))
+            organisations=[{"organisation": "andre", "label": f"{MARK}-walk-organisation", "count": 3}])))
         conn.execute(insert(observations).values([
             _filled(observations, id=ids["pub"], published=True, public_text=PUBLIC_TEXT, **spot),
             _filled(observations, id=ids["unpub"], published=False, **spot),

@@ -190,6 +190,15 @@ def test_filters_choose_the_rows_and_their_fixes(demo_ctx, tmp_path):
     assert len(everything["observations"]) == 300 > len(found)
 
 
+def test_walks_carry_organisation_ids_and_their_labels_in_the_chosen_language(demo_ctx):
+    walks = exports.tables(demo_ctx, PLANNER, lang="en")["walks"].set_index("title")
+    night = walks.loc["Køretur med nattens hjemmepleje"]
+    assert json.loads(night["organisations"]) == [{"organisation": "dke", "count": 2},
+                                                  {"organisation": "hjemmeplejen", "count": 3}]
+    assert night["organisation_labels"] == "Crime Prevention Unit (DKE) (2); Home care (3)"
+    assert night["participants"] == 5
+
+
 def test_public_export_carries_only_the_public_map(demo_ctx, tmp_path):
     with reading(demo_ctx.engine) as conn:
         ids = conn.execute(select(observations.c.id).order_by(observations.c.id).limit(2)).scalars().all()

@@ -80,6 +80,9 @@ def test_create_is_refused_cleanly(ctx):
         svc.create_fix(ctx, STAFF, {"title": "x", "observation_ids": [a], "organisation": "dke"})
     with pytest.raises(DkeError, match="Unknown organisation 'nasa'"):
         svc.create_fix(ctx, PLANNER, {"title": "x", "observation_ids": [a], "organisation": "nasa"})
+    with pytest.raises(DkeError, match="'beboere' cannot be responsible") as err:  # responsible = false in the file
+        svc.create_fix(ctx, PLANNER, {"title": "x", "observation_ids": [a], "organisation": "beboere"})
+    assert "beboere" not in err.value.message("en").split("Choose one of:")[1]
     with pytest.raises(InvalidInput, match="Responsible organisation"):
         svc.create_fix(ctx, PLANNER, {"title": "x", "observation_ids": [a]})
     with pytest.raises(DkeError, match="at least one finding"):

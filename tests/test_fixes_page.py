@@ -58,6 +58,8 @@ def test_board_filters_by_overdue_and_organisation(board):
     at = board(PLANNER)
     at.toggle(key="fixes_overdue").set_value(True).run()
     assert "3 forslag, heraf 3 overskredne" in [m.value for m in at.markdown]
+    offered = at.selectbox(key="fixes_org").options  # only organisations that may be responsible for a fix
+    assert "Bo-Vest / boligselskabet" in offered and "Beboere" not in offered and "Andre" not in offered
     at.selectbox(key="fixes_org").set_value("miljo-teknik").run()
     assert at.dataframe[0].value["Forslag"].tolist() == ["Fjern graffiti og tags på gavlene"]
 

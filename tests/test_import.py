@@ -349,10 +349,12 @@ def test_police_reports_table(ctx, tmp_path, inside):
 
 
 def test_file_walks_are_imported_with_their_findings(ctx, tmp_path, inside):
-    """Our GeoPackage carries a walks layer: its walks come along (the round trip is in test_export)."""
-    walk = Walk(title="Fra filen", area_ids=["blokland"], organisations=[{"name": "Beboere", "count": 4}])
-    walks = pd.DataFrame([{**walk.model_dump(mode="json", exclude={"light_condition"}),
-                           "area_ids": '["blokland"]', "organisations": '[{"name": "Beboere", "count": 4}]'}])
+    """Our GeoPackage carries a walks layer: its walks come along (the round trip is in test_export). A file
+    written before walks stored organisation ids names them by label: known ones become ids, others `andre` with
+    the label kept."""
+    walk = Walk(title="Fra filen", area_ids=["blokland"], organisations=[{"organisation": "beboere", "count": 4}])
+    walks = pd.DataFrame([{**walk.model_dump(mode="json", exclude={"light_condition"}), "area_ids": '["blokland"]',
+                           "organisations": '[{"name": "Residents", "count": 4}, {"name": "Vejafdelingen"}]'}])
     (lon, lat) = inside[0]
     finding = gpd.GeoDataFrame({"id": [str(uuid.uuid4())], "walk_id": [str(walk.id)], "category": ["lighting"],
                                 "observed_at": ["2017-04-20T21:00:00+02:00"], "location_source": ["gps"]},
@@ -362,4 +364,6 @@ def test_file_walks_are_imported_with_their_findings(ctx, tmp_path, inside):
     pyogrio.write_dataframe(walks, path, layer="walks", driver="GPKG")
     report = imports.import_findings(ctx, PLANNER, path)
     assert (report.new, report.new_walks) == (1, 1)
-    assert recording.get_walk(ctx, PLANNER, walk.id).organisations[0].count == 4
+    imported = recording.get_walk(ctx, PLANNER, walk.id).organisations
+    assert [o.model_dump(exclude_none=True) for o in imported] == [
+        {"organisation": "beboere", "count": 4}, {"organisation": "andre", "label": "Vejafdelingen", "count": 1}]

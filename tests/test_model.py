@@ -94,6 +94,25 @@ def test_walk_without_title_names_the_field():
     assert err.value.messages("da") == ["Titel: skal udfyldes."]
 
 
+def test_unknown_organisation_of_a_walk_is_refused_and_nothing_written(ctx):
+    """A walk stores organisation ids from data/organisations.toml; a label, or an id not in the list, is refused."""
+    for org in ("Politiet", "nasa"):
+        with pytest.raises(InvalidInput) as err:
+            start_walk(ctx, STAFF, {"title": "Aften", "organisations": [{"organisation": org, "count": 2}]})
+        assert err.value.messages("da")[0].startswith(f"Deltagende organisationer: Ukendt organisation '{org}'. "
+                                                      "Vælg en af: dke, bo-vest,")
+        assert err.value.messages("en")[0].startswith(f"Participating organisations: Unknown organisation '{org}'.")
+    assert _count(ctx.engine, walks) == 0
+
+
+def test_a_stored_walk_keeps_an_organisation_id_since_removed_from_the_list():
+    data = {"title": "Aften", "organisations": [{"organisation": "nedlagt-enhed", "count": 2}]}
+    walk = Walk.model_validate(data, context={"stored": True})
+    assert walk.organisations[0].shown("da") == "nedlagt-enhed"
+    with pytest.raises(InvalidInput):
+        Walk.parse(data)
+
+
 def test_naive_time_is_refused():
     with pytest.raises(InvalidInput, match="time zone"):
         Observation.parse({**GOOD, "observed_at": datetime(2017, 4, 20, 21, 0)})

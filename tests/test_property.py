@@ -330,7 +330,7 @@ def test_whatever_the_model_accepts_is_stored(engine, note, external, title, con
             return None
 
     walk = parsed(Walk, {"title": title, "focus": focus, "notes": note, "area_ids": ["blokland"],
-                         "organisations": [{"name": title or "DKE", "count": 2}]})
+                         "organisations": [{"organisation": "andre", "label": title, "count": 2}]})
     obs = parsed(Observation, {"lon": INSIDE[0], "lat": INSIDE[1], "category": "lighting", "internal_note": note,
                                "public_text": note, "external_id": external, "created_by": title[:120]})
     fix = parsed(Fix, {"title": title, "description": note, "organisation": "dke", "contact_role": contact})

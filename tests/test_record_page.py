@@ -163,8 +163,11 @@ def test_start_a_walk_with_its_areas_kind_time_light_and_organisations(page, app
     at.text_input(key="record_new_focus").input("Belysning")
     at.date_input(key="record_new_date").set_value(date(2017, 4, 20))
     at.time_input(key="record_new_time").set_value(time(21, 30))
-    at.button_group(key="record_new_orgs").set_value(["dke", "residents"]).run()
-    at.number_input(key="record_new_n_residents").set_value(9)
+    assert at.button_group(key="record_new_orgs").value == ["dke"]  # every organisation offered, the unit chosen
+    assert "Beboere" in at.button_group(key="record_new_orgs").options
+    at.button_group(key="record_new_orgs").set_value(["dke", "beboere"]).run()
+    assert at.number_input(key="record_new_n_beboere").label == "Antal: Beboere"
+    at.number_input(key="record_new_n_beboere").set_value(9)
     at = at.button(key="record_start_button").click().run()
     assert not at.exception and not _messages(at, "error")
     (walk,) = _read(app_env, select(walks).where(walks.c.id == at.session_state["record_walk"]))
@@ -172,9 +175,10 @@ def test_start_a_walk_with_its_areas_kind_time_light_and_organisations(page, app
     assert (walk.kind, walk.focus, walk.light_condition, walk.light_condition_override) == ("by_car", "Belysning",
                                                                                             "dark", None)
     assert walk.started_at.astimezone(TZ).strftime("%d.%m.%Y %H:%M") == "20.04.2017 21:30"
-    assert walk.organisations == [{"name": "Den Kriminalpræventive Enhed", "count": 1}, {"name": "Beboere", "count": 9}]
+    assert walk.organisations == [{"organisation": "dke", "count": 1}, {"organisation": "beboere", "count": 9}]
     header = " ".join(c.value for c in at.main.caption)
     assert "Mørke (ud fra solen)" in header and "I bil" in header and r"Beboere \(9\)" in header  # user text escaped
+    assert r"Den Kriminalpræventive Enhed \(DKE\) \(1\)" in header  # the label from data/organisations.toml
 
 
 def test_save_without_a_location_is_refused_and_the_form_kept(page, app_env, monkeypatch):

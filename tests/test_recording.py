@@ -58,7 +58,7 @@ def _finding(walk, **kw) -> dict:
 def test_start_walk_fills_title_light_and_creator(ctx):
     started = datetime(2017, 4, 20, 21, 30, tzinfo=TZ)
     walk = recording.start_walk(ctx, STAFF, {"area_ids": ["blokland", "galgebakken"], "started_at": started,
-                                                "organisations": [{"name": "DKE", "count": 3}]}, lang="da")
+                                                "organisations": [{"organisation": "dke", "count": 3}]}, lang="da")
     assert walk.title == "Områdevandring Blokland, Galgebakken 20.04.2017"
     assert walk.light_condition.value == "dark" and walk.created_by == "anna" and walk.is_open
     assert recording.get_walk(ctx, STAFF, walk.id) == walk

@@ -59,7 +59,7 @@ def test_walk_report_photos_fixes_forum_version_and_escaping(demo_ctx, tmp_path,
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
     walk = recording.start_walk(demo_ctx, PLANNER, {"title": "<script>alert(1)</script> Galgebakken",
                                                     "area_ids": ["galgebakken"],
-                                                    "organisations": [{"name": "Beboere", "count": 5}]})
+                                                    "organisations": [{"organisation": "beboere", "count": 5}]})
     lon, lat = _galgebakken_point()
     obs, _ = recording.record_observation(demo_ctx, PLANNER, {
         "walk_id": walk.id, "lon": lon, "lat": lat, "category": "lighting", "severity": 3,
@@ -78,8 +78,9 @@ def test_walk_report_photos_fixes_forum_version_and_escaping(demo_ctx, tmp_path,
     assert "INTERN: &lt;b&gt;navn&lt;/b&gt; på beboer" in internal
     assert internal.count("data:image/jpeg;base64,") == 1
     assert "Ny lampe" in internal and "Driftschef" in internal and "30. juni 2017" in internal
+    assert "<td>Beboere</td>" in internal  # the organisation's label in the reader's language
     forum = report_service.walk_report(demo_ctx, PLANNER, walk.id, "en", "html", forum=True).decode()
-    assert "INTERN" not in forum and "Lampe ud ved stien" in forum
+    assert "INTERN" not in forum and "Lampe ud ved stien" in forum and "<td>Residents</td>" in forum
     assert "data:image/jpeg" not in forum  # the photo is not approved for the public
     assert photos.file(str(thumb)) == thumb
 

@@ -227,10 +227,7 @@ def world(request, tmp_path_factory):
     """One database per backend for the whole matrix (the demo data, loaded once), photos in a temp folder."""
     tmp = tmp_path_factory.mktemp("roles")
     if request.param == "postgis":
-        server = request.getfixturevalue("pg_server")
-        name = f"roles_{uuid.uuid4().hex[:10]}"
-        server.admin(f"CREATE DATABASE {name} TEMPLATE dke_template")
-        url = server.url(name)
+        url = request.getfixturevalue("pg_server").new_database("roles", template="dke_template")
     else:
         url = f"sqlite:///{tmp / 'roles.sqlite'}"
     with pytest.MonkeyPatch.context() as patch:

@@ -17,7 +17,7 @@ BLOKLAND = (12.3573, 55.6602)
 
 def _walk(**kw) -> Walk:
     return Walk(title="Aftenvandring", area_ids=["blokland"], started_at=datetime(2017, 4, 20, 21, 30, tzinfo=TZ),
-                organisations=[{"name": "DKE", "count": 3}], **kw)
+                organisations=[{"organisation": "dke", "count": 3}], **kw)
 
 
 def _obs(walk_id=None, **kw) -> Observation:
@@ -125,4 +125,4 @@ def test_migrate_is_idempotent(engine):
     migrate(engine)
     migrate(engine)
     with reading(engine) as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"

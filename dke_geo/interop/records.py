@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from dke_geo import organisations
 from dke_geo.errors import DkeError, InvalidInput
 from dke_geo.i18n import t
 from dke_geo.interop import column_mapping, readers
@@ -178,6 +179,8 @@ def walks_in_file(source: readers.Source, chosen: Mapping, report: ImportReport)
             for key in ("area_ids", "organisations"):
                 if isinstance(data.get(key), str):
                     data[key] = json.loads(data[key])
+            if isinstance(data.get("organisations"), list):
+                data["organisations"] = [_organisation(o) for o in data["organisations"]]
             for key in ("started_at", "ended_at", "created_at"):
                 if key in data:
                     data[key] = parse_time(data[key], zone)
@@ -186,3 +189,14 @@ def walks_in_file(source: readers.Source, chosen: Mapping, report: ImportReport)
             error = exc if isinstance(exc, InvalidInput) else DkeError("import.error.bad_walk", reason=str(exc))
             report.rejected.append(Rejection(i + (2 if source.unit == "row" else 1), "walk", [error]))
     return out
+
+
+def _organisation(entry: Any) -> Any:
+    """One of a walk's organisations as a file written before walks stored ids has it, {"name": label, "count": n}:
+    the organisation whose id or label that is, else `andre` keeping the label. Any other entry as it is."""
+    if not isinstance(entry, dict) or "organisation" in entry or not isinstance(entry.get("name"), str):
+        return entry
+    rest = {k: v for k, v in entry.items() if k != "name"}
+    org_id = organisations.find(entry["name"])
+    return {**rest, "organisation": org_id} if org_id else {**rest, "organisation": organisations.OTHER,
+                                                             "label": entry["name"]}

@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from dke_geo import geo
+from dke_geo import geo, organisations
 from dke_geo.categories import categories
 from dke_geo.context import AppContext
 from dke_geo.filters import Filter
@@ -67,8 +67,8 @@ def tables(ctx: AppContext, actor: Actor, selection: Filter | None = None, *, pu
     found.insert(6, "area_name", found["area_id"].map(names))
     found.insert(2, "walk_title", found["walk_id"].map(dict(zip(walk_rows["id"], walk_rows["title"], strict=True))))
     observations = gpd.GeoDataFrame(found, geometry=gpd.points_from_xy(found["lon"], found["lat"]), crs=geo.WGS84)
-    return {"observations": observations, "fixes": _fixes(ctx, actor, found), "walks": _walks(walk_rows, areas),
-            "areas": areas}
+    return {"observations": observations, "fixes": _fixes(ctx, actor, found),
+            "walks": _walks(walk_rows, areas, lang), "areas": areas}
 
 
 def _areas(ctx: AppContext, selection: Filter) -> gpd.GeoDataFrame:
@@ -94,15 +94,23 @@ def _fixes(ctx: AppContext, actor: Actor, found: pd.DataFrame) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(table, geometry=geometry, crs=geo.WGS84)
 
 
-def _walks(rows: pd.DataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The walks, drawn as the union of their areas; lists kept as JSON text (so an import can read them)."""
+def _walks(rows: pd.DataFrame, areas: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
+    """The walks, drawn as the union of their areas; lists kept as JSON text (so an import can read them), and
+    the participating organisations also by their labels in `lang` with head counts."""
     shapes = dict(zip(areas["id"], areas.geometry, strict=True))
     rows = rows.sort_values("started_at").reset_index(drop=True)
     geometry = [shapely.union_all([shapes[a] for a in ids if a in shapes]) if ids else None for ids in rows["area_ids"]]
     rows = rows.assign(area_ids=rows["area_ids"].map(json.dumps),
                        organisations=rows["organisations"].map(lambda v: json.dumps(v, ensure_ascii=False)),
+                       organisation_labels=rows["organisations"].map(lambda v: _participants(v, lang)),
                        participants=rows["organisations"].map(lambda v: sum(o["count"] for o in v)))
     return gpd.GeoDataFrame(rows, geometry=[None if g is None or g.is_empty else g for g in geometry], crs=geo.WGS84)
+
+
+def _participants(stored: list[dict], lang: str) -> str:
+    """A walk's organisations as a reader sees them: "Politiet (1); Beboere (9)"."""
+    return "; ".join(f"{organisations.participant_label(o['organisation'], lang, o.get('label'))} ({o['count']})"
+                     for o in stored)
 
 
 def _public_tables(ctx: AppContext, lang: str) -> dict[str, gpd.GeoDataFrame]:

@@ -218,11 +218,14 @@ def _only_fields(data: dict, allowed: tuple[str, ...]) -> None:
 
 
 def _check_organisation(org_id: str | None) -> None:
+    """A fix's organisation: required, and one that may be responsible for a fix (data/organisations.toml)."""
     if not org_id:
         raise InvalidInput([{"type": "missing", "loc": ("organisation",), "ctx": {}, "msg": "required"}])
+    allowed = ", ".join(organisations.responsible())
     if org_id not in organisations.organisations():
-        raise DkeError("fixes.error.unknown_organisation", value=org_id,
-                       allowed=", ".join(organisations.organisations()))
+        raise DkeError("error.unknown_organisation", value=org_id, allowed=allowed)
+    if org_id not in organisations.responsible():
+        raise DkeError("fixes.error.not_responsible", value=org_id, allowed=allowed)
 
 
 def _check_findings(conn: Connection, ids: list[UUID]) -> None:

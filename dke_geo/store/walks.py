@@ -11,11 +11,13 @@ from dke_geo.model import Walk
 from dke_geo.store.db import insert_ignoring_duplicates
 from dke_geo.store.tables import observations, walks
 
+STORED = {"stored": True}  # validation context: a walk as stored keeps an organisation id since removed from the list
+
 
 def _row(walk: Walk) -> dict:
     data = walk.model_dump(mode="python")
     data["id"] = str(walk.id)
-    data["organisations"] = [o.model_dump() for o in walk.organisations]
+    data["organisations"] = [o.model_dump(exclude_none=True) for o in walk.organisations]
     data["light_condition"] = walk.light_condition.value
     data["light_condition_override"] = walk.light_condition_override and walk.light_condition_override.value
     data["kind"] = walk.kind.value
@@ -25,7 +27,7 @@ def _row(walk: Walk) -> dict:
 def _walk(row) -> Walk:
     data = dict(row._mapping)
     data.pop("light_condition")
-    return Walk.model_validate(data)
+    return Walk.model_validate(data, context=STORED)
 
 
 def add(conn: Connection, walk: Walk) -> bool:
@@ -56,7 +58,7 @@ def recent(conn: Connection, limit: int = 50, include_demo: bool = True) -> list
         data = dict(row._mapping)
         n = data.pop("n_obs")
         data.pop("light_condition")
-        out.append((Walk.model_validate(data), n))
+        out.append((Walk.model_validate(data, context=STORED), n))
     return out
 
 

@@ -19,7 +19,6 @@ from dke_geo.ui import session
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
-PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "heif", "webp"]
 _GROUP_COLOUR = {"open": "blue", "planned": "orange", "resolved": "green", "closed": "gray"}
 
 
@@ -115,7 +114,7 @@ def _action(fix, seen: int, seen_key: str, lang: str) -> None:
         target = st.radio(t("fixes.action.target"), [m.target.value for m in moves], horizontal=True,
                           format_func=lambda s: t(f"fixes.state.{s}"), key=f"fixes_target_{fix.id}")
         comment = st.text_area(t("fixes.action.comment"), key=f"fixes_comment_{fix.id}", max_chars=4000)
-        photo = st.file_uploader(t("fixes.action.photo"), type=PHOTO_TYPES, key=f"fixes_photo_{fix.id}")
+        photo = st.file_uploader(t("fixes.action.photo"), type=photos.ACCEPTED_TYPES, key=f"fixes_photo_{fix.id}")
         submitted = st.form_submit_button(t("fixes.action.submit"), type="primary")
     if submitted:
         try:
@@ -129,7 +128,7 @@ def _action(fix, seen: int, seen_key: str, lang: str) -> None:
 def _edit(fix, seen: int, seen_key: str, lang: str) -> None:
     if lifecycle.State(fix.state) in lifecycle.FINAL:
         return
-    orgs = organisations.organisations()
+    orgs = organisations.responsible()
     with st.expander(t("fixes.edit.title")), st.form(f"fixes_edit_{fix.id}", border=False):
         changes = {
             "title": st.text_input(t("fixes.new.title"), fix.title, max_chars=200),

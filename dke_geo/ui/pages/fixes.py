@@ -17,7 +17,7 @@ from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
 ctx, actor, lang = session.context(), session.actor(), session.lang()
-orgs = organisations.organisations()
+orgs = organisations.responsible()  # the board filters and the new-proposal form offer these
 
 
 def _open(fix_id: str) -> None:
