@@ -87,6 +87,7 @@ observations = Table(
     Column("published_at", UtcDateTime),
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("external_id", String(200), unique=True),
+    Column("source_created_by", String(120), nullable=False, default="", server_default=""),
     Index("ix_observations_walk", "walk_id"),
     Index("ix_observations_area", "area_id"),
     Index("ix_observations_observed_at", "observed_at"),
@@ -182,7 +183,22 @@ login_attempts = Table(
     Column("name", String(120), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("success", Boolean, nullable=False),
+    Column("client", String(64), nullable=False, default="", server_default=""),
     Index("ix_login_attempts_name_at", "name", "at"),
+    Index("ix_login_attempts_client_at", "client", "at"),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the browser's token: the token itself is not kept
+    Column("user_name", String(120), nullable=False),
+    Column("method", String(16), nullable=False),  # password or oidc
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("revoked_reason", String(32)),
+    Index("ix_sessions_user_name", "user_name"),
 )
 
 incident_reports = Table(
