@@ -7,9 +7,10 @@ dtype), so no million Python strings are made either.
 
 SQLite is read in another process (store/column_worker.py): ADBC's SQLite driver brings a second SQLite
 library, and two SQLite libraries must never open the same file in one process (their POSIX locks would
-break each other's). The worker reads row ranges at once on two threads and hands the table over as an Arrow
-file in memory (tmpfs), mapped here without a copy. PostgreSQL is read in this process through libpq (no file
-locks involved), in one go: its server is the limit.
+break each other's; tests/e2e/test_side_by_side.py shows what that lost). The worker reads row ranges at once
+on two threads and hands each over as an Arrow file in an anonymous memory file (memfd, passed over a Unix
+socket), mapped here without a copy; it is ended with the reader or, at the latest, with this process.
+PostgreSQL is read in this process through libpq (no file locks involved), in one go: its server is the limit.
 
 Reads open their own short-lived connections (SQLite read-only), outside any SQLAlchemy transaction:
 callers that cache by data version read the version first, so what they cache is never older than
@@ -19,13 +20,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import mmap
 import os
-import shutil
+import socket
 import subprocess
 import sys
-import tempfile
 import threading
-import uuid
 from contextlib import closing
 from pathlib import Path
 
@@ -49,13 +49,15 @@ releases the GIL): about 1.7 times faster on two cores."""
 
 class ColumnReader:
     """Reads whole columns of one database (the app context has one). For SQLite it owns the worker process,
-    started on first use (or by `start`) and ended by `close`; safe to share between threads."""
+    started on first use (or by `start`), started again if it died, and ended by `close` or with this process.
+    Safe to share between threads: SQLite reads take turns on the one worker."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, lock_wait_s: float = LOCK_WAIT_S):
         self.engine = engine
+        self.lock_wait_s = lock_wait_s
         self._lock = threading.Lock()
         self._worker: subprocess.Popen | None = None
-        self._folder: Path | None = None
+        self._socket: socket.socket | None = None
 
     def start(self) -> None:
         """Start the SQLite worker now (it takes half a second to load), so the first read does not wait."""
@@ -64,22 +66,14 @@ class ColumnReader:
                 self._ensure_worker()
 
     def close(self) -> None:
+        """End the worker (it sees its socket close and exits; killed if it has not within 5 s)."""
         with self._lock:
-            if self._worker is not None:
-                self._worker.stdin.close()
-                try:
-                    self._worker.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self._worker.kill()
-                self._worker = None
-            if self._folder is not None:
-                shutil.rmtree(self._folder, ignore_errors=True)
-                self._folder = None
+            self._stop_worker(timeout=5)
 
     def frame(self, query: Select) -> pd.DataFrame:
         """The rows of `query` (on one table) as a DataFrame, typed by the query's columns: UtcDateTime as
         Europe/Copenhagen datetimes, Boolean as bool, text as pandas `str` (missing: NaN), numbers as numpy
-        numbers."""
+        numbers. Raises DatabaseBusy or DatabaseUnavailable when the database cannot be read now."""
         if self.engine.dialect.name == "sqlite":
             table = self._read_sqlite([_sql(self.engine, _with_typed_first_row(part))
                                        for part in _row_ranges(self.engine, query)])
@@ -89,49 +83,69 @@ class ColumnReader:
 
     def worker_pid(self) -> int | None:
         """The SQLite worker's process id (None before the first read)."""
-        return self._worker.pid if self._worker is not None else None
+        with self._lock:
+            return self._worker.pid if self._worker is not None else None
 
     # ---------------------------------------------------------------- the SQLite worker
-    def _ensure_worker(self) -> subprocess.Popen:
-        if self._worker is None or self._worker.poll() is not None:
-            if self._folder is None:  # the frames can hold internal data: a folder only this user can read
-                shm = Path("/dev/shm")  # noqa: S108 (mkdtemp: a private folder with an unguessable name)
-                self._folder = Path(tempfile.mkdtemp(prefix="dke-columns-",
-                                                     dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
-            self._worker = subprocess.Popen([sys.executable, "-m", "dke_geo.store.column_worker"],
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                            cwd=Path(__file__).resolve().parents[2])
-        return self._worker
+    def _ensure_worker(self) -> None:
+        if self._worker is not None and self._worker.poll() is None:
+            return
+        self._stop_worker(timeout=0)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:
+            self._worker = subprocess.Popen(
+                [sys.executable, "-m", "dke_geo.store.column_worker", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[2])
+        self._socket = ours
+
+    def _stop_worker(self, timeout: float) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        if self._worker is not None:
+            try:
+                self._worker.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._worker.kill()
+                self._worker.wait()
+            self._worker = None
 
     def _read_sqlite(self, queries: list[str]) -> pa.Table:
+        request = json.dumps({"database": os.path.abspath(self.engine.url.database), "queries": queries,
+                              "busy_ms": int(self.lock_wait_s * 1000), "marker": _FIRST}).encode()
         with self._lock:
-            out = self._ask({"database": self.engine.url.database, "queries": queries,
-                             "busy_ms": LOCK_WAIT_S * 1000, "marker": _FIRST})
-            try:
-                return pa.ipc.open_file(pa.memory_map(str(out))).read_all()  # mapped: no copy
-            finally:
-                out.unlink(missing_ok=True)  # the mapping stays valid; the memory goes with the frame
+            fds = self._ask(request, len(queries))
+        tables = []
+        try:
+            for fd in fds:  # mapped, not copied: the memory goes when the frame made from it does
+                tables.append(pa.ipc.open_file(pa.py_buffer(mmap.mmap(fd, 0, prot=mmap.PROT_READ))).read_all())
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return pa.concat_tables(tables)
 
-    def _ask(self, request: dict) -> Path:
-        """Send one request to the worker (started again once if it died) and return the file it wrote."""
+    def _ask(self, request: bytes, files: int) -> list[int]:
+        """Send one request to the worker (started again, once, if it died) and return the memory files it sent."""
         for attempt in (1, 2):
-            worker = self._ensure_worker()
-            out = self._folder / f"{uuid.uuid4().hex}.arrow"
+            self._ensure_worker()
             try:
-                worker.stdin.write(json.dumps({**request, "out": str(out)}) + "\n")
-                worker.stdin.flush()
-                line = worker.stdout.readline()
-            except (BrokenPipeError, OSError):
-                line = ""
-            if line:
-                answer = json.loads(line)
-                if "error" not in answer:
-                    return out
-                out.unlink(missing_ok=True)
-                raise_clear_driver_error(RuntimeError(answer["error"]))
-                raise RuntimeError(f"reading columns failed: {answer['error']}")
-            worker.kill()
-            self._worker = None
+                self._socket.send(request)
+                message, fds, flags, _ = socket.recv_fds(self._socket, 1 << 16, files)
+            except OSError:
+                message, fds, flags = b"", [], 0
+            except BaseException:  # interrupted between question and answer: the next answer would be this one's
+                self._stop_worker(timeout=0)
+                raise
+            if message:
+                answer = json.loads(message)
+                if "error" not in answer and len(fds) == files and not flags & socket.MSG_CTRUNC:
+                    return fds
+                for fd in fds:
+                    os.close(fd)
+                error = RuntimeError(answer.get("error", "the worker sent an incomplete answer"))
+                raise_clear_driver_error(error, invalidated=answer.get("status") == "IO")  # IO: cannot open the file
+                raise error
+            self._stop_worker(timeout=0)  # it died (killed, out of memory): its socket is closed
             if attempt == 2:
                 raise DatabaseUnavailable()
         raise AssertionError("unreachable")
