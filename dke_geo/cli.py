@@ -346,7 +346,7 @@ def report_cmd(cli: typer.Context,
         typer.secho("give either --walk ID or --period YYYYH1|YYYYH2", fg="red", err=True)
         raise typer.Exit(1)
     try:
-        fmt = reports.format_for(out)
+        fmt = reports.format_for(cli.obj.refuse_database_file(out))
         data = (report_service.walk_report(cli.obj, SYSTEM, walk, lang, fmt, forum=forum) if walk
                 else report_service.period_report(cli.obj, SYSTEM, period, lang, fmt))
     except DkeError as exc:

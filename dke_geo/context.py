@@ -9,10 +9,12 @@ value is never served after the data it came from changed.
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import geopandas as gpd
@@ -20,6 +22,7 @@ from sqlalchemy import Engine
 
 from dke_geo import config
 from dke_geo.config import Settings
+from dke_geo.errors import DatabaseFileRefused
 from dke_geo.store import areas as area_store
 from dke_geo.store.columnar import ColumnReader
 from dke_geo.store.db import data_version, make_engine, reading
@@ -80,6 +83,23 @@ class AppContext:
                 self._entries.popitem(last=False)
         return value
 
+    def refuse_database_file(self, path: Path) -> Path:
+        """`path`, unless it is the SQLite database or one of its companion files (-wal, -shm, -journal): then
+        DatabaseFileRefused, before anything opens it. Every file a user names (to import, to export or report to,
+        to back up to or restore from) passes here first. Read, the database would be opened and closed by another
+        SQLite library in this process (GDAL's, taking it for a GeoPackage), which drops this process's locks on
+        it, so that another process may delete the log the app still writes into (STYLE.md, habit 17); written,
+        it would be destroyed. Compared by file identity (any hard or symbolic link to it) and by resolved path
+        (a companion file that does not exist yet). PostgreSQL keeps no file here: nothing to refuse."""
+        path = Path(path)
+        if self.engine.dialect.name != "sqlite":
+            return path
+        database = Path(self.engine.url.database).resolve()
+        ours = [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+        if path.resolve() in ours or any(_same_file(path, file) for file in ours):
+            raise DatabaseFileRefused(path=str(path))
+        return path
+
     def areas(self) -> gpd.GeoDataFrame:
         """The housing areas in the database (EPSG:4326, id, name, confidence, source, geometry), cached until
         they are replaced. Callers must not change the frame they get."""
@@ -95,3 +115,11 @@ class AppContext:
     def _load_areas(self) -> gpd.GeoDataFrame:
         with reading(self.engine) as conn:
             return area_store.load(conn)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether a and b are one file (by device and inode, from stat: neither is opened)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either does not exist
+        return False

@@ -68,6 +68,12 @@ class DatabaseBusy(DkeError):
     key = "reliability.db_busy"
 
 
+class DatabaseFileRefused(DkeError):
+    """A file named for an import, an export, a report or a backup is the database itself or one of its companion
+    files: refused before anything opens it (AppContext.refuse_database_file)."""
+    key = "reliability.database_file"
+
+
 _BUILTIN = {"missing": "error.required", "string_too_short": "error.required"}
 
 

@@ -29,7 +29,7 @@ def replace_from_file(ctx: AppContext, actor: Actor, path: Path, name_field: str
     """Replace all outlines with the municipality's own file and re-assign every finding to the new
     areas, in one transaction. Returns counts for the user."""
     require(actor, Permission.MANAGE_AREAS)
-    new = geo.read_areas_file(path, name_field)
+    new = geo.read_areas_file(ctx.refuse_database_file(path), name_field)
     with transaction(ctx.engine) as conn:
         area_store.replace_all(conn, new)
         frame = obs_store.points(conn)

@@ -136,6 +136,7 @@ def export(ctx: AppContext, actor: Actor, fmt: str, out: Path, selection: Filter
         export(ctx, SYSTEM, "gpkg", Path("walks.gpkg"), Filter(areas=("blokland",)))
         # the rows written per table: {'observations': ..., 'fixes': ..., 'walks': ..., 'areas': ...}
     """
+    ctx.refuse_database_file(out)
     data = tables(ctx, actor, selection, public=public, lang=lang)
     writers.write(data, fmt, out, table)
     return {name: len(frame) for name, frame in data.items() if fmt in writers.MULTI_TABLE or name == table}

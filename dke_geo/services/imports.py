@@ -84,6 +84,9 @@ def import_reports(ctx: AppContext, actor: Actor, path: Path, *, mapping: Path |
 
 def _run(ctx: AppContext, target: _Target, path: Path, mapping_path: Path | None, base: dict, overrides: dict,
          dry_run: bool, allow_outside: bool, progress: Progress | None) -> ImportReport:
+    for named in (path, mapping_path):
+        if named is not None:
+            ctx.refuse_database_file(named)
     source = readers.read(path)
     chosen = column_mapping.choose(source, target.name, mapping_path, target.model.model_fields)
     report = ImportReport(file=path.name, target=target.name, mapping=chosen.name, columns={},

@@ -94,9 +94,9 @@ def load_synthetic(ctx: AppContext, n: int, seed: int = fixtures.SEED, reports: 
 
 def backup(ctx: AppContext, out: Path) -> backup_store.Result:
     """A consistent backup of the database and its photos into the zip `out`, while the app keeps running."""
-    return backup_store.backup(ctx.engine, out)
+    return backup_store.backup(ctx.engine, ctx.refuse_database_file(out))
 
 
 def restore(ctx: AppContext, archive: Path, force: bool = False) -> backup_store.Result:
     """Put a backup back (refused for a database that holds data unless `force`)."""
-    return backup_store.restore(ctx.engine, archive, force=force)
+    return backup_store.restore(ctx.engine, ctx.refuse_database_file(archive), force=force)

@@ -1,5 +1,11 @@
 """What the browser tests share: the one timeout they wait with, logging in through the sidebar form as one of the
-demo accounts, and waiting for conditions (the app idle, the page settled) instead of for a fixed time."""
+demo accounts, waiting for conditions (the app idle, the page settled) instead of for a fixed time, and looking into
+the app's process from outside (its open files, locks and mapped libraries, from /proc)."""
+import mmap
+import os
+from contextlib import suppress
+from pathlib import Path
+
 from playwright.sync_api import Frame, Page, expect
 
 from dke_geo.fixtures import DEMO_USERS
@@ -52,3 +58,41 @@ def settle(page: Page) -> None:
     frames: list[Frame] = [page.main_frame, *[f for f in page.frames if f != page.main_frame]]
     for frame in frames:
         frame.evaluate(_SETTLED)
+
+
+def open_files(pid: int) -> list[str]:
+    """What the process has open: the targets of /proc/PID/fd (a deleted file ends in ' (deleted)')."""
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with suppress(FileNotFoundError):  # closed meanwhile
+            out.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return out
+
+
+def locked_inodes(pid: int) -> set[int]:
+    """The inodes on which the process holds a POSIX (fcntl) lock, from /proc/locks."""
+    inodes = set()
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if fields[1] == "POSIX" and fields[4] == str(pid):
+            inodes.add(int(fields[5].rsplit(":", 1)[1]))
+    return inodes
+
+
+def mapped_files(pid: int) -> set[str]:
+    """The files mapped into the process's memory (its shared libraries among them), from /proc/PID/maps."""
+    return {fields[5] for fields in (line.split(maxsplit=5) for line in Path(f"/proc/{pid}/maps").read_text()
+                                     .splitlines()) if len(fields) == 6}
+
+
+def sqlite_libraries(pid: int) -> list[str]:
+    """The shared libraries mapped into the process that carry a SQLite library of their own, whatever their name
+    (pyogrio's GDAL, say, has one linked in): those holding SQLite's file header string, which its B-tree code
+    compiles in (bindings such as Python's _sqlite3 module only call a SQLite and do not hold it)."""
+    found = []
+    for path in sorted(mapped_files(pid)):
+        if ".so" in Path(path).name and Path(path).is_file():
+            with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, prot=mmap.PROT_READ) as data:
+                if data.find(b"SQLite format 3\x00") >= 0:
+                    found.append(path)
+    return found
