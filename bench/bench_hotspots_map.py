@@ -2,7 +2,9 @@
 report per 20 findings; bench/common.py) on SQLite and PostGIS, the full-extent map with every density layer
 built cold (database read included), from the cache, and for a new filter on cached data; its HTML size; its
 draw time in headless Debian chromium. Beside it, in the same run, the naive way: one folium Marker per finding in
-a MarkerCluster (100,000 findings).
+a MarkerCluster (100,000 findings), and, for SQLite, the column read (the page's two frames) beside the way it was
+read before issue 13: ADBC's SQLite driver inside the process, measured in a throwaway process
+(bench/adbc_in_process.py) so that this one never loads it.
 
 Targets (issue 4), store of 100,000: cached < 0.5 s, cold < 1.5 s, < 2 MB HTML, drawn < 1.5 s;
 store of 1,000,000: cold < 3 s, < 5 MB.
@@ -12,6 +14,8 @@ from __future__ import annotations
 import functools
 import http.server
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -27,6 +31,8 @@ from dke_geo.filters import Filter
 from dke_geo.maps import CENTRE, STREAMLIT_ASSETS, localise, render
 from dke_geo.roles import Actor, Role
 from dke_geo.services import hotspots
+from dke_geo.store import incidents as incident_store
+from dke_geo.store import observations as obs_store
 from dke_geo.ui import hotspots_view
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +40,8 @@ BASELINE = 100_000
 PLANNER = Actor("bench", Role.PLANNER)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+READS = 5
+"""Column reads per store, the app's and the baseline's taking turns, so that both meet the same load."""
 TARGETS = {100_000: {"cached": 0.5, "cold": 1.5, "mb": 2.0, "draw": 1.5}, 1_000_000: {"cold": 3.0, "mb": 5.0}}
 
 
@@ -101,6 +109,28 @@ def _fresh_times(ctx, measure, prepare=None, repeat: int = 3) -> tuple[float, ob
     return statistics.median(times), out
 
 
+def _column_reads(ctx) -> tuple[float, float | None]:
+    """Medians of READS reads of the page's two frames: through the context's column reader (a fresh context, its
+    worker running, after one untimed read), and, on SQLite, the baseline in a throwaway process each time."""
+    context = common.fresh(ctx)
+    ours, baseline = [], []
+    try:
+        def read():
+            obs_store.frame(context.columns, hotspots.FINDING_COLUMNS)
+            incident_store.frame(context.columns, hotspots.REPORT_COLUMNS)
+
+        read()
+        for _ in range(READS):
+            ours.append(common.timed(read)[0])
+            if ctx.engine.dialect.name == "sqlite":
+                done = subprocess.run([sys.executable, "-m", "bench.adbc_in_process", ctx.settings.database_url],
+                                      cwd=ROOT, capture_output=True, text=True, check=True)
+                baseline.append(float(done.stdout))
+    finally:
+        context.close()
+    return statistics.median(ours), statistics.median(baseline) if baseline else None
+
+
 def _measure_store(db: str, n: int, browser, site: _Site) -> dict:
     """One store (shared by the run's benchmarks, bench/common.py): cold, cached, new filter, size, draw."""
     ctx = common.store(db, n)
@@ -115,11 +145,13 @@ def _measure_store(db: str, n: int, browser, site: _Site) -> dict:
     refilter_s, _ = _fresh_times(ctx, lambda context: render(view(context, Filter(severities=(2, 3))).map),
                                  prepare=lambda context: hotspots.load(context, PLANNER))
     draw_s = _draw_seconds(browser, site.url(f"hotspots-{db}-{n}.html", html))
+    read_s, in_process_s = _column_reads(ctx)
     out = {"db": db, "n": n, "cold": cold_s, "lookup": lookup_s, "cached": cached_s, "refilter": refilter_s,
-           "mb": len(html.encode()) / 1e6, "draw": draw_s}
+           "mb": len(html.encode()) / 1e6, "draw": draw_s, "read": read_s, "in_process": in_process_s}
+    baseline = f" (in-process ADBC, baseline: {in_process_s:.2f} s)" if in_process_s is not None else ""
     print(f"  {common.LABELS[db]} {n:,}: cold {cold_s:.2f} s, cache hit {lookup_s * 1000:.1f} ms "
-          f"(+ render {cached_s:.2f} s), new filter {refilter_s:.2f} s, {out['mb']:.2f} MB, drawn in {draw_s:.2f} s",
-          flush=True)
+          f"(+ render {cached_s:.2f} s), new filter {refilter_s:.2f} s, {out['mb']:.2f} MB, drawn in {draw_s:.2f} s, "
+          f"column read {read_s:.2f} s{baseline}", flush=True)
     return out
 
 
@@ -166,15 +198,21 @@ def main() -> str:
              "included, map built and rendered to HTML. *Cache hit*: the view for this data version and filter "
              "served from the context's cache; *+ render*: plus turning it into HTML, which st_folium does on every "
              "rerun. *New filter*: a fresh context with the data already read, map built and rendered. *Drawn*: "
-             "headless chromium, navigation to the first frame painted after load (median of 3).", "",
+             "headless chromium, navigation to the first frame painted after load (median of 3). *Column read*: the "
+             "page's two frames (findings, incident reports) through the context's reader: on SQLite its worker "
+             "process, on PostGIS libpq in the process (median of 5); *in-process ADBC*: the same read the way it was "
+             "before issue 13, with ADBC's SQLite inside the reading process, in a throwaway process taking turns "
+             "with the worker (bench/adbc_in_process.py).", "",
              "| database | findings | cold (s) | cache hit (ms) | cache hit + render (s) | new filter (s) "
-             "| HTML (MB) | drawn (s) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| HTML (MB) | drawn (s) | column read (s) | in-process ADBC, baseline (s) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
+        baseline = f"{r['in_process']:.2f}" if r["in_process"] is not None else "–"
         lines.append(f"| {common.LABELS[r['db']]} | {r['n']:,} | {r['cold']:.2f} | {r['lookup'] * 1000:.1f} "
-                     f"| {r['cached']:.2f} | {r['refilter']:.2f} | {r['mb']:.2f} | {r['draw']:.2f} |")
+                     f"| {r['cached']:.2f} | {r['refilter']:.2f} | {r['mb']:.2f} | {r['draw']:.2f} "
+                     f"| {r['read']:.2f} | {baseline} |")
     lines.append(f"| – | {naive['n']:,}, naive folium MarkerCluster (same run) | {naive['cold']:.1f} | – | – | – | "
-                 f"{naive['mb']:.1f} | {naive['draw']:.1f} |")
+                 f"{naive['mb']:.1f} | {naive['draw']:.1f} | – | – |")
     lines += ["", "| target (issue 4) | measured | verdict |", "|---|---:|---|"]
     for r in results:
         if r["n"] not in TARGETS:
