@@ -5,7 +5,8 @@ open the same database file: POSIX locks belong to the process, so when the seco
 first one's locks are gone, and another process may checkpoint and delete the write-ahead log the app is still
 writing into ("How To Corrupt An SQLite Database File", section 2.2). So the app's process keeps one SQLite
 library (Python's sqlite3, under SQLAlchemy) and this separate process does the ADBC reads; it holds no other
-SQLite library (tests/test_one_sqlite.py checks both processes' memory maps).
+SQLite library (the memory maps are checked: this process's in tests/test_columnar.py, the app's in
+tests/e2e/test_one_sqlite.py).
 
 It speaks over one Unix socket (SOCK_SEQPACKET: one message per request and per answer), whose descriptor number
 is its only argument. A request is JSON `{"database", "queries", "busy_ms", "marker"}`; each query is read on its
