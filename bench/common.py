@@ -137,7 +137,9 @@ def timed(action: Callable, repeat: int = 1) -> tuple[float, object]:
 
 
 def machine() -> str:
-    """CPU model, cores, RAM, OS and Python: written at the top of bench/RESULTS.md."""
+    """CPU model, cores, RAM, OS, Python and the load average when the benchmark starts (the machine is shared:
+    a load above the number of cores slows every figure, the baselines of the same run alike): written at the top
+    of each section of bench/RESULTS.md."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -146,4 +148,4 @@ def machine() -> str:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.platform()}, "
-            f"Python {platform.python_version()}")
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the start")
