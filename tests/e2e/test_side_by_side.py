@@ -186,7 +186,7 @@ def _side_by_side(browser: Browser, app: App, tmp_path: Path, empty_url: str) ->
             _assert_app_holds_the_database(app)
 
         logins = "SELECT count(*) FROM login_attempts WHERE name = :name AND success"
-        (before,), = _elsewhere(url, logins, name="demo-medarbejder")
+        [[before]] = _elsewhere(url, logins, name="demo-medarbejder")
         staff = _session(browser, app, "demo-medarbejder", tablet=True)   # a login ...
         assert _elsewhere(url, logins, name="demo-medarbejder") == [[before + 1]]   # ... stored for everyone at once
 
@@ -214,12 +214,11 @@ def _side_by_side(browser: Browser, app: App, tmp_path: Path, empty_url: str) ->
         _cli(app.env, "backup", "--out", str(archive))
         restored = {"DKE_GEO_DATA_DIR": str(tmp_path / "restored"), "DKE_GEO_DATABASE_URL": empty_url}
         _cli(restored, "restore", str(archive))            # ... restored into an empty database holds it all
-        copy = empty_url
-        assert _elsewhere(copy, "SELECT id FROM observations WHERE internal_note = :note", note=note) == [[obs_id]]
-        assert _elsewhere(copy, published, id=obs_id) == [[obs_id]]
-        assert _elsewhere(copy, events, id=obs_id) == [["published", "demo-planlaegger"]]
-        assert _elsewhere(copy, logins, name="demo-medarbejder") == [[before + 1]]
-        assert _elsewhere(copy, "SELECT name FROM users WHERE name = 'midlertidig'") == []
+        assert _elsewhere(empty_url, "SELECT id FROM observations WHERE internal_note = :note", note=note) == [[obs_id]]
+        assert _elsewhere(empty_url, published, id=obs_id) == [[obs_id]]
+        assert _elsewhere(empty_url, events, id=obs_id) == [["published", "demo-planlaegger"]]
+        assert _elsewhere(empty_url, logins, name="demo-medarbejder") == [[before + 1]]
+        assert _elsewhere(empty_url, "SELECT name FROM users WHERE name = 'midlertidig'") == []
     finally:
         planner.context.close()
         if staff is not None:
