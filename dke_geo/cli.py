@@ -334,8 +334,8 @@ def report_cmd(cli: typer.Context,
                out: Path = typer.Option(..., "--out", dir_okay=False, help="report.html or report.pdf"),
                walk: str = typer.Option(None, "--walk", help="The walk's id: the walk report"),
                period: str = typer.Option(None, "--period", help="A half year, e.g. 2017H1: the half-year summary"),
-               forum: bool = typer.Option(False, "--forum", help="Walk report for the Bydelsforum: public texts and "
-                                          "approved photos instead of internal notes"),
+               forum: bool = typer.Option(False, "--forum", help="Walk report for the Bydelsforum: only the walk's "
+                                          "published findings, as on the public map; nothing internal"),
                lang: str = _LANG) -> None:
     """Write the walk report (--walk) or the half-year summary (--period) as HTML or PDF."""
     from dke_geo import reports
