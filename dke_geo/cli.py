@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from dke_geo import config, drafts, fixtures
+from dke_geo import config, drafts, fixtures, private_files
 from dke_geo.config import StartupError
 from dke_geo.context import AppContext
 from dke_geo.errors import DkeError
@@ -67,6 +67,8 @@ def init_db(cli: typer.Context) -> None:
         typer.echo(f"removed {done.strays} stray photo file(s) that no saved finding refers to")
     if done.stale_drafts:
         typer.echo(f"removed {done.stale_drafts} unsaved draft(s) nobody came back to in {drafts.STALE_DAYS} days")
+    if done.tightened:
+        typer.echo(f"made {done.tightened} file(s) and folder(s) in the data folder readable by this user only")
 
 
 @app.command()
@@ -351,7 +353,7 @@ def report_cmd(cli: typer.Context,
                 else report_service.period_report(cli.obj, SYSTEM, period, lang, fmt))
     except DkeError as exc:
         _fail(exc)
-    out.write_bytes(data)
+    private_files.write_bytes(out, data)
     typer.echo(f"report written to {out} ({len(data) // 1024} KiB)")
 
 

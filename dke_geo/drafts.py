@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from dke_geo import config
+from dke_geo import config, private_files
 from dke_geo.photos import Upload
 
 
@@ -89,7 +89,7 @@ def _write_once(path: Path, data: bytes) -> None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as f:
+    private_files.make_folder(path.parent)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as f:  # mode 0600
         f.write(data)
     os.replace(f.name, path)

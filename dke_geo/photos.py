@@ -10,7 +10,8 @@ A photo's EXIF can carry the GPS position, the time, the camera's serial number 
 none of it may reach the public. `public_jpeg` re-encodes the pixels only (after turning the image
 upright by its EXIF orientation), so no EXIF, XMP, ICC profile or comment can survive.
 
-Files live under config.data_dir()/photos/; the photos table stores their paths relative to the data folder.
+Files live under config.data_dir()/photos/ (folders 0700, files 0600: private_files); the photos table stores
+their paths relative to the data folder.
 `PhotoFiles` writes them under temporary names and renames them into place inside the database transaction
 that stores their rows, so a failed save leaves neither rows nor files.
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from dke_geo import config
+from dke_geo import config, private_files
 from dke_geo.errors import DkeError
 from dke_geo.model import Photo
 
@@ -208,8 +209,8 @@ class PhotoFiles:
         temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
         self._staged.append((temp, final))  # before writing, so `discard` removes a half-written file too
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            with temp.open("wb") as out:
+            private_files.make_folder(final.parent)
+            with private_files.open_private(temp) as out:  # 0600: the original keeps the EXIF's GPS position
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())

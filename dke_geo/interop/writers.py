@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from dke_geo import private_files
 from dke_geo.model import TZ
 
 FORMATS = ("gpkg", "geojson", "csv", "kml", "xlsx")
@@ -35,13 +36,19 @@ _GEOMETRY_TYPES = {"observations": "Point", "fixes": "MultiPoint", "walks": "Mul
 
 
 def write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str = "observations") -> Path:
-    """Write the exported tables to `out` in `fmt`; `table` chooses the one table of GeoJSON and CSV."""
+    """Write the exported tables to `out` in `fmt`; `table` chooses the one table of GeoJSON and CSV. The file is
+    made 0600 (it holds internal data) and replaces `out` only once it is complete (private_files.replacing)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     if fmt not in MULTI_TABLE and table not in data:
         raise ValueError(f"table must be one of {', '.join(data)}")
     out = Path(out)
-    out.unlink(missing_ok=True)
+    with private_files.replacing(out) as temp:
+        _write(data, fmt, temp, table)
+    return out
+
+
+def _write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str) -> None:
     if fmt == "gpkg":
         for name, frame in data.items():
             pyogrio.write_dataframe(_gdal_ready(frame, keep_times=True), out, layer=name, driver="GPKG",
@@ -61,7 +68,6 @@ def write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str = "
         with pd.ExcelWriter(out, engine="openpyxl") as writer:
             for name, frame in data.items():
                 _guarded(_plain(frame, wkt=False, excel=True)).to_excel(writer, sheet_name=name, index=False)
-    return out
 
 
 def file_name(fmt: str, public: bool = False, table: str = "observations") -> str:
