@@ -111,6 +111,13 @@ def process(upload: Upload) -> ProcessedPhoto:
                           width=full.width, height=full.height, exif=exif_json, gps=gps)
 
 
+def check(upload: Upload) -> None:
+    """Raise PhotoError (naming the file) when `upload` would be refused on saving: over 25 MB, not an image
+    (an SVG named .png), corrupt, or too many pixels (a 30000x30000 PNG). Whatever keeps a photo before the
+    finding is saved (a draft) asks this first, at the cost of a decode at thumbnail scale."""
+    _open(upload, draft=(THUMB_SIDE, THUMB_SIDE)).close()
+
+
 def preview(upload: Upload) -> Preview:
     """A small upright thumbnail and the EXIF GPS position, fast (a JPEG is decoded at reduced scale).
     Raises PhotoError like `process`, so the form can name a bad file as soon as it is attached."""
