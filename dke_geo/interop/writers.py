@@ -145,7 +145,7 @@ def _plain(frame: gpd.GeoDataFrame, wkt: bool = True, excel: bool = False) -> pd
 def _guarded(table: pd.DataFrame) -> pd.DataFrame:
     """`table` with every text cell that a spreadsheet would run as a formula neutralised (only text columns are
     looked at: a number is never run, and a million-row export must not pay for its numbers)."""
-    out = table.copy()
+    out = table.copy(deep=False)  # the columns are replaced, never changed in place
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(neutralise)
