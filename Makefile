@@ -42,6 +42,8 @@ check-system:
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v ogrinfo >/dev/null 2>&1 || missing="$$missing gdal-bin python3-gdal"; \
 	ldconfig -p | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then echo "missing Debian packages:$$missing"; \
 	echo "install them with: sudo apt-get update && sudo apt-get install -y$$missing (or run .ci/run)"; exit 1; fi
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from dke_geo import config, drafts, fixtures
+from dke_geo import config, drafts, fixtures, private_files
 from dke_geo.config import StartupError
 from dke_geo.context import AppContext
 from dke_geo.errors import DkeError
@@ -67,6 +67,8 @@ def init_db(cli: typer.Context) -> None:
         typer.echo(f"removed {done.strays} stray photo file(s) that no saved finding refers to")
     if done.stale_drafts:
         typer.echo(f"removed {done.stale_drafts} unsaved draft(s) nobody came back to in {drafts.STALE_DAYS} days")
+    if done.tightened:
+        typer.echo(f"made {done.tightened} file(s) and folder(s) in the data folder readable by this user only")
 
 
 @app.command()
@@ -334,8 +336,8 @@ def report_cmd(cli: typer.Context,
                out: Path = typer.Option(..., "--out", dir_okay=False, help="report.html or report.pdf"),
                walk: str = typer.Option(None, "--walk", help="The walk's id: the walk report"),
                period: str = typer.Option(None, "--period", help="A half year, e.g. 2017H1: the half-year summary"),
-               forum: bool = typer.Option(False, "--forum", help="Walk report for the Bydelsforum: public texts and "
-                                          "approved photos instead of internal notes"),
+               forum: bool = typer.Option(False, "--forum", help="Walk report for the Bydelsforum: only the walk's "
+                                          "published findings, as on the public map; nothing internal"),
                lang: str = _LANG) -> None:
     """Write the walk report (--walk) or the half-year summary (--period) as HTML or PDF."""
     from dke_geo import reports
@@ -351,7 +353,7 @@ def report_cmd(cli: typer.Context,
                 else report_service.period_report(cli.obj, SYSTEM, period, lang, fmt))
     except DkeError as exc:
         _fail(exc)
-    out.write_bytes(data)
+    private_files.write_bytes(out, data)
     typer.echo(f"report written to {out} ({len(data) // 1024} KiB)")
 
 

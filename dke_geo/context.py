@@ -20,7 +20,7 @@ from typing import TypeVar
 import geopandas as gpd
 from sqlalchemy import Engine
 
-from dke_geo import config
+from dke_geo import config, private_files
 from dke_geo.config import Settings
 from dke_geo.errors import DatabaseFileRefused
 from dke_geo.store import areas as area_store
@@ -47,8 +47,10 @@ class AppContext:
     @classmethod
     def open(cls, settings: Settings | None = None, engine: Engine | None = None) -> AppContext:
         """A context for `settings` (default: checked from the environment, config.load), with its own engine
-        unless one is given (tests share a migrated engine)."""
+        unless one is given (tests share a migrated engine). The data folder is made here, private (0700), before
+        anything (a photo, a draft, the login secret) is written into it."""
         settings = settings or config.load()
+        private_files.make_folder(settings.data_dir)
         return cls(settings, engine or make_engine(settings.database_url))
 
     def close(self) -> None:

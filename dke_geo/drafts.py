@@ -4,7 +4,8 @@ that has since gone cannot be taken again.
 
 A draft holds an internal note and photos, so it lives beside the database in the git-ignored data folder:
 `drafts/<user key>.json` and the photos in `drafts/<user key>/`, named by their content, so a rerun that keeps
-the same photos writes nothing.
+the same photos writes nothing. Only photos that pass the photo checks are kept (`photos.check`): a refused file
+would otherwise come back after every reload and block the save.
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from dke_geo import config
-from dke_geo.photos import Upload
+from dke_geo import config, private_files
+from dke_geo.photos import PhotoError, Upload, check
 
 
 def _path(user: str) -> Path:
@@ -30,12 +31,19 @@ def _photo_folder(user: str) -> Path:
 
 
 def save(user: str, draft: dict, photos: Sequence[Upload] = ()) -> None:
-    """Keep `draft` (plain JSON values) and `photos` for `user`, replacing the last ones atomically."""
+    """Keep `draft` (plain JSON values) and those of `photos` that pass the photo checks for `user`, replacing the
+    last ones atomically. A refused file (not an image, too large, too many pixels) is left out: the form names it,
+    and nothing is kept on the server that saving would refuse."""
     path, folder = _path(user), _photo_folder(user)
     kept = []
     for photo in photos:
         digest = hashlib.sha256(photo.data).hexdigest()
-        _write_once(folder / digest, photo.data)
+        if not (folder / digest).exists():  # kept on an earlier rerun: it passed the checks then
+            try:
+                check(photo)
+            except PhotoError:
+                continue
+            _write_atomic(folder / digest, photo.data)
         kept.append({"file": digest, "name": photo.name})
     _write_atomic(path, json.dumps({**draft, "photos": kept}, ensure_ascii=False).encode())
     wanted = {k["file"] for k in kept}
@@ -83,13 +91,8 @@ def sweep(older_than_days: float = STALE_DAYS) -> int:
     return len(stale)
 
 
-def _write_once(path: Path, data: bytes) -> None:
-    if not path.exists():
-        _write_atomic(path, data)
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as f:
+    private_files.make_folder(path.parent)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as f:  # mode 0600
         f.write(data)
     os.replace(f.name, path)

@@ -10,7 +10,8 @@ A photo's EXIF can carry the GPS position, the time, the camera's serial number 
 none of it may reach the public. `public_jpeg` re-encodes the pixels only (after turning the image
 upright by its EXIF orientation), so no EXIF, XMP, ICC profile or comment can survive.
 
-Files live under config.data_dir()/photos/; the photos table stores their paths relative to the data folder.
+Files live under config.data_dir()/photos/ (folders 0700, files 0600: private_files); the photos table stores
+their paths relative to the data folder.
 `PhotoFiles` writes them under temporary names and renames them into place inside the database transaction
 that stores their rows, so a failed save leaves neither rows nor files.
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from dke_geo import config
+from dke_geo import config, private_files
 from dke_geo.errors import DkeError
 from dke_geo.model import Photo
 
@@ -108,6 +109,13 @@ def process(upload: Upload) -> ProcessedPhoto:
     return ProcessedPhoto(name=upload.name, sha256=hashlib.sha256(upload.data).hexdigest(), full=_encode(full, icc),
                           thumb=_encode(_fit(full, THUMB_SIDE), icc), original=upload.data, extension=extension,
                           width=full.width, height=full.height, exif=exif_json, gps=gps)
+
+
+def check(upload: Upload) -> None:
+    """Raise PhotoError (naming the file) when `upload` would be refused on saving: over 25 MB, not an image
+    (an SVG named .png), corrupt, or too many pixels (a 30000x30000 PNG). Whatever keeps a photo before the
+    finding is saved (a draft) asks this first, at the cost of a decode at thumbnail scale."""
+    _open(upload, draft=(THUMB_SIDE, THUMB_SIDE)).close()
 
 
 def preview(upload: Upload) -> Preview:
@@ -208,8 +216,8 @@ class PhotoFiles:
         temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
         self._staged.append((temp, final))  # before writing, so `discard` removes a half-written file too
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            with temp.open("wb") as out:
+            private_files.make_folder(final.parent)
+            with private_files.open_private(temp) as out:  # 0600: the original keeps the EXIF's GPS position
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())

@@ -1,10 +1,10 @@
 """What residents may see, as plain data and words: the one vocabulary of the public side.
 
 `PublicView` and its frozen dataclasses are what the public page, its map (maps/public.py), the static site
-(public_site.py) and the public export are made from; services/public.py fills them from a whitelist of
-columns (store/public.py). Nothing here reads the database or a file, so nothing here can reach an internal
-field. Also the plain-words labels the public texts are built from: month, day, area, status, the suggested
-public text.
+(public_site.py) and the public export are made from, and `PublicWalk` what the walk report for the Bydelsforum
+is made from; services/public.py fills them from a whitelist of columns (store/public.py). Nothing here reads
+the database or a file, so nothing here can reach an internal field. Also the plain-words labels the public texts
+are built from: month, day, area, status, the suggested public text.
 """
 from __future__ import annotations
 
@@ -60,6 +60,19 @@ class PublicView:
     lang: str
     findings: tuple[PublicFinding, ...]
     density: tuple[AreaDensity, ...]
+
+
+@dataclass(frozen=True)
+class PublicWalk:
+    """One walk as it may be told outside the unit (the Bydelsforum report): the day, the light, the areas, whether
+    it is demo data, and its published findings exactly as the public map shows them. No title, focus,
+    participants, notes, fixes, or anything about its unpublished findings."""
+    lang: str
+    day: str                      # the date in words
+    light: str                    # the light condition in words
+    area_ids: tuple[str, ...]
+    is_demo: bool
+    findings: tuple[PublicFinding, ...]   # oldest first, numbered so in the report
 
 
 def month_label(at: datetime, lang: str = "da") -> str:

@@ -2,6 +2,10 @@
 DKE's half-year report), in Danish or English, as HTML and as PDF, made from what the use cases in
 services/reports.py read (this module reads no database).
 
+The walk report has two versions. The internal one shows everything about the walk. The one for the Bydelsforum
+(`forum_report`), sent outside the unit, is made from `public.PublicWalk` only: what the public map shows of the
+walk's published findings and the walk's public facts (day, light, areas), so nothing internal can reach it.
+
 The HTML is self-contained: the map and the charts are PNGs drawn here with matplotlib from data/geo/
 (no tiles), and they and the photos are embedded as data: URIs, so the file loads nothing from any
 server. The PDF is the same HTML rendered by WeasyPrint. Every text from the database is escaped by
@@ -30,7 +34,7 @@ from dke_geo.errors import DkeError
 from dke_geo.i18n import t
 from dke_geo.lifecycle import State
 from dke_geo.model import TZ, Observation, Photo, Walk
-from dke_geo.public import date_label
+from dke_geo.public import PublicWalk, date_label
 
 FORMATS = ("html", "pdf")
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -44,27 +48,27 @@ class BadPeriod(DkeError):
 
 # ------------------------------------------------------------------ walk report
 def walk_report(walk: Walk, found: list[Observation], pictures: dict[str, list[Photo]], fixes: pd.DataFrame,
-                areas: gpd.GeoDataFrame, lang: str = "da", fmt: str = "html", *, forum: bool = False) -> bytes:
-    """One walk's report: date, light, participants by organisation, a map of the findings, counts by
-    category and severity, the findings with photos, and the proposals with who is responsible and when.
+                areas: gpd.GeoDataFrame, lang: str = "da", fmt: str = "html") -> bytes:
+    """One walk's internal report: date, light, participants by organisation, a map of the findings, counts by
+    category and severity, the findings with their internal notes and photos, and the proposals with who is
+    responsible and when.
 
     `found` are the walk's findings in the order they are numbered; `pictures` their photos by finding id;
-    `fixes` the rows of services.fixes.fixes_frame for the walk. `forum=True` makes the version to send outside
-    the unit: each finding's public text instead of its internal note, and only photos approved for the public.
+    `fixes` the rows of services.fixes.fixes_frame for the walk.
     """
     names = dict(zip(areas["id"], areas["name"], strict=True))
     numbers = {str(o.id): i for i, o in enumerate(found, start=1)}
     cats = categories()
     context = {
-        "lang": lang, "t": lambda key, **v: t(key, lang, **v), "walk": walk, "forum": forum,
+        "lang": lang, "t": lambda key, **v: t(key, lang, **v), "walk": walk,
         "date": date_label(walk.started_at, lang), "time": _time_span(walk),
         "kind": t(f"kind.{walk.kind.value}", lang), "light": t(f"light.{walk.light_condition.value}", lang),
         "areas": [names.get(a, a) for a in walk.area_ids],
         "organisations": [{"label": o.shown(lang), "count": o.count} for o in walk.organisations],
         "participants": sum(o.count for o in walk.organisations),
-        "map_png": _data_uri(_walk_map(found, walk.area_ids, areas, lang), "image/png") if found else None,
+        "map_png": _map_uri([(o.lon, o.lat, o.category) for o in found], walk.area_ids, areas, lang),
         "counts": _counts(found, lang),
-        "findings": [_finding_row(o, numbers[str(o.id)], names, cats, pictures.get(str(o.id), []), forum, lang)
+        "findings": [_finding_row(o, numbers[str(o.id)], names, cats, pictures.get(str(o.id), []), lang)
                      for o in found],
         "fixes": [_fix_row(row, numbers, lang) for row in fixes.to_dict("records")],
         "generated": date_label(datetime.now(TZ), lang),
@@ -77,14 +81,11 @@ def _time_span(walk: Walk) -> str:
     return f"{start}–{walk.ended_at.astimezone(TZ).strftime('%H:%M')}" if walk.ended_at else start
 
 
-def _finding_row(obs: Observation, number: int, names: dict, cats: dict, pictures: list, forum: bool,
-                 lang: str) -> dict:
-    shown = [p for p in pictures if p.public_approved] if forum else pictures
+def _finding_row(obs: Observation, number: int, names: dict, cats: dict, pictures: list, lang: str) -> dict:
     return {"number": number, "time": obs.observed_at.astimezone(TZ).strftime("%H:%M"),
             "category": cats[obs.category].label(lang), "colour": cats[obs.category].colour,
             "severity": t(f"severity.{obs.severity}", lang), "area": names.get(obs.area_id or "", "–"),
-            "text": obs.public_text if forum else obs.internal_note,
-            "photos": [uri for uri in (_photo_uri(p.thumb_path) for p in shown) if uri]}
+            "text": obs.internal_note, "photos": [uri for uri in (_photo_uri(p.thumb_path) for p in pictures) if uri]}
 
 
 def _photo_uri(stored: str) -> str | None:
@@ -93,6 +94,24 @@ def _photo_uri(stored: str) -> str | None:
         return _data_uri(photos.file(stored).read_bytes(), "image/jpeg")
     except OSError:
         return None
+
+
+def forum_report(walk: PublicWalk, areas: gpd.GeoDataFrame, fmt: str = "html") -> bytes:
+    """The walk report for the Bydelsforum, to send outside the unit: the walk's day, light and areas, a map of its
+    published findings, and those findings as the public map shows them (category, area, month, public text,
+    status in plain words, approved photos without metadata), numbered oldest first. Made from `walk` alone
+    (services/public.py's whitelist), so it can hold nothing else."""
+    lang = walk.lang
+    names = dict(zip(areas["id"], areas["name"], strict=True))
+    context = {
+        "lang": lang, "t": lambda key, **v: t(key, lang, **v), "walk": walk,
+        "areas": [names.get(a, a) for a in walk.area_ids],
+        "map_png": _map_uri([(f.lon, f.lat, f.category) for f in walk.findings], list(walk.area_ids), areas, lang),
+        "findings": [{"number": i, "finding": f, "photos": [_data_uri(p.thumb, "image/jpeg") for p in f.photos]}
+                     for i, f in enumerate(walk.findings, start=1)],
+        "generated": date_label(datetime.now(TZ), lang),
+    }
+    return _render("forum_report.html.j2", context, fmt)
 
 
 def _fix_row(row: dict, numbers: dict[str, int], lang: str) -> dict:
@@ -120,9 +139,15 @@ def _metric_layer(name: str):
     return geo.layer(name).to_crs(geo.METRIC)
 
 
-def _walk_map(found: list[Observation], area_ids: list[str], areas, lang: str) -> bytes:
-    """The findings, numbered and coloured by category, on the walk's areas, paths and roads (EPSG:25832)."""
-    x, y = geo.to_metric([o.lon for o in found], [o.lat for o in found])
+def _map_uri(points: list[tuple[float, float, str]], area_ids: list[str], areas, lang: str) -> str | None:
+    """`_walk_map` as a data: URI, or None when there is nothing to draw."""
+    return _data_uri(_walk_map(points, area_ids, areas, lang), "image/png") if points else None
+
+
+def _walk_map(points: list[tuple[float, float, str]], area_ids: list[str], areas, lang: str) -> bytes:
+    """The findings (lon, lat, category), numbered in order and coloured by category, on the walk's areas, paths and
+    roads (EPSG:25832)."""
+    x, y = geo.to_metric([p[0] for p in points], [p[1] for p in points])
     areas_m = areas.to_crs(geo.METRIC)
     walked = areas_m[areas_m["id"].isin(area_ids)]
     minx, miny, maxx, maxy = shapely.union_all([shapely.MultiPoint(np.column_stack([x, y])),
@@ -141,13 +166,13 @@ def _walk_map(found: list[Observation], area_ids: list[str], areas, lang: str) -
     if len(walked):
         walked.plot(ax=ax, facecolor="#c0392b18", edgecolor="#c0392b", linewidth=1.6, zorder=2)
     cats = categories()
-    colours = [cats[o.category].colour for o in found]
+    colours = [cats[p[2]].colour for p in points]
     ax.scatter(x, y, s=42, c=colours, edgecolors="#222222", linewidths=0.6, zorder=3)
-    if len(found) <= 150:
+    if len(points) <= 150:
         for i, (px, py) in enumerate(zip(x, y, strict=True), start=1):
             ax.annotate(str(i), (px, py), xytext=(3, 3), textcoords="offset points", fontsize=5.5, zorder=4,
                         color="#111111")
-    present = list(dict.fromkeys(o.category for o in found))
+    present = list(dict.fromkeys(p[2] for p in points))
     handles = [ax.scatter([], [], s=42, c=cats[c].colour, edgecolors="#222222", linewidths=0.6,
                           label=cats[c].label(lang)) for c in present]
     ax.legend(handles=handles, loc="upper right", fontsize=6.5, framealpha=0.9)

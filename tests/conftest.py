@@ -170,6 +170,21 @@ def app_test(monkeypatch):
 
 
 # ---------------------------------------------------------------- Streamlit server
+def answers_ok(url: str, proc: subprocess.Popen, seconds: float, get=urllib.request.urlopen) -> bool:
+    """Poll `url` (with `get`) until it answers b"ok", as a server's health endpoint does once it serves: True then,
+    False when `proc` (the server) has exited or `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if get(url, timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
 class StreamlitServer:
     """A real `streamlit run` of the app with the environment `env`, on its own port."""
 
@@ -187,17 +202,10 @@ class StreamlitServer:
              "--server.address=127.0.0.1", f"--server.port={self.port}", "--browser.gatherUsageStats=false",
              "--server.fileWatcherType=none", *self.args],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while True:  # polls the server's health endpoint until it answers
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return self
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"streamlit did not start: {self.log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
+        if not answers_ok(f"{self.url}/_stcore/health", self.proc, 90):
+            self.stop()
+            raise RuntimeError(f"streamlit did not start: {self.log_path.read_text()[-3000:]}")
+        return self
 
     def stop(self):
         if self.proc.poll() is None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pillow_heif
 from PIL import ExifTags, Image
@@ -39,6 +41,12 @@ def striped(width: int = 400, height: int = 200) -> Image.Image:
     return img
 
 
+def noise(width: int, height: int, seed: int = 7) -> Image.Image:
+    """Random pixels: a photo that compresses badly, for a file of a few megabytes."""
+    import random
+    return Image.frombytes("RGB", (width, height), random.Random(seed).randbytes(width * height * 3))
+
+
 def jpeg(img: Image.Image | None = None, **exif_args) -> bytes:
     out = io.BytesIO()
     (img or striped()).save(out, "JPEG", quality=90, exif=exif(**exif_args))
@@ -55,3 +63,16 @@ def png(img: Image.Image | None = None) -> bytes:
     out = io.BytesIO()
     (img or striped()).save(out, "PNG")
     return out.getvalue()
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30"/></svg>'
+"""A drawing, not a photo: given the name of a PNG, it must still be refused."""
+
+
+def huge_png(side: int = 30_000) -> bytes:
+    """A PNG whose header says side x side pixels (900 megapixels: a decompression bomb), made from its chunks alone:
+    a few dozen bytes, which nothing should try to decode."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b""))

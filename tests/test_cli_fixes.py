@@ -50,3 +50,43 @@ def test_csv_for_a_spreadsheet(cli_env):
 def test_bad_format_is_refused(cli_env):
     out = _run(cli_env, "--format", "xlsx")
     assert out.returncode == 1 and "--format must be table or csv" in out.stderr and not out.stdout
+
+
+
+FORMULAS = {"title": '=HYPERLINK("http://evil.example/x","Klik her")', "contact_role": "@SUM(1+1)*cmd|' /C calc'!A0"}
+
+
+def add_formula_fix(env: dict) -> None:
+    """A fix whose title and contact role were typed as spreadsheet formulas, in the app database of `env`."""
+    from dke_geo import fixtures
+    from dke_geo.roles import SYSTEM
+    from dke_geo.services import fixes as fix_service
+    from dke_geo.services import recording
+    from tests.conftest import context_for
+
+    with context_for(env) as ctx:
+        walk = fixtures.demo_walks_and_observations()[0][0]
+        finding = recording.walk_observations(ctx, SYSTEM, walk.id)[0]
+        fix_service.create_fix(ctx, SYSTEM, {**FORMULAS, "observation_ids": [finding.id], "organisation": "bo-vest"})
+
+
+def assert_formulas_guarded(data: bytes) -> None:
+    """`data` is the board's CSV: a BOM, the formula fix's cells as text (a leading apostrophe), and no cell that a
+    spreadsheet would run."""
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    (row,) = [r for r in rows if "HYPERLINK" in r["title"]]
+    assert row["title"] == "'" + FORMULAS["title"] and row["contact_role"] == "'" + FORMULAS["contact_role"]
+    for r in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in r.values()), r
+
+
+def test_csv_guards_formulas_typed_into_a_fix(tmp_path):
+    """A title or contact role typed as a formula reaches the spreadsheet as text, with the BOM Excel needs for
+    æøå: the same guard as `export` (issue 13, point 7)."""
+    env = prepare_app_data(tmp_path)
+    add_formula_fix(env)
+    done = subprocess.run([sys.executable, "-m", "dke_geo", "fixes", "list", "--format", "csv"], cwd=ROOT,
+                          env={**os.environ, **env}, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert_formulas_guarded(done.stdout)

@@ -53,3 +53,17 @@ def test_a_bad_setting_stops_the_app_with_its_name(app_test, tmp_path):
 def test_the_app_asks_for_init_db_on_an_unprepared_database(app_test, tmp_path):
     at = app_test({"DKE_GEO_DATA_DIR": str(tmp_path)}).run()
     assert "init-db" in at.error[0].value
+
+
+def test_streamlit_runs_with_the_photo_limit_and_its_protections():
+    """What Streamlit itself reads from .streamlit/config.toml (its own `config show`): the file picker's limit is the
+    25 MB the app enforces on photos (issue 13, point 9), CORS and XSRF protection are on with a same-site cookie,
+    and an unexpected error shows no details (issue 13, point 10)."""
+    from dke_geo import photos
+
+    shown = subprocess.run([sys.executable, "-m", "streamlit", "config", "show"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout
+    values = dict(re.findall(r"^(\w+) = (.+)$", shown, flags=re.M))
+    assert int(values["maxUploadSize"]) == photos.MAX_BYTES // 2**20 == 25
+    assert (values["enableCORS"], values["enableXsrfProtection"]) == ("true", "true")
+    assert (values["xsrfCookieSameSite"], values["showErrorDetails"]) == ('"strict"', '"none"')

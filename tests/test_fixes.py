@@ -296,7 +296,7 @@ def test_board_filters_overdue_figures_and_csv(ctx):
     by_cat = svc.fix_figures(ctx, PLANNER, "category").set_index("category")
     assert by_cat.loc["lighting", "fixes"] == 2 and by_cat.loc["overgrowth", "open"] == 0
 
-    rows = list(csv.DictReader(io.StringIO(svc.to_csv(board, "da"))))
+    rows = list(csv.DictReader(io.StringIO(svc.to_csv(board, "da").decode("utf-8-sig"))))
     assert [r["state"] for r in rows] == ["Godkendt", "Udført", "Foreslået"]
     assert rows[0]["overdue"] == "True" and rows[0]["due_date"] == past.isoformat()
     assert rows[1]["organisation"] == "Miljø & Teknik" and rows[1]["done_at"].startswith(str(date.today().year))

@@ -1,27 +1,38 @@
 """Nothing internal reaches the public: a database with a marker string in every internal field (and in
 every text column a later schema adds), unpublished and deleted findings, unapproved and deleted photos,
-fixes, histories and accounts. The public view, its map, the public page (AppTest), the static site and
-the public exports contain no marker, while the one published finding and its one approved photo are there.
-The browser half is tests/e2e/test_public.py."""
+fixes, histories and accounts. The public view, its map, the public page (AppTest), the static site, the
+public exports and the walk report for the Bydelsforum (HTML and PDF) contain no marker, while the one published
+finding and its one approved photo are there. The browser half is tests/e2e/test_public.py."""
+import base64
+import io
+import re
+
 import pytest
+from pypdf import PdfReader
 
 from dke_geo import maps
 from dke_geo.interop import writers
 from dke_geo.maps.public import public_map
-from dke_geo.roles import PUBLIC
+from dke_geo.roles import PUBLIC, SYSTEM
 from dke_geo.services import areas as area_service
 from dke_geo.services import exports
 from dke_geo.services import public as public_service
+from dke_geo.services import reports as report_service
 from dke_geo.store.db import make_engine, migrate
 from tests.conftest import context_for
 from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour
 
 
 @pytest.fixture
-def leaky(ctx, tmp_path, monkeypatch):
-    """The app context on the leak database (SQLite and PostGIS)."""
+def leak_ids(ctx, tmp_path, monkeypatch) -> dict:
+    """The leak database in `ctx` (SQLite and PostGIS); returns its ids."""
     monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
-    fill_leak_database(ctx.engine, tmp_path)
+    return fill_leak_database(ctx.engine, tmp_path)
+
+
+@pytest.fixture
+def leaky(ctx, leak_ids):
+    """The app context on the leak database."""
     return ctx
 
 
@@ -65,6 +76,31 @@ def test_static_site(leaky, tmp_path):
 def test_public_exports(leaky, fmt):
     data = exports.export_bytes(leaky, PUBLIC, fmt, public=True)
     _clean(data, f"the public {fmt} export")
+
+
+# ---------------------------------------------------------------- the walk report for the Bydelsforum
+def test_forum_report_html(leaky, leak_ids):
+    """The forum version of the walk's report (issue 13, point 5): the published finding with its public text, its
+    status in plain words and its one approved photo without EXIF; no title, focus, organisation, note, fix,
+    contact role, unpublished or deleted finding, or other photo."""
+    html = report_service.walk_report(leaky, SYSTEM, leak_ids["walk"], "da", "html", forum=True).decode()
+    _clean(html, "the forum report (HTML)")
+    assert PUBLIC_TEXT in html and "Planlagt" in html and "Blokland" in html and "20. april 2017" in html
+    photos = [base64.b64decode(p) for p in re.findall(r'src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', html)]
+    assert len(photos) == 1 and is_good_colour(colour_of(photos[0]))
+    assert b"Exif" not in photos[0] and b"GPS" not in photos[0]
+
+
+def test_forum_report_pdf(leaky, leak_ids):
+    data = report_service.walk_report(leaky, SYSTEM, leak_ids["walk"], "en", "pdf", forum=True)
+    _clean(data, "the forum report (PDF bytes)")
+    reader = PdfReader(io.BytesIO(data))
+    text = re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in reader.pages))
+    _clean(text, "the forum report (PDF text)")
+    _clean(repr(reader.metadata), "the forum report (PDF metadata)")
+    assert PUBLIC_TEXT in text and "Planned" in text and "20 April 2017" in text
+    jpegs = [image.data for page in reader.pages for image in page.images if image.data[:3] == b"\xff\xd8\xff"]
+    assert len(jpegs) == 1 and is_good_colour(colour_of(jpegs[0]))
 
 
 # ---------------------------------------------------------------- the public page through AppTest

@@ -13,8 +13,10 @@ from pypdf import PdfReader
 
 from dke_geo import fixtures, photos, reports
 from dke_geo.model import Photo
+from dke_geo.public import status_text
 from dke_geo.roles import Actor, Role
 from dke_geo.services import fixes as fix_service
+from dke_geo.services import public as public_service
 from dke_geo.services import recording
 from dke_geo.services import reports as report_service
 from dke_geo.store import observations as obs_store
@@ -79,10 +81,24 @@ def test_walk_report_photos_fixes_forum_version_and_escaping(demo_ctx, tmp_path,
     assert internal.count("data:image/jpeg;base64,") == 1
     assert "Ny lampe" in internal and "Driftschef" in internal and "30. juni 2017" in internal
     assert "<td>Beboere</td>" in internal  # the organisation's label in the reader's language
-    forum = report_service.walk_report(demo_ctx, PLANNER, walk.id, "en", "html", forum=True).decode()
-    assert "INTERN" not in forum and "Lampe ud ved stien" in forum and "<td>Residents</td>" in forum
-    assert "data:image/jpeg" not in forum  # the photo is not approved for the public
     assert photos.file(str(thumb)) == thumb
+
+    # The forum version holds only what the public map shows: nothing before the finding is published, then its
+    # public text and status, and its photo once approved; never the title, organisations or fixes.
+    def forum() -> str:
+        html = report_service.walk_report(demo_ctx, PLANNER, walk.id, "en", "html", forum=True).decode()
+        for internal_text in ("INTERN", "alert(1)", "Residents", "Ny lampe", "Driftschef"):
+            assert internal_text not in html
+        return html
+
+    assert "No finding of this walk has been published yet." in forum() and "Lampe" not in forum()
+    public_service.publish(demo_ctx, PLANNER, obs.id, "Lampe ud ved stien")
+    shown = forum()
+    assert "Lampe ud ved stien" in shown and "Areas: Galgebakken" in shown
+    assert f"<td>{status_text('open', None, 'en')}</td>" in shown
+    assert "data:image/jpeg" not in shown  # the photo is not approved for the public
+    public_service.approve_photo(demo_ctx, PLANNER, public_service.finding_photos(demo_ctx, PLANNER, obs.id)[0]["id"])
+    assert forum().count("data:image/jpeg;base64,") == 1
 
 
 def _galgebakken_point() -> tuple[float, float]:

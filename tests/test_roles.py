@@ -161,6 +161,8 @@ CASES = [
     Case("public.history", Permission.PUBLISH, lambda w, a, oid: public.history(w.ctx, a, oid),
          lambda w: w.finding()),
     Case("public.view", None, lambda w, a, _: public.view(w.ctx, "en")),
+    Case("public.walk_view", Permission.VIEW_INTERNAL,
+         lambda w, a, walk: public.walk_view(w.ctx, a, walk), lambda w: w.walk()),
     Case("public.write_site", None, lambda w, a, _: public.write_site(w.ctx, w.out())),
     # fixes
     Case("fixes.create_fix", Permission.MANAGE_FIXES,
@@ -206,6 +208,8 @@ CASES = [
     # reports
     Case("reports.walk_report", Permission.VIEW_INTERNAL,
          lambda w, a, walk: reports.walk_report(w.ctx, a, walk), lambda w: w.walk()),
+    Case("reports.walk_report(forum=True)", Permission.VIEW_INTERNAL,
+         lambda w, a, walk: reports.walk_report(w.ctx, a, walk, forum=True), lambda w: w.walk()),
     Case("reports.period_report", Permission.VIEW_INTERNAL,
          lambda w, a, _: reports.period_report(w.ctx, a, "2017H1")),
 ]

@@ -7,6 +7,9 @@ Format code only: the tables come in as GeoDataFrames (services/exports.py gathe
 - CSV is UTF-8 with a BOM (Excel then shows æøå), with lon/lat columns (WKT for non-point tables).
 - CSV and Excel cells that a spreadsheet would run as a formula (starting with = + - @, tab, CR) get a
   leading apostrophe; our import mapping removes it again, so export -> import stays lossless.
+
+`csv_bytes` is the project's one CSV writer: the exports, the fixes board (page and `fixes list --format csv`)
+and the Hotspots page's area table all go through it, so no CSV leaves the app without the guard and the BOM.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from dke_geo import private_files
 from dke_geo.model import TZ
 
 FORMATS = ("gpkg", "geojson", "csv", "kml", "xlsx")
@@ -32,13 +36,19 @@ _GEOMETRY_TYPES = {"observations": "Point", "fixes": "MultiPoint", "walks": "Mul
 
 
 def write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str = "observations") -> Path:
-    """Write the exported tables to `out` in `fmt`; `table` chooses the one table of GeoJSON and CSV."""
+    """Write the exported tables to `out` in `fmt`; `table` chooses the one table of GeoJSON and CSV. The file is
+    made 0600 (it holds internal data) and replaces `out` only once it is complete (private_files.replacing)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     if fmt not in MULTI_TABLE and table not in data:
         raise ValueError(f"table must be one of {', '.join(data)}")
     out = Path(out)
-    out.unlink(missing_ok=True)
+    with private_files.replacing(out) as temp:
+        _write(data, fmt, temp, table)
+    return out
+
+
+def _write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str) -> None:
     if fmt == "gpkg":
         for name, frame in data.items():
             pyogrio.write_dataframe(_gdal_ready(frame, keep_times=True), out, layer=name, driver="GPKG",
@@ -53,13 +63,11 @@ def write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str = "
                                     dataset_options={"NameField": "name", "DescriptionField": "description"},
                                     append=out.exists())
     elif fmt == "csv":
-        # CRLF as RFC 4180 says: then a cell holding a lone CR is quoted too, instead of splitting its row
-        _plain(data[table]).to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        out.write_bytes(csv_bytes(_plain(data[table])))
     else:
         with pd.ExcelWriter(out, engine="openpyxl") as writer:
             for name, frame in data.items():
-                _plain(frame, wkt=False, excel=True).to_excel(writer, sheet_name=name, index=False)
-    return out
+                _guarded(_plain(frame, wkt=False, excel=True)).to_excel(writer, sheet_name=name, index=False)
 
 
 def file_name(fmt: str, public: bool = False, table: str = "observations") -> str:
@@ -119,7 +127,7 @@ def _kml_ready(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _plain(frame: gpd.GeoDataFrame, wkt: bool = True, excel: bool = False) -> pd.DataFrame:
     """A table for CSV or Excel: points as lon/lat columns (already there), other geometries as WKT
     (left out of Excel, whose cells hold at most 32,767 characters); times as ISO text (CSV) or local
-    time (Excel has no time zones); text that a spreadsheet would run as a formula neutralised."""
+    time (Excel has no time zones); lists and other objects as text. (Formulas are guarded by the writer.)"""
     geometry = frame.geometry
     out = pd.DataFrame(frame.drop(columns=geometry.name))
     points = geometry.dropna()
@@ -130,7 +138,17 @@ def _plain(frame: gpd.GeoDataFrame, wkt: bool = True, excel: bool = False) -> pd
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             out[column] = values.dt.tz_convert(TZ).dt.tz_localize(None) if excel else _iso(values)
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
-            out[column] = values.map(_text_cell).map(neutralise)
+            out[column] = values.map(_text_cell)
+    return out
+
+
+def _guarded(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with every text cell that a spreadsheet would run as a formula neutralised (only text columns are
+    looked at: a number is never run, and a million-row export must not pay for its numbers)."""
+    out = table.copy(deep=False)  # the columns are replaced, never changed in place
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise)
     return out
 
 
@@ -146,5 +164,10 @@ def neutralise(value):
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """A plain table (no geometry) as CSV for a spreadsheet: UTF-8 with a byte-order mark (Excel reads æøå
-    right), a text that a spreadsheet would run as a formula neutralised."""
-    return table.map(neutralise).to_csv(index=False).encode("utf-8-sig")
+    right), CRLF line ends as RFC 4180 says (so a cell holding a lone CR is quoted instead of splitting its row),
+    and every text that a spreadsheet would run as a formula neutralised. The one CSV writer of the project.
+
+    >>> csv_bytes(pd.DataFrame({"title": ["=HYPERLINK(\\"http://x\\")", "Lampe"], "cost": [-5, 10]}))
+    b'\\xef\\xbb\\xbftitle,cost\\r\\n"\\'=HYPERLINK(""http://x"")",-5\\r\\nLampe,10\\r\\n'
+    """
+    return _guarded(table).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

@@ -16,8 +16,6 @@ version is refused with "changed by X at T, reload" (errors.Conflict) and change
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from dke_geo.categories import categories
 from dke_geo.context import AppContext
 from dke_geo.errors import Conflict, DkeError, InvalidInput, NotFound
 from dke_geo.i18n import t
+from dke_geo.interop import writers
 from dke_geo.lifecycle import Group, State
 from dke_geo.model import TZ, Fix, FixEvent, Observation, Photo, Walk, now
 from dke_geo.roles import Actor, Permission, require
@@ -377,25 +376,28 @@ CSV_COLUMNS = ("id", "title", "state", "organisation", "contact_role", "due_date
                "area_ids", "categories", "created_at", "done_at", "verified_at", "reject_reason", "version", "is_demo")
 
 
-def to_csv(table: pd.DataFrame, lang: str = "da") -> str:
-    """The board as CSV (UTF-8, comma separated): one row per fix, lists joined with "; ", organisation and
-    state in `lang`. For internal use: it holds no finding notes, but fix descriptions are left out too."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+def to_csv(table: pd.DataFrame, lang: str = "da") -> bytes:
+    """The board as CSV for a spreadsheet, written by the project's one CSV writer (`writers.csv_bytes`: UTF-8
+    with a BOM, formulas neutralised, since titles and contact roles are typed by people): one row per fix,
+    lists joined with "; ", organisation and state in `lang`. For internal use: it holds no finding notes, but
+    fix descriptions are left out too."""
+    rows = []
     for row in table.to_dict("records"):
         values = {**row, "state": t(f"fixes.state.{row['state']}", lang),
                   "organisation": organisations.label(row["organisation"], lang) if row["organisation"] else "",
                   "area_ids": "; ".join(row["area_ids"]), "categories": "; ".join(row["categories"])}
-        writer.writerow(["" if _missing(values[c]) else _csv_value(values[c]) for c in CSV_COLUMNS])
-    return out.getvalue()
+        rows.append(["" if _missing(values[c]) else _csv_value(values[c]) for c in CSV_COLUMNS])
+    return writers.csv_bytes(pd.DataFrame(rows, columns=list(CSV_COLUMNS), dtype=object))
 
 
 def _missing(value) -> bool:
     return value is None or (not isinstance(value, (list, str)) and pd.isna(value))
 
 
-def _csv_value(value) -> str:
+def _csv_value(value):
+    """A cell: times in Copenhagen as ISO text, numbers as numbers (a negative cost stays a number), else text."""
+    if isinstance(value, (bool, int, float)):
+        return value
     if isinstance(value, pd.Timestamp):
         return value.tz_convert(TZ).isoformat(timespec="seconds")
     if hasattr(value, "isoformat"):

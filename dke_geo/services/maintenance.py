@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dke_geo import drafts, fixtures, geo, photos
+from dke_geo import config, drafts, fixtures, geo, photos, private_files
 from dke_geo.context import AppContext
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
@@ -26,17 +26,20 @@ class Prepared:
     seeded: bool        # the shipped outlines were stored (a new database)
     strays: int         # photo files no saved finding refers to, removed
     stale_drafts: int   # unsaved drafts nobody came back to, removed
+    tightened: int      # files and folders in the data folder that others could read, made private
 
 
 def prepare(ctx: AppContext) -> Prepared:
     """Create the database or migrate it to the newest schema (safe to run again), store the shipped area
-    outlines if there are none, and remove stray photo files and stale drafts (`make run` runs this at every
-    start)."""
+    outlines if there are none, remove stray photo files and stale drafts, and make the data folder private
+    (0700, its files 0600: an installation made before this rule gets it here). `make run` runs this at every
+    start."""
+    tightened = private_files.tighten(config.data_dir())  # first: SQLite makes its -wal file with the database's mode
     migrate(ctx.engine)
     seeded = area_service.seed_if_empty(ctx)
     with reading(ctx.engine) as conn:
         strays = photos.sweep(photo_store.stored_paths(conn))
-    return Prepared(seeded, len(strays), drafts.sweep())
+    return Prepared(seeded, len(strays), drafts.sweep(), tightened)
 
 
 def is_prepared(ctx: AppContext) -> bool:

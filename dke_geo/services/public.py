@@ -27,6 +27,7 @@ from dke_geo import geo, photos, public_site
 from dke_geo.categories import categories
 from dke_geo.context import AppContext
 from dke_geo.errors import DkeError, NotFound
+from dke_geo.i18n import t
 from dke_geo.model import MAX_NOTE, now
 from dke_geo.public import (
     THUMB_SIDE,
@@ -34,7 +35,9 @@ from dke_geo.public import (
     PublicFinding,
     PublicPhoto,
     PublicView,
+    PublicWalk,
     area_label,
+    date_label,
     month_label,
     status_text,
     suggest_text,
@@ -171,12 +174,44 @@ def view(ctx: AppContext, lang: str = "da") -> PublicView:
     return ctx.cached("public.view", version, lang, lambda: _build_view(ctx, lang))
 
 
+def walk_view(ctx: AppContext, actor: Actor, walk_id: UUID | str, lang: str = "da") -> PublicWalk:
+    """What may be told outside the unit about one walk, for the Bydelsforum report: its day, light and areas, and
+    its published findings exactly as the public map shows them (oldest first), read through the same whitelist.
+    Made by those who see internal data, since it is they who send it out."""
+    require(actor, Permission.VIEW_INTERNAL)
+    with reading(ctx.engine) as conn:
+        walk = pub_store.public_walk(conn, str(walk_id))
+        if walk is None:
+            raise NotFound(what=f"walk {walk_id}")
+        rows = pub_store.public_findings(conn, walk_id=str(walk_id)).iloc[::-1]
+        extra = _read_extras(conn, rows)
+    return PublicWalk(lang, date_label(walk.started_at, lang), t(f"light.{walk.light_condition}", lang),
+                      tuple(walk.area_ids), bool(walk.is_demo), _public_findings(ctx, rows, *extra, lang))
+
+
 def _build_view(ctx: AppContext, lang: str) -> PublicView:
     with reading(ctx.engine) as conn:
         rows = pub_store.public_findings(conn)
-        photo_rows = pub_store.public_photos(conn, rows["id"])
-        statuses = fix_store.finding_statuses(conn).set_index("observation_id")
+        extra = _read_extras(conn, rows)
+    findings = _public_findings(ctx, rows, *extra, lang)
     areas = ctx.areas()
+    counts = rows["area_id"].value_counts()
+    km2 = areas.to_crs(geo.METRIC).area / 1e6
+    density = tuple(AreaDensity(a, n, int(counts.get(a, 0)), round(int(counts.get(a, 0)) / k, 1) if k else 0.0)
+                    for a, n, k in zip(areas["id"], areas["name"], km2, strict=True))
+    return PublicView(lang, findings, density)
+
+
+def _read_extras(conn, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the published findings `rows` are shown with: their approved photos and their fixes' status."""
+    return pub_store.public_photos(conn, rows["id"]), fix_store.finding_statuses(conn).set_index("observation_id")
+
+
+def _public_findings(ctx: AppContext, rows: pd.DataFrame, photo_rows: pd.DataFrame, statuses: pd.DataFrame,
+                     lang: str) -> tuple[PublicFinding, ...]:
+    """The published findings `rows` (store.public.public_findings) as residents see them, in the same order: their
+    approved photos re-encoded without metadata (after the connection is given back: it takes a while), and their
+    fixes' status in plain words."""
     names = ctx.area_names()
     cats = categories()
     by_finding: dict[str, list[PublicPhoto]] = {}
@@ -195,11 +230,7 @@ def _build_view(ctx: AppContext, lang: str) -> PublicView:
             status=status_text(status["status"], status["resolved_at"], lang) if status is not None
             else status_text("open", None, lang),
             photos=tuple(by_finding.get(row.id, ()))))
-    counts = rows["area_id"].value_counts()
-    km2 = areas.to_crs(geo.METRIC).area / 1e6
-    density = tuple(AreaDensity(a, n, int(counts.get(a, 0)), round(int(counts.get(a, 0)) / k, 1) if k else 0.0)
-                    for a, n, k in zip(areas["id"], areas["name"], km2, strict=True))
-    return PublicView(lang, tuple(findings), density)
+    return tuple(findings)
 
 
 def _photo(path: str) -> PublicPhoto | None:

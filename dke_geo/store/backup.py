@@ -12,7 +12,8 @@ Consistent while tablets keep saving:
 
 The archive is a zip: `manifest.json` (format, time, database kind, schema revision, row counts), `database.sqlite`
 or `database.pgdump`, and `photos/...` under the paths the photos table stores. It is written under a temporary
-name and renamed at the end, so an interrupted backup never looks complete.
+name and renamed at the end, so an interrupted backup never looks complete; it is readable by its owner only (0600),
+and restored files are too (private_files).
 
 Restoring refuses to overwrite a database that holds data (walks, findings, fixes, users ...) unless `force`;
 it checks the copy (SQLite integrity check), replaces the database in one step, brings the schema up to the newest
@@ -34,7 +35,7 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
-from dke_geo import config
+from dke_geo import config, private_files
 from dke_geo.errors import DkeError
 from dke_geo.model import now
 from dke_geo.store.db import migrate, reading, transaction
@@ -70,9 +71,9 @@ def backup(engine: Engine, out: Path) -> Result:
         backup(ctx.engine, Path("dke-geo-2024-05-01.zip")).counts["observations"]
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_folder(out.parent)
     kind = engine.dialect.name
-    with tempfile.TemporaryDirectory(prefix="dke-backup-", dir=out.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix="dke-backup-", dir=out.parent) as tmp:  # 0700
         if kind == "sqlite":
             dump = Path(tmp) / "database.sqlite"
             _sqlite_copy(_sqlite_path(engine), dump)
@@ -91,6 +92,7 @@ def backup(engine: Engine, out: Path) -> Result:
             archive.write(dump, dump.name)
             for name in files:  # JPEG/PNG/HEIC are compressed already: stored as they are
                 archive.write(_photo_file(name), name, compress_type=zipfile.ZIP_STORED)
+        partial.chmod(private_files.FILE_MODE)  # the whole database and the original photos: the owner's only
         os.replace(partial, out)
     return Result(out, kind, counts, len(files), manifest["created_at"])
 
@@ -175,8 +177,10 @@ def _sqlite_path(engine: Engine) -> Path:
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
-    """Copy the database `source` into `target` with the online backup API, in one step (one snapshot)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Copy the database `source` into `target` (made 0600 if new) with the online backup API, in one step (one
+    snapshot)."""
+    private_files.make_folder(target.parent)
+    private_files.create_empty(target)
     src = sqlite3.connect(source, timeout=60)
     dst = sqlite3.connect(target, timeout=60)
     try:
@@ -287,9 +291,9 @@ def _photo_file(name: str) -> Path:
 
 def _extract(archive: zipfile.ZipFile, name: str, target: Path) -> None:
     """One photo file back into place, written under a temporary name and renamed (never half a file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_folder(target.parent)
     temp = target.with_name(f".{target.name}.restore.tmp")
-    with archive.open(name) as src, temp.open("wb") as dst:
+    with archive.open(name) as src, private_files.open_private(temp, exclusive=False) as dst:
         shutil.copyfileobj(src, dst, 1 << 20)
     os.replace(temp, target)
 

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from dke_geo import private_files
 from dke_geo.errors import DatabaseBusy, DatabaseUnavailable
 from dke_geo.store.tables import meta, metadata
 
@@ -34,13 +35,15 @@ class ConstraintViolation(Exception):
 
 def make_engine(url: str, lock_wait_s: float = LOCK_WAIT_S) -> Engine:
     """An engine for the database at `url` (the app's is made by context.AppContext). SQLite gets WAL, foreign
-    keys and a busy timeout on every connection, so concurrent tablets wait instead of failing; PostgreSQL
+    keys and a busy timeout on every connection, so concurrent tablets wait instead of failing, and its file and
+    folder are made readable by this OS user only (private_files); PostgreSQL
     connections are checked before use (pool_pre_ping), so the first save after a database restart works."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": lock_wait_s}, pool_timeout=lock_wait_s)
+        path = engine.url.database
+        if path and path != ":memory:":  # a private folder and file: it holds notes and who recorded them
+            private_files.make_folder(Path(path).parent)
+            private_files.create_empty(Path(path))  # SQLite gives its -wal and -shm files this file's mode
         event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(lock_wait_s * 1000)))
         event.listen(engine, "begin", _sqlite_begin)
         return engine

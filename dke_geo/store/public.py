@@ -1,8 +1,8 @@
 """The public side in the database: publication state of findings and photos, the append-only
 publication_events log, and the whitelisted reads the residents' view is made from (services/public.py).
 
-The public side reads through `public_findings` and `public_photos` only: each selects a fixed list of
-columns (a whitelist), so a column added to a table later is never read for the public.
+The public side reads through `public_findings`, `public_photos` and `public_walk` only: each selects a fixed
+list of columns (a whitelist), so a column added to a table later is never read for the public.
 """
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from dke_geo.store.tables import observations, photos, publication_events, walks
 # What the public side may read: nothing else is ever selected for it.
 PUBLIC_FINDING_COLUMNS = ("id", "lon", "lat", "category", "area_id", "observed_at", "public_text")
 PUBLIC_PHOTO_COLUMNS = ("observation_id", "full_path", "created_at")
+PUBLIC_WALK_COLUMNS = ("started_at", "light_condition", "area_ids", "is_demo")
+"""A walk's public facts, for the Bydelsforum report: when, in what light, where, and whether it is made up; never
+its title, focus, participants or notes."""
 
 
 def _live():
@@ -97,12 +100,21 @@ def finding_photos(conn: Connection, obs_id: str) -> list:
                         .order_by(photos.c.created_at)).fetchall()
 
 
-def public_findings(conn: Connection) -> pd.DataFrame:
-    """Published, not deleted findings: only PUBLIC_FINDING_COLUMNS."""
-    result = conn.execute(select(*[observations.c[c] for c in PUBLIC_FINDING_COLUMNS])
-                          .where(observations.c.published.is_(True), _live())
-                          .order_by(observations.c.observed_at.desc(), observations.c.id))
+def public_findings(conn: Connection, walk_id: str | None = None) -> pd.DataFrame:
+    """Published, not deleted findings (all, or one walk's), newest first: only PUBLIC_FINDING_COLUMNS (the walk is
+    a condition here, never a column read)."""
+    query = (select(*[observations.c[c] for c in PUBLIC_FINDING_COLUMNS])
+             .where(observations.c.published.is_(True), _live())
+             .order_by(observations.c.observed_at.desc(), observations.c.id))
+    if walk_id is not None:
+        query = query.where(observations.c.walk_id == walk_id)
+    result = conn.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def public_walk(conn: Connection, walk_id: str):
+    """A walk's PUBLIC_WALK_COLUMNS, or None when there is no such walk."""
+    return conn.execute(select(*[walks.c[c] for c in PUBLIC_WALK_COLUMNS]).where(walks.c.id == walk_id)).first()
 
 
 _IDS_PER_QUERY = 10_000  # PostgreSQL takes at most 65,535 parameters in one statement

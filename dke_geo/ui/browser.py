@@ -1,5 +1,7 @@
-"""Two small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code):
-the login cookie, and the warning before leaving a page with unsaved input.
+"""Three small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code): the login
+cookie, the warning before leaving a page with unsaved input, and bringing a part of the page into view. Streamlit
+loads them as modules from blob: URLs, never as inline script, so the Content-Security-Policy of the deployment
+(docs/deploy/nginx.conf) can refuse inline script on the app's pages.
 
 The cookie holds a signed, expiring token (dke_geo/services/sessions.py), SameSite=Strict, Secure on
 https, path /. It is set from JavaScript, so it cannot be HttpOnly: Streamlit offers no server-side way
@@ -44,8 +46,16 @@ export default function (component) {
 }
 """
 
+_SCROLL_JS = """
+export default function (component) {
+  const { data } = component;
+  document.querySelector(`.st-key-${CSS.escape(data.container)}`)?.scrollIntoView({ block: "start" });
+}
+"""
+
 _cookie = component("dke_geo.login_cookie", js=_COOKIE_JS)
 _leave = component("dke_geo.leave_guard", js=_LEAVE_JS)
+_scroll = component("dke_geo.scroll_into_view", js=_SCROLL_JS)
 
 
 def login_cookie(token: str | None) -> None:
@@ -57,3 +67,9 @@ def login_cookie(token: str | None) -> None:
 def leave_guard(active: bool, message: str, key: str) -> None:
     """Ask the browser to warn before a reload or leaving the page while `active` (e.g. unsaved input)."""
     _leave(key=key, data={"active": bool(active), "message": message}, height=0)
+
+
+def scroll_into_view(container_key: str, request: int) -> None:
+    """Bring the container with key `container_key` to the top of the screen; each new `request` number does it
+    again (the same number on a later rerun does nothing)."""
+    _scroll(key=f"scroll_{request}", data={"container": container_key}, height=0)

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import prepare_app_data
 from tests.e2e.helpers import WAIT, login
+from tests.test_cli_fixes import add_formula_fix, assert_formulas_guarded
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -15,8 +16,13 @@ TITLE = "Nye lamper ved cykelskuret"
 
 
 @pytest.fixture(scope="module")
-def fixes_url(tmp_path_factory, streamlit_server):
-    return streamlit_server(prepare_app_data(tmp_path_factory.mktemp("fixes-e2e"))).url
+def fixes_env(tmp_path_factory) -> dict:
+    return prepare_app_data(tmp_path_factory.mktemp("fixes-e2e"))
+
+
+@pytest.fixture(scope="module")
+def fixes_url(fixes_env, streamlit_server):
+    return streamlit_server(fixes_env).url
 
 
 def _resolved_on_planner_map(page):
@@ -101,4 +107,19 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     expect(frame.locator(".leaflet-container")).to_be_visible(timeout=WAIT)
     page.screenshot(path=str(ARTIFACTS / "fixes-planner-map.png"), full_page=True)
+    assert external_requests == []
+
+
+def test_the_boards_csv_button_guards_formulas(page, fixes_env, fixes_url, external_requests):
+    """The board's download button gives the same guarded CSV as `export` (issue 13, point 7): a title typed as
+    =HYPERLINK(...) and a contact role typed as @SUM(...) arrive in the spreadsheet as text."""
+    add_formula_fix(fixes_env)
+    page.set_default_timeout(WAIT)
+    page.goto(fixes_url)
+    login(page, "demo-planlaegger")
+    page.get_by_role("link", name="Løsningsforslag").click()
+    expect(page.get_by_role("button", name="Hent som CSV")).to_be_visible(timeout=WAIT)
+    with page.expect_download(timeout=WAIT) as download:
+        page.get_by_role("button", name="Hent som CSV").click()
+    assert_formulas_guarded(Path(download.value.path()).read_bytes())
     assert external_requests == []

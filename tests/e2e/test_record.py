@@ -4,6 +4,7 @@ double tap on save stores one finding; the tablet's GPS places a finding with it
 
 The app runs on its own database here, so the findings made by these tests change no other test's counts.
 """
+import shutil
 import uuid
 from pathlib import Path
 
@@ -198,3 +199,36 @@ def test_use_my_position_and_end_the_walk(tablet: Page, record_app, external_req
     page.set_viewport_size({"width": 1024, "height": 768})
     _no_sideways_scroll(page)
     assert external_requests == []
+
+
+def test_a_reload_brings_back_only_the_photos_that_passed_the_checks(tablet: Page, record_app, external_requests,
+                                                                     tmp_path):
+    """Issue 13, point 9: an SVG named .png and a 30000x30000 PNG attached beside a real photo are named by the form,
+    and the draft kept on the server holds the real photo only, so a reload brings back that one and no refused file.
+    The file picker states the app's own 25 MB limit."""
+    page, (_, data_dir) = tablet, record_app
+    _start_walk(page)
+    picker = page.locator('.st-key-record_page [data-testid="stFileUploaderDropzoneInstructions"]').first
+    expect(picker).to_contain_text("25MB")
+    _tap(page, 0.5, 0.5)
+    _idle(page)
+    files = {"tegning.png": images.SVG, "kaempe.png": images.huge_png(),
+             "lampe.jpg": images.jpeg(gps=images.BLOKLAND_DMS)}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    page.locator('.st-key-record_page input[type="file"]').first.set_input_files([tmp_path / n for n in files])
+    expect(page.get_by_text("tegning.png er ikke et billede")).to_be_visible()
+    expect(page.get_by_text("kaempe.png har for mange pixels")).to_be_visible()
+    expect(page.get_by_role("button", name="Brug fotoets position")).to_be_visible()
+    _idle(page)
+    kept = [p for p in (data_dir / "drafts").rglob("*") if p.is_file() and p.suffix != ".json"]
+    assert [p.read_bytes() for p in kept] == [files["lampe.jpg"]]
+
+    page.reload()
+    expect(page.get_by_text("hentet tilbage efter genindlæsningen, med 1 foto(s)")).to_be_visible()
+    expect(page.get_by_role("button", name="Brug fotoets position")).to_be_visible()
+    _idle(page)
+    expect(page.get_by_text("tegning.png")).to_have_count(0)
+    expect(page.get_by_text("kaempe.png")).to_have_count(0)
+    assert external_requests == []
+    shutil.rmtree(data_dir / "drafts")  # the next test in this app starts without a draft

@@ -17,6 +17,10 @@ from dke_geo.services import reports as report_service
 from dke_geo.ui import session
 from dke_geo.ui.session import t
 
+IMPORT_UPLOAD_MB = 200
+"""An import file (a whole GeoPackage export, say) may be far larger than a photo: above the 25 MB that
+.streamlit/config.toml sets for every other file picker (server.maxUploadSize, the photos' limit)."""
+
 ctx, actor, lang = session.context(), session.actor(), session.lang()
 choices = hotspots.choices(ctx, actor)
 st.title(t("data.title"))
@@ -59,7 +63,7 @@ with tab_import:
     kind = st.segmented_control(t("data.kind"), ["findings", "reports"], default="findings", required=True,
                                 key="data_kind", format_func=lambda k: t(f"data.kind_{k}"))
     upload = st.file_uploader(t("data.file"), type=[e.lstrip(".") for e in readers.EXTENSIONS],
-                              key="data_file", help=t("data.file_help"))
+                              key="data_file", help=t("data.file_help"), max_upload_size=IMPORT_UPLOAD_MB)
     mapping_upload = st.file_uploader(t("data.mapping"), type=["toml"], key="data_mapping",
                                       help=t("data.mapping_help"))
     walk_id = None

@@ -14,7 +14,7 @@ import streamlit as st
 from dke_geo import drafts, photos
 from dke_geo.errors import DatabaseBusy, DatabaseUnavailable, DkeError
 from dke_geo.services import recording
-from dke_geo.ui import session
+from dke_geo.ui import browser, session
 from dke_geo.ui.session import t
 
 LIST_STEP = 10  # findings shown at first, and added by "show more"
@@ -99,11 +99,10 @@ def scroll_to(container_key: str) -> None:
 
 def scroll() -> None:
     """Carry out a `scroll_to` request; last on the page, so it moves nothing above the map. The number makes each
-    request a new script."""
+    request a new component, whose script runs once."""
     request = ss.pop("record_scroll", None)
     if request:
-        st.html(f"<script>/* {request[1]} */ document.querySelector('.st-key-{request[0]}')"
-                "?.scrollIntoView({block: 'start'});</script>", unsafe_allow_javascript=True)
+        browser.scroll_into_view(*request)
 
 
 def call(action, *args, **kwargs):
