@@ -115,9 +115,10 @@ APP = ROOT / "streamlit_app.py"
 
 def prepare_app_data(data_dir: Path, database_url: str = "") -> dict:
     """init-db + demo through the command line, as an operator prepares the app (the app itself no longer
-    migrates: it refuses a database without the newest migration); returns the environment to run it with."""
+    migrates: it refuses a database without the newest migration); returns the environment to run it with. The
+    demo is asked for by name, as a database named by DKE_GEO_DATABASE_URL gets it only then."""
     env = {"DKE_GEO_DATA_DIR": str(data_dir), "DKE_GEO_DATABASE_URL": database_url, "DKE_GEO_TILE_URL": ""}
-    for args in (["init-db"], ["demo", "--if-empty"]):
+    for args in (["init-db"], ["demo"]):
         subprocess.run([sys.executable, "-m", "dke_geo", *args], cwd=ROOT, env={**os.environ, **env}, check=True,
                        capture_output=True)
     return env
