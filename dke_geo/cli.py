@@ -178,7 +178,7 @@ def user_list(cli: typer.Context) -> None:
 @user_app.command("remove")
 def user_remove(cli: typer.Context,
                 name: str = typer.Argument(..., help="The login name")) -> None:
-    """Delete an account (its past actions keep the name they were recorded with)."""
+    """Delete an account and end its sessions (its past actions keep the name they were recorded with)."""
     try:
         user_service.remove_user(cli.obj, SYSTEM, name)
     except DkeError as exc:
@@ -186,11 +186,25 @@ def user_remove(cli: typer.Context,
     typer.echo(f"user {name} removed")
 
 
+@user_app.command("set-password")
+def user_set_password(cli: typer.Context,
+                      name: str = typer.Argument(..., help="The login name"),
+                      password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from "
+                                                          "the first line of standard input instead of a hidden "
+                                                          "prompt")) -> None:
+    """Give an account a new password (asked for hidden, twice); every open session of the account ends."""
+    try:
+        user_service.set_password(cli.obj, SYSTEM, name, _read_password(password_stdin))
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"user {name} has a new password; its sessions were ended")
+
+
 @user_app.command("set-role")
 def user_set_role(cli: typer.Context,
                   name: str = typer.Argument(..., help="The login name"),
                   role: Role = typer.Argument(..., help="staff, planner or admin")) -> None:
-    """Change an account's role (takes effect at the account's next page load)."""
+    """Change an account's role (its open tabs get it at their next interaction)."""
     try:
         user_service.set_role(cli.obj, SYSTEM, name, role)
     except DkeError as exc:
