@@ -8,12 +8,18 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import func, select
 
+from dke_geo import config
+from dke_geo.services import users as user_service
+from dke_geo.store.db import make_engine, reading
+from dke_geo.store.tables import login_attempts
 from tests.conftest import ROOT, prepare_app_data
 from tests.e2e.helpers import LOGGED_OUT, WAIT, login, wait_for_app_run
 
@@ -36,6 +42,7 @@ def app(request, tmp_path_factory, streamlit_server) -> App:
         pg_server.admin(f"CREATE DATABASE {name}")
         database_url = pg_server.url(name)
     env = prepare_app_data(tmp_path_factory.mktemp(f"sessions-{request.param}"), database_url)
+    env["DKE_GEO_TRUSTED_PROXIES"] = "1"  # as behind the municipality's reverse proxy: X-Forwarded-For names the client
     return App(streamlit_server(env).url, env)
 
 
@@ -54,9 +61,11 @@ def _account(app: App, role: str) -> tuple[str, str]:
     return name, password
 
 
-def _tab(browser: Browser, cookies: list | None = None) -> tuple[BrowserContext, Page]:
-    """A browser of its own (its own cookies: `cookies`, copied from another), asking no other host for anything."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+def _tab(browser: Browser, cookies: list | None = None, address: str = "192.0.2.10") -> tuple[BrowserContext, Page]:
+    """A browser of its own (its own cookies: `cookies`, copied from another) at the client `address` (what the
+    reverse proxy puts into X-Forwarded-For), asking no other host for anything."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK",
+                                  extra_http_headers={"X-Forwarded-For": address})
     context.route(lambda u: not u.startswith(("http://127.0.0.1", "data:", "blob:")), lambda route: route.abort())
     if cookies:
         context.add_cookies(cookies)
@@ -158,3 +167,50 @@ def test_a_new_role_applies_at_the_next_click(browser, app):
     expect(page.get_by_role("link", name="Offentliggørelse")).to_have_count(0)
     expect(page.get_by_role("link", name="Registrér fund")).to_be_visible()
     context.close()
+
+
+def test_a_client_guessing_passwords_for_many_names_is_stopped_and_others_are_not(browser, app):
+    """An attacker at one address tries a few passwords on each of many names (under the limit per name): after
+    20 failures that address is refused, even with a right password, while a planner at another address logs
+    in (before: no limit per client). The address is the one the trusted proxy put into X-Forwarded-For."""
+    name, password = _account(app, "planner")
+    attacker_context, attacker = _tab(browser, address="198.51.100.7")
+    attacker.goto(app.url)
+    engine = make_engine(config.load(app.env).database_url)
+    try:
+        for n in range(user_service.MAX_CLIENT_FAILURES):
+            _try(attacker, f"gaet-{n // 4}", "forkert-kode-123")
+            _poll(lambda: _failures(engine, "198.51.100.7") == n + 1)  # this attempt was counted, for this address
+            wait_for_app_run(attacker)
+            expect(attacker.get_by_text("Forkert brugernavn eller adgangskode.")).to_be_visible(timeout=WAIT)
+    finally:
+        engine.dispose()
+    _try(attacker, name, password)
+    locked = "For mange forkerte forsøg fra denne adresse. Prøv igen om 15 minutter."
+    expect(attacker.get_by_text(locked)).to_be_visible(timeout=WAIT)
+    expect(attacker.get_by_text("Logget ind som")).to_have_count(0)
+    planner_context, planner = _tab(browser, address="203.0.113.9")
+    planner.goto(app.url)
+    login(planner, name, password=password)
+    for context in (attacker_context, planner_context):
+        context.close()
+
+
+def _try(page: Page, name: str, password: str) -> None:
+    page.get_by_label("Brugernavn").fill(name)
+    page.get_by_label("Adgangskode").fill(password)
+    page.get_by_role("button", name="Log ind", exact=True).click()
+
+
+def _failures(engine, client: str) -> int:
+    with reading(engine) as conn:
+        return conn.execute(select(func.count()).select_from(login_attempts).where(
+            login_attempts.c.client == client, login_attempts.c.success.is_(False))).scalar_one()
+
+
+def _poll(condition, seconds: float = WAIT / 1000) -> None:
+    """Wait until `condition()` holds, checking every 50 ms."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
