@@ -25,7 +25,8 @@ $(DEV_STAMP): requirements-dev.txt $(STAMP)
 install: $(STAMP)
 install-dev: $(DEV_STAMP)
 
-## Prepare the embedded database (migrate; demo data on an empty one) and the demo accounts.
+## Prepare the database (migrate). Demo data and demo accounts only into the embedded database while it is brand
+## new (no account, no walk); never into one named by DKE_GEO_DATABASE_URL (`python -m dke_geo demo` does that).
 db: $(STAMP)
 	$(BIN)/python -m dke_geo init-db
 	$(BIN)/python -m dke_geo demo --if-empty

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import statistics
 import time
 import uuid
@@ -25,9 +26,9 @@ from streamlit.testing.v1 import AppTest
 from bench import common
 from dke_geo.context import AppContext
 from dke_geo.photos import Upload
-from dke_geo.roles import Actor, Role
-from dke_geo.services import maintenance, recording
-from dke_geo.ui import session
+from dke_geo.roles import SYSTEM, Actor, Role
+from dke_geo.services import maintenance, recording, sessions, users
+from dke_geo.ui import auth, session
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -65,13 +66,15 @@ def _walk(ctx: AppContext) -> str:
     return str(walk.id)
 
 
-def _page(url: str, walk_id: str) -> AppTest:
-    """The recording page on `url`, logged in as staff, with the walk open (first run done: imports, caches).
-    The app makes its own context for this database (one per configuration: ui/session.py), as a server started
-    on it would."""
-    os.environ["DKE_GEO_DATABASE_URL"] = url
+def _page(ctx: AppContext, walk_id: str) -> AppTest:
+    """The recording page on the database of `ctx`, logged in as staff (an account with a session, which the app
+    checks at every run), with the walk open (first run done: imports, caches). The app makes its own context
+    for this database (one per configuration: ui/session.py), as a server started on it would."""
+    os.environ["DKE_GEO_DATABASE_URL"] = ctx.settings.database_url
+    if STAFF.name not in {u["name"] for u in users.list_users(ctx, SYSTEM)}:
+        users.add_user(ctx, SYSTEM, STAFF.name, STAFF.role, secrets.token_urlsafe(16))
     at = AppTest.from_file(APP, default_timeout=300)
-    at.session_state["actor"] = STAFF
+    at.session_state[auth.SESSION] = sessions.start(ctx, STAFF)
     at.run()
     at.switch_page(PAGE).run()
     at.session_state["record_walk"] = walk_id
@@ -95,7 +98,7 @@ def _save(at: AppTest, lon: float, lat: float, photo: Upload | None = None) -> f
 
 def _measure(ctx: AppContext) -> dict[str, float]:
     walk_id = _walk(ctx)
-    at = _page(ctx.settings.database_url, walk_id)
+    at = _page(ctx, walk_id)
     points = _points(REPEAT * 2 + 2, 2)
     page = [_save(at, *points[i]) for i in range(REPEAT)]
     service = []

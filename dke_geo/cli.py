@@ -71,33 +71,49 @@ def init_db(cli: typer.Context) -> None:
         typer.echo(f"made {done.tightened} file(s) and folder(s) in the data folder readable by this user only")
 
 
+_NO_DEMO = {
+    "has_data": "the database already holds data (walks or findings): demo not loaded",
+    "configured_database": "DKE_GEO_DATABASE_URL names a database of your own: no demo data or demo accounts are "
+                           "loaded into it unasked (run `python -m dke_geo demo` to load them on purpose)",
+    "has_accounts": "the database already has accounts: demo not loaded",
+}
+
+
 @app.command()
 def demo(cli: typer.Context,
-         if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (exit 0) when the "
-                                       "database already holds data, instead of refusing.")) -> None:
-    """Fill an empty database with the demo walks and made-up findings (all flagged as demo)."""
+         if_empty: bool = typer.Option(False, "--if-empty", help="Only into the embedded default database while it "
+                                       "is brand new (no account, no walk, no finding); otherwise do nothing (exit "
+                                       "0). `make run` runs this at every start.")) -> None:
+    """Load the demo walks, made-up findings and demo accounts with public passwords (all flagged as demo) into
+    a database without walks or findings."""
     context: AppContext = cli.obj
     maintenance.prepare(context)
-    if not maintenance.is_empty(context):
-        if if_empty:
-            typer.echo("database already holds data: demo not loaded")
-            _print_demo_accounts(context)
-            return
-        typer.secho("the database is not empty: demo data is only loaded into an empty database", fg="red", err=True)
-        raise typer.Exit(1)
+    refused = maintenance.why_no_demo(context, asked_by_name=not if_empty)
+    if refused is not None:
+        if not if_empty:
+            typer.secho(_NO_DEMO[refused], fg="red", err=True)
+            raise typer.Exit(1)
+        typer.echo(_NO_DEMO[refused])
+        _print_account_notes(context)
+        return
     counts = maintenance.load_demo(context)
     typer.echo(f"demo loaded: {counts['walks']} walks, {counts['observations']} findings (all flagged as demo)")
-    _print_demo_accounts(context)
+    _print_account_notes(context)
 
 
-def _print_demo_accounts(context: AppContext) -> None:
-    """The demo accounts that exist in the database, with their (public) passwords."""
-    present = {u["name"] for u in user_service.list_users(context, SYSTEM) if u["is_demo"]}
+def _print_account_notes(context: AppContext) -> None:
+    """The demo accounts that exist in the database, with their (public) passwords, and how to make a real
+    administrator while there is none."""
+    users = user_service.list_users(context, SYSTEM)
+    present = {u["name"] for u in users if u["is_demo"]}
     accounts = [a for a in fixtures.DEMO_USERS if a[0] in present]
     if accounts:
         typer.echo("demo accounts (public passwords: remove them with `user remove NAME` before real use):")
     for name, role, password in accounts:
         typer.echo(f"  {role:<8} {name:<18} password: {password}")
+    if not any(u["role"] == Role.ADMIN and not u["is_demo"] for u in users):
+        typer.echo("no administrator of your own yet: make one with "
+                   "`python -m dke_geo user add NAME --role admin`")
 
 
 @areas_app.command("list")
@@ -164,7 +180,7 @@ def user_list(cli: typer.Context) -> None:
 @user_app.command("remove")
 def user_remove(cli: typer.Context,
                 name: str = typer.Argument(..., help="The login name")) -> None:
-    """Delete an account (its past actions keep the name they were recorded with)."""
+    """Delete an account and end its sessions (its past actions keep the name they were recorded with)."""
     try:
         user_service.remove_user(cli.obj, SYSTEM, name)
     except DkeError as exc:
@@ -172,11 +188,25 @@ def user_remove(cli: typer.Context,
     typer.echo(f"user {name} removed")
 
 
+@user_app.command("set-password")
+def user_set_password(cli: typer.Context,
+                      name: str = typer.Argument(..., help="The login name"),
+                      password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from "
+                                                          "the first line of standard input instead of a hidden "
+                                                          "prompt")) -> None:
+    """Give an account a new password (asked for hidden, twice); every open session of the account ends."""
+    try:
+        user_service.set_password(cli.obj, SYSTEM, name, _read_password(password_stdin))
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"user {name} has a new password; its sessions were ended")
+
+
 @user_app.command("set-role")
 def user_set_role(cli: typer.Context,
                   name: str = typer.Argument(..., help="The login name"),
                   role: Role = typer.Argument(..., help="staff, planner or admin")) -> None:
-    """Change an account's role (takes effect at the account's next page load)."""
+    """Change an account's role (its open tabs get it at their next interaction)."""
     try:
         user_service.set_role(cli.obj, SYSTEM, name, role)
     except DkeError as exc:

@@ -64,6 +64,14 @@ def _number(low: float, high: float) -> Callable[[str], str]:
     return check
 
 
+def _count(low: int, high: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+    return check
+
+
 def _language(value: str) -> str:
     if value not in LANGUAGES:
         raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
@@ -107,6 +115,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DKE_GEO_BOUNDARY_MARGIN_M", "200",
             "How far (metres) outside the municipality boundary a point is still accepted.", _number(0, 10_000)),
     Setting("DKE_GEO_LANGUAGE", "da", "Default UI language: da or en.", _language),
+    Setting("DKE_GEO_TRUSTED_PROXIES", "0",
+            "How many reverse proxies in front of the app append to X-Forwarded-For. 0: the login limit per client "
+            "uses the connection's address; n: the address the outermost of the n proxies saw.", _count(0, 10)),
     Setting("DKE_GEO_LOAD_SECONDS", "30",
             "Test suite only: how long the concurrent-tablets load test runs (tests/test_concurrency.py).",
             _number(1, 3600)),

@@ -26,6 +26,7 @@ from dke_geo import config
 from dke_geo.config import StartupError
 from dke_geo.context import AppContext
 from dke_geo.errors import DkeError
+from dke_geo.roles import SYSTEM
 from dke_geo.services import areas as area_service
 from dke_geo.store.db import make_engine, migrate
 from tests.pgserver import PgServer, PostgisMissing, free_port
@@ -115,9 +116,10 @@ APP = ROOT / "streamlit_app.py"
 
 def prepare_app_data(data_dir: Path, database_url: str = "") -> dict:
     """init-db + demo through the command line, as an operator prepares the app (the app itself no longer
-    migrates: it refuses a database without the newest migration); returns the environment to run it with."""
+    migrates: it refuses a database without the newest migration); returns the environment to run it with. The
+    demo is asked for by name, as a database named by DKE_GEO_DATABASE_URL gets it only then."""
     env = {"DKE_GEO_DATA_DIR": str(data_dir), "DKE_GEO_DATABASE_URL": database_url, "DKE_GEO_TILE_URL": ""}
-    for args in (["init-db"], ["demo", "--if-empty"]):
+    for args in (["init-db"], ["demo"]):
         subprocess.run([sys.executable, "-m", "dke_geo", *args], cwd=ROOT, env={**os.environ, **env}, check=True,
                        capture_output=True)
     return env
@@ -134,12 +136,32 @@ def context_for(env: dict) -> Iterator[AppContext]:
         context.close()
 
 
+def log_in(at: AppTest, env: dict, actor) -> AppTest:
+    """Log `actor` into the AppTest's tab on the database of the app with environment `env`: a real session, as
+    the login box starts one, which the app checks at every run (a page script run alone reads only the actor).
+    The account is made with the actor's role if it does not exist (a demo account does)."""
+    import secrets
+
+    from dke_geo.services import sessions
+    from dke_geo.services import users as user_service
+    from dke_geo.ui import auth
+    with context_for(env) as context:
+        accounts = {u["name"]: u["role"] for u in user_service.list_users(context, SYSTEM)}
+        if actor.name not in accounts:
+            user_service.add_user(context, SYSTEM, actor.name, actor.role, secrets.token_urlsafe(16))
+        else:
+            assert accounts[actor.name] == actor.role.value, f"{actor.name} has the role {accounts[actor.name]}"
+        at.session_state[auth.SESSION] = sessions.start(context, actor)
+    at.session_state["actor"] = actor
+    return at
+
+
 @pytest.fixture
 def app_test(monkeypatch):
     """Factory for Streamlit's AppTest on a prepared data folder: `app_test(env, script=APP, actor=None)` sets the
     environment `env` (from prepare_app_data, or any init-db'ed folder) for this test and returns the AppTest of
-    `script` (a file, default the whole app, or a function run with `args`), with `actor` logged in and `timeout`
-    seconds for each run, not yet run.
+    `script` (a file, default the whole app, or a function run with `args`), with `actor` (an account of that
+    database) logged in (`log_in`) and `timeout` seconds for each run, not yet run.
 
     The app makes one context per configuration (ui/session.py), so a test with its own data folder gets its own
     context and nothing is cleared between tests. At the end the contexts this test used release what they hold
@@ -155,9 +177,7 @@ def app_test(monkeypatch):
             at = AppTest.from_function(script, args=args, default_timeout=timeout)
         else:
             at = AppTest.from_file(str(script), default_timeout=timeout)
-        if actor is not None:
-            at.session_state["actor"] = actor
-        return at
+        return at if actor is None else log_in(at, env, actor)
 
     yield make
     from dke_geo.ui import session

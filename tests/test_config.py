@@ -26,6 +26,7 @@ def test_every_setting_is_in_the_readme_table():
     ("DKE_GEO_DATABASE_URL", "mysql://x@y/z", "not supported"),
     ("DKE_GEO_DATABASE_URL", "not a url", "not a database URL"),
     ("DKE_GEO_TILE_URL", "tiles.example/{z}/{x}/{y}.png", "http(s) URL template"),
+    ("DKE_GEO_TRUSTED_PROXIES", "yes", "whole number from 0 to 10"),
 ])
 def test_a_bad_setting_stops_the_command_line_before_it_does_anything(tmp_path, name, value, says):
     env = {**os.environ, "DKE_GEO_DATA_DIR": str(tmp_path / "data"), name: value}

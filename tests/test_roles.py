@@ -141,6 +141,8 @@ CASES = [
     Case("users.list_users", Permission.MANAGE_USERS, lambda w, a, _: users.list_users(w.ctx, a)),
     Case("users.set_role", Permission.MANAGE_USERS,
          lambda w, a, name: users.set_role(w.ctx, a, name, Role.PLANNER), lambda w: w.user()),
+    Case("users.set_password", Permission.MANAGE_USERS,
+         lambda w, a, name: users.set_password(w.ctx, a, name, "en-anden-kode-456"), lambda w: w.user()),
     Case("users.remove_user", Permission.MANAGE_USERS,
          lambda w, a, name: users.remove_user(w.ctx, a, name), lambda w: w.user()),
     # publishing, and what the public sees
@@ -221,8 +223,10 @@ WITHOUT_ACTOR = {
     "areas.seed_if_empty": "init-db's work (maintenance.prepare)",
     "users.authenticate": "the login itself (name and password)",
     "users.actor_for_email": "the login itself (OpenID Connect: the provider's verified e-mail)",
-    "sessions.issue": "the login itself: the token for who has just logged in with a password",
-    "sessions.actor_for_token": "the login itself (the cookie's token, after a reload)",
+    "sessions.start": "the login itself: the session of who has just given the right password",
+    "sessions.start_oidc": "the login itself (OpenID Connect: the provider's login)",
+    "sessions.resume": "the login itself: the tab's session checked at every interaction",
+    "sessions.end": "logging out: ends the caller's own session, whoever they are",
 }
 
 

@@ -1,19 +1,21 @@
-"""Local accounts: argon2 hashes, wrong passwords refused, the rate limit, the CLI, and the signed login
-tokens that keep a login across a page reload."""
+"""Local accounts: argon2 hashes, wrong passwords refused, the limits per name and per client that an attacker
+can neither extend nor use to tell which names exist, and the CLI."""
 import os
+import statistics
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
 from dke_geo import config
 from dke_geo.context import AppContext
 from dke_geo.model import now
 from dke_geo.roles import SYSTEM, Role
-from dke_geo.services import sessions
 from dke_geo.services import users as user_service
 from dke_geo.services.users import LoginRefused
 from dke_geo.store.db import reading, transaction
@@ -71,44 +73,97 @@ def test_email_maps_to_the_role_for_openid_connect(anna):
         user_service.actor_for_email(anna, "stranger@example.org")
 
 
-# ---------------------------------------------------------------- login tokens (page reloads)
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
+# ---------------------------------------------------------------- login abuse
+def _verifications(monkeypatch) -> list[str]:
+    """The hashes argon2 verifies passwords against from now on (the real verification still runs)."""
+    seen: list[str] = []
+    verify = PasswordHasher.verify
+
+    def counted(self, password_hash, password):
+        seen.append(password_hash)
+        return verify(self, password_hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counted)
+    return seen
 
 
-def test_token_restores_the_login_and_reads_the_role_from_the_database(anna, data_dir):
-    actor = user_service.authenticate(anna, "anna", PASSWORD)
-    token = sessions.issue(anna, actor)
-    assert sessions.actor_for_token(anna, token) == actor
-    user_service.set_role(anna, SYSTEM, "anna", Role.STAFF)
-    assert sessions.actor_for_token(anna, token).role == Role.STAFF
-    key = data_dir / "session.key"
-    assert oct(key.stat().st_mode & 0o777) == "0o600" and len(bytes.fromhex(key.read_text())) == 32
+def _seconds(ctx, name: str) -> float:
+    started = time.perf_counter()
+    with pytest.raises(LoginRefused):
+        user_service.authenticate(ctx, name, "forkert-kode-123", client=f"c-{name}")
+    return time.perf_counter() - started
 
 
-def test_token_is_refused_when_forged_expired_or_the_account_changed(anna, data_dir, monkeypatch):
-    actor = user_service.authenticate(anna, "anna", PASSWORD)
-    token = sessions.issue(anna, actor)
-    assert sessions.actor_for_token(anna, token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
-    assert sessions.actor_for_token(anna, "not-a-token") is None
-    monkeypatch.setattr(sessions, "LIFETIME", timedelta(seconds=-1))
-    assert sessions.actor_for_token(anna, token) is None
-    monkeypatch.undo()
-    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(data_dir))
-    with transaction(anna.engine) as conn:  # a new password ends the sessions made with the old one
-        conn.execute(update(users).where(users.c.name == "anna").values(password_hash=users.c.password_hash + "x"))
-    assert sessions.actor_for_token(anna, token) is None
+def test_unknown_names_cost_the_same_argon2_work_as_real_ones(anna, monkeypatch):
+    """A name that does not exist, one without a local password (OpenID Connect only) and a real one each cost
+    one argon2 verification with the hasher's parameters, so the answer's timing does not tell which exist
+    (before: about 1 ms for an unknown name, 220 ms for a real one)."""
+    user_service.add_user(anna, SYSTEM, "carl", Role.STAFF, email="carl@albertslund.dk")
+    seen = _verifications(monkeypatch)
+    for name in ("anna", "nobody", "carl"):
+        with pytest.raises(LoginRefused):
+            user_service.authenticate(anna, name, "forkert-kode-123", client=f"c-{name}")
+    assert len(seen) == 3
+    params = {h.split("$")[3] for h in seen}  # m=..,t=..,p=..: the same memory and time cost for each
+    assert len(params) == 1 and all(h.startswith("$argon2id$") for h in seen)
+    # and measured as an attacker would: medians of attempts taken in turns
+    known, unknown = [], []
+    for _ in range(5):
+        known.append(_seconds(anna, "anna"))
+        unknown.append(_seconds(anna, "nobody"))
+    assert statistics.median(unknown) > 0.5 * statistics.median(known), (known, unknown)
 
 
-def test_token_of_a_removed_account_or_under_another_secret_is_refused(anna, data_dir):
-    token = sessions.issue(anna, user_service.authenticate(anna, "anna", PASSWORD))
-    (data_dir / "session.key").unlink()  # a new secret logs everybody out
-    assert sessions.actor_for_token(anna, token) is None
-    token = sessions.issue(anna, user_service.authenticate(anna, "anna", PASSWORD))
-    user_service.remove_user(anna, SYSTEM, "anna")
-    assert sessions.actor_for_token(anna, token) is None
+def _fail(ctx, name: str, client: str = "c1", times: int = 1) -> None:
+    for _ in range(times):
+        with pytest.raises(LoginRefused):
+            user_service.authenticate(ctx, name, "forkert-kode-123", client=client)
+
+
+def _age_attempts(ctx, minutes: float) -> None:
+    """Move every recorded attempt `minutes` into the past (the clock, for the lock's window)."""
+    with transaction(ctx.engine) as conn:
+        for attempt_id, at in conn.execute(select(login_attempts.c.id, login_attempts.c.at)).all():
+            conn.execute(update(login_attempts).where(login_attempts.c.id == attempt_id)
+                         .values(at=at - timedelta(minutes=minutes)))
+
+
+def test_attempts_while_locked_do_not_extend_the_lock(anna):
+    """An attacker who keeps trying a locked name cannot keep it locked: the lock runs out 15 minutes after the
+    failures that started it (before: every attempt while locked counted as a failure, so it never ran out)."""
+    _fail(anna, "anna", times=user_service.MAX_FAILURES)
+    for minutes in (1, 5, 5, 3):  # the attacker goes on for 14 minutes
+        _age_attempts(anna, minutes)
+        with pytest.raises(LoginRefused) as err:
+            user_service.authenticate(anna, "anna", PASSWORD, client="c1")
+        assert err.value.key == "error.login_locked"
+        _fail(anna, "anna", times=3)
+    _age_attempts(anna, 1.5)  # 15.5 minutes after the lock started
+    assert user_service.authenticate(anna, "anna", PASSWORD, client="c2").name == "anna"
+
+
+def test_a_client_is_limited_over_all_names(anna):
+    """One client guessing a few passwords for each of many names is stopped, even for a right password;
+    another client is not."""
+    for n in range(user_service.MAX_CLIENT_FAILURES // 4):
+        _fail(anna, f"name-{n}", client="198.51.100.7", times=4)  # under the limit per name
+    with pytest.raises(LoginRefused) as err:
+        user_service.authenticate(anna, "anna", PASSWORD, client="198.51.100.7")
+    assert err.value.key == "error.login_client_locked" and "denne adresse" in err.value.message("da")
+    _fail(anna, "anna", client="198.51.100.7", times=10)  # refused by the lock: not counted for the name
+    assert user_service.authenticate(anna, "anna", PASSWORD, client="203.0.113.9").name == "anna"
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "proxies", "client"), [
+    ("203.0.113.9", None, 0, "203.0.113.9"),
+    ("203.0.113.9", "6.6.6.6", 0, "203.0.113.9"),              # no proxy trusted: the header is the client's
+    ("10.0.0.2", "6.6.6.6, 192.0.2.7", 1, "192.0.2.7"),       # the entry our proxy added, not the forged first
+    ("10.0.0.3", "6.6.6.6, 192.0.2.7, 10.0.0.2", 2, "192.0.2.7"),
+    ("10.0.0.2", None, 1, "10.0.0.2"),                         # bypassed the proxy: the connection's address
+    (None, None, 0, ""),                                       # localhost (Streamlit gives no address)
+])
+def test_the_client_of_a_login(peer, forwarded, proxies, client):
+    assert user_service.login_client(peer, forwarded, proxies) == client
 
 
 # ---------------------------------------------------------------- the command line

@@ -53,6 +53,25 @@ def is_empty(ctx: AppContext) -> bool:
         return not (walk_store.count(conn) or obs_store.count(conn))
 
 
+def why_no_demo(ctx: AppContext, asked_by_name: bool) -> str | None:
+    """None when the demo may be loaded now, else why not. The demo brings accounts with public passwords, so it
+    is loaded unasked (`demo --if-empty`, which `make run` runs at every start) only into the embedded default
+    database while it is brand new: no account, no walk, no finding. A database named by DKE_GEO_DATABASE_URL
+    (a real PostGIS, say) gets it only when asked for by name (`demo`), and then only while it holds no walks
+    and no findings.
+
+    Returns "has_data" (walks or findings stored), "configured_database" (DKE_GEO_DATABASE_URL is set) or
+    "has_accounts" (an account exists: somebody uses this database)."""
+    if not is_empty(ctx):
+        return "has_data"
+    if asked_by_name:
+        return None
+    if ctx.settings["DKE_GEO_DATABASE_URL"]:
+        return "configured_database"
+    with reading(ctx.engine) as conn:
+        return "has_accounts" if user_store.count(conn) else None
+
+
 def has_demo_data(ctx: AppContext) -> bool:
     """True when any demo finding is stored, so every page can say the data is made up."""
     with reading(ctx.engine) as conn:

@@ -1,90 +1,107 @@
-"""Signed, expiring login tokens, so that a page reload on the tablet keeps a local account logged in.
+"""Login sessions that the server can end: every login (a local password or the municipality's OpenID Connect)
+is a row in `sessions`, and every script run of every tab checks its row again.
 
-After a correct password the browser gets a token in a cookie (see dke_geo/ui/browser.py). A token is the
-account name and a fingerprint of its current password hash, signed with HMAC-SHA256 (itsdangerous) under
-a server secret and stamped with the time it was issued. It is accepted for LIFETIME only, and only while
-the account still exists, is active and has the same password hash; the role is read from the database
-each time, never from the token. So removing an account or changing its password ends its sessions at
-once, and a changed role applies at the next page load. Tokens are signed, not encrypted: they hold nothing
-secret. The secret is 32 random bytes in `<DKE_GEO_DATA_DIR>/session.key` (mode 0600, created on first use);
-deleting that file logs everybody out.
+A local login gives the browser a random token (32 bytes from `secrets`) in a cookie (dke_geo/ui/browser.py);
+the row is keyed by the token's SHA-256, so the database never holds a token that would log anyone in. An
+OpenID Connect login is kept by Streamlit's own signed cookie; its row is keyed by the login itself (issuer,
+subject, issued-at and nonce of the provider's ID token), so every copy of that cookie finds the same row.
+
+`resume` is the check made at every interaction: one indexed read of the session joined with its account. It
+refuses a session that expired (LIFETIME after the login), was ended (logout, the account removed, its password
+changed) or whose account is gone, and otherwise returns the account's role as it is now, never as it was at
+login. So a logout, a removal or a new password ends every open tab and every copied cookie at its next
+interaction, and a new role applies at the next interaction.
 """
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 import secrets
-import tempfile
-from datetime import timedelta
-from pathlib import Path
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
-from itsdangerous import BadData, URLSafeTimedSerializer
-
-from dke_geo import config
 from dke_geo.context import AppContext
+from dke_geo.errors import DkeError
+from dke_geo.model import now
 from dke_geo.roles import Actor, Role
-from dke_geo.store import users as user_store
-from dke_geo.store.db import reading
+from dke_geo.services import users as user_service
+from dke_geo.store import sessions as session_store
+from dke_geo.store.db import reading, transaction
 
 LIFETIME = timedelta(hours=12)  # a working day or an evening walk; then the password again
+SEEN_EVERY = timedelta(minutes=5)
+"""How stale `last_seen_at` may get before a check writes it again: the check stays a read on most clicks."""
 COOKIE = "dke_geo_session"
-_SALT = "dke-geo.login"
+REASONS = ("logout", "removed", "password", "expired", "unknown")
+"""Why a session ended, each with its message `login.ended.<reason>`: logged out (in this or another tab or
+browser), the account removed, its password changed, the session's time ran out, a token the server does not
+know (forged, or from before an upgrade)."""
 
 
-def _key_file() -> Path:
-    return config.data_dir() / "session.key"
+class SessionEnded(DkeError):
+    """The tab's session is over; the message says why (one of REASONS)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"login.ended.{reason}", hours=int(LIFETIME.total_seconds() // 3600))
+        self.reason = reason
 
 
-def server_secret() -> bytes:
-    """The signing secret, created (readable by this OS user only) the first time it is needed.
-
-    It is written to a temporary file and linked into place, so a process starting at the same moment reads
-    either nothing or the whole secret, never a half-written one; a secret that is not 32 bytes is refused.
-    """
-    path = _key_file()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session-key-")  # mode 0600
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            os.unlink(tmp)
-    secret = bytes.fromhex(path.read_text().strip())
-    if len(secret) != 32:
-        raise ValueError(f"{path} must hold 32 random bytes as hex; delete it to make a new one")
-    return secret
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(server_secret(), salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256})
+def start(ctx: AppContext, actor: Actor) -> str:
+    """A new session for `actor`, who has just given the right password; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    at = now()
+    with transaction(ctx.engine, changes_data=False) as conn:
+        session_store.add(conn, _digest(token), actor.name, "password", at, at + LIFETIME)
+    return token
 
 
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
-def issue(ctx: AppContext, actor: Actor) -> str:
-    """A token for `actor`, who has just logged in with a local password."""
+def start_oidc(ctx: AppContext, claims: Mapping) -> str:
+    """The session of an OpenID Connect login (Streamlit's `st.user`: the provider's ID token claims), made the
+    first time it is seen; returns its token. The account comes from the verified e-mail (LoginRefused for an
+    e-mail without one). A login older than LIFETIME gets no session (SessionEnded "expired"), so Streamlit's
+    30-day cookie cannot outlive ours."""
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or not claims.get("sub"):
+        raise SessionEnded("unknown")
+    issued_at = datetime.fromtimestamp(issued, UTC)
+    if now() - issued_at >= LIFETIME:
+        raise SessionEnded("expired")
+    token = "oidc:" + json.dumps([claims.get("iss"), claims.get("sub"), issued, claims.get("nonce")])
     with reading(ctx.engine) as conn:
-        row = user_store.get(conn, actor.name)
-    if row is None or not row.password_hash:
-        raise ValueError(f"{actor.name!r} has no local password")
-    return _serializer().dumps({"u": row.name, "h": _fingerprint(row.password_hash)})
+        known = session_store.exists(conn, _digest(token))
+    if not known:
+        actor = user_service.actor_for_email(ctx, str(claims.get("email") or ""))
+        with transaction(ctx.engine, changes_data=False) as conn:
+            if not session_store.exists(conn, _digest(token)):  # another tab of the same login may have been first
+                session_store.add(conn, _digest(token), actor.name, "oidc", now(), issued_at + LIFETIME)
+    return token
 
 
-def actor_for_token(ctx: AppContext, token: str) -> Actor | None:
-    """The actor a token stands for, or None if it is forged, expired or its account changed."""
-    try:
-        data = _serializer().loads(token, max_age=int(LIFETIME.total_seconds()))
-        name, fingerprint = data["u"], data["h"]
-    except (BadData, KeyError, TypeError):
-        return None
+def resume(ctx: AppContext, token: str) -> Actor:
+    """The actor of a session, with the account's current role; SessionEnded (with the reason) when it is over."""
+    session_id = _digest(token)
     with reading(ctx.engine) as conn:
-        row = user_store.get(conn, str(name))
-    if row is None or not row.active or not row.password_hash or _fingerprint(row.password_hash) != fingerprint:
-        return None
-    return Actor(row.name, Role(row.role))
+        row = session_store.get_with_account(conn, session_id)
+    at = now()
+    if row is None:
+        raise SessionEnded("unknown")
+    if row.revoked_at is not None:
+        raise SessionEnded(row.revoked_reason if row.revoked_reason in REASONS else "logout")
+    if row.role is None or not row.active:
+        raise SessionEnded("removed")
+    if at >= row.expires_at:
+        raise SessionEnded("expired")
+    if at - row.last_seen_at >= SEEN_EVERY:
+        with transaction(ctx.engine, changes_data=False) as conn:
+            session_store.seen(conn, session_id, at)
+    return Actor(row.user_name, Role(row.role))
+
+
+def end(ctx: AppContext, token: str) -> None:
+    """Log out: the session ends for this tab, every other tab and every copy of its cookie."""
+    with transaction(ctx.engine, changes_data=False) as conn:
+        session_store.revoke(conn, _digest(token), now(), "logout")

@@ -98,9 +98,10 @@ def schema_is_current(engine: Engine) -> bool:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
+def transaction(engine: Engine, *, changes_data: bool = True) -> Iterator[Connection]:
     """One transaction; commits at the end, rolls back everything on any error. Writes also bump the
-    data version, which caches of maps and charts key on.
+    data version, which caches of maps and charts key on; writes that no cache is built from (login attempts,
+    sessions) pass `changes_data=False`, so a login does not make every planner's map be read again.
 
     Contention is resolved by waiting inside the database (SQLite: BEGIN IMMEDIATE and the busy timeout;
     PostgreSQL: row locks, with the version checks of fixes), not by re-running the block; what is left,
@@ -111,7 +112,8 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             conn = conn.execution_options(writing=True)
             with conn.begin():
                 yield conn
-                touch(conn)
+                if changes_data:
+                    touch(conn)
     except IntegrityError as exc:
         raise ConstraintViolation(str(exc.orig)) from exc
     except (OperationalError, InterfaceError, PoolTimeout) as exc:

@@ -38,13 +38,27 @@ def remove(conn: Connection, name: str) -> int:
     return conn.execute(delete(users).where(users.c.name == name)).rowcount
 
 
-def record_attempt(conn: Connection, name: str, at: datetime, success: bool) -> None:
-    conn.execute(insert(login_attempts).values(name=name, at=at, success=success))
+def record_attempt(conn: Connection, name: str, client: str, at: datetime, success: bool) -> int:
+    """Record a login attempt; returns its id (a login records a failure first and confirms it after checking the
+    password, see services/users.authenticate)."""
+    return conn.execute(insert(login_attempts).values(name=name, client=client, at=at, success=success)
+                        .returning(login_attempts.c.id)).scalar_one()
+
+
+def confirm_attempt(conn: Connection, attempt_id: int) -> None:
+    """Mark a recorded attempt as the correct password."""
+    conn.execute(update(login_attempts).where(login_attempts.c.id == attempt_id).values(success=True))
 
 
 def failures_since(conn: Connection, name: str, since: datetime) -> int:
     return conn.execute(select(func.count()).select_from(login_attempts).where(
         login_attempts.c.name == name, login_attempts.c.success.is_(False), login_attempts.c.at >= since)).scalar_one()
+
+
+def client_failures_since(conn: Connection, client: str, since: datetime) -> int:
+    return conn.execute(select(func.count()).select_from(login_attempts).where(
+        login_attempts.c.client == client, login_attempts.c.success.is_(False),
+        login_attempts.c.at >= since)).scalar_one()
 
 
 def count(conn: Connection) -> int:

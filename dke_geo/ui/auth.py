@@ -1,6 +1,8 @@
 """Who is logged in: the municipality's OpenID Connect login (`st.login`) when `[auth]` is configured in
-.streamlit/secrets.toml, else local accounts; a local login survives a page reload through a signed,
-expiring cookie (dke_geo/services/sessions.py, dke_geo/ui/browser.py)."""
+.streamlit/secrets.toml, else local accounts. Either way the tab holds a session (dke_geo/services/sessions.py)
+that is checked again at every script run, so a logout elsewhere, a removed account or a new password logs the
+tab out at its next interaction, and a new role applies then; a local login survives a page reload through a
+cookie holding the session's token (dke_geo/ui/browser.py)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -11,8 +13,8 @@ from dke_geo.services import users as user_service
 from dke_geo.ui import browser, session
 from dke_geo.ui.session import t
 
-_TOKEN_STATE = "auth_token"  # noqa: S105 (a session-state key, not a secret); the current local login's token (set in the browser's cookie)
-_LOGGED_OUT = "auth_logged_out"  # this browser session logged out: do not restore from the old cookie
+SESSION = "auth_session"  # this tab's session token (a local login's is also in the browser's cookie)
+_COOKIE_READ = "auth_cookie_read"  # the cookie was looked at: Streamlit reads cookies once, when the tab connects
 
 
 def oidc_configured() -> bool:
@@ -24,52 +26,90 @@ def _oidc_logged_in() -> bool:
     return bool(st.user.get("is_logged_in", False))
 
 
-def restore() -> None:
-    """At the start of every run: take the login from OpenID Connect, or from a local login's cookie after a
-    reload. A refused e-mail is kept for the login box to explain."""
-    if session.actor().name or st.session_state.get(_LOGGED_OUT):
-        return
+def _found_token() -> str | None:
+    """A session this tab does not hold yet: the provider's login (OpenID Connect) or, once after the tab
+    connects, the cookie of a local login (a reload). A refused e-mail is kept for the login box to explain."""
     if oidc_configured():
-        if _oidc_logged_in():
-            try:
-                session.set_actor(user_service.actor_for_email(session.context(), str(st.user.get("email") or "")))
-            except DkeError as exc:
-                st.session_state["auth_error"] = exc
+        if not _oidc_logged_in():
+            return None
+        try:
+            return sessions.start_oidc(session.context(), st.user.to_dict())
+        except user_service.LoginRefused as exc:  # an e-mail without an account
+            st.session_state["auth_error"] = exc
+            return None
+    if st.session_state.get(_COOKIE_READ):
+        return None
+    st.session_state[_COOKIE_READ] = True
+    return _text(st.context.cookies.get(sessions.COOKIE))
+
+
+def _text(value: object) -> str | None:
+    """A value of the browser's request (a cookie, a header, the address) as text, or None when it has none (or
+    runs without a browser, as in AppTest)."""
+    return value if isinstance(value, str) and value else None
+
+
+def restore() -> None:
+    """At the start of every run: the tab's session checked against the database, and the actor with the
+    account's role as it is now. A session that ended logs the tab out with a message saying why; a changed
+    role is announced. When the database cannot be reached the check raises (the caller says so) and the tab
+    keeps its actor for that run: every service needs the database as well, and the recording page keeps its
+    unsaved form until the database is back."""
+    before = session.actor()
+    try:
+        token = st.session_state.get(SESSION) or _found_token()
+        actor = sessions.resume(session.context(), token) if token else None
+    except sessions.SessionEnded as ended:
+        session.set_actor(None)
+        st.session_state.pop(SESSION, None)
+        st.warning(ended.message(session.lang()))
         return
-    token = st.context.cookies.get(sessions.COOKIE)
-    actor = sessions.actor_for_token(session.context(), token) if token else None
-    if actor is not None:
-        session.set_actor(actor)
-        st.session_state[_TOKEN_STATE] = token
+    session.set_actor(actor)
+    if actor is None:
+        return
+    st.session_state[SESSION] = token
+    if before.name == actor.name and before.role != actor.role:
+        st.info(t("login.role_changed", role=t(f"role.{actor.role.value}")))
 
 
 def _logout() -> None:
+    token = st.session_state.pop(SESSION, None)
+    if token:
+        sessions.end(session.context(), token)
     session.set_actor(None)
-    st.session_state.pop(_TOKEN_STATE, None)
-    st.session_state[_LOGGED_OUT] = True
     if oidc_configured() and _oidc_logged_in():
         st.logout()  # sends the browser to the provider's logout and back: a rerun here could race that redirect
         return
     st.rerun()
 
 
+def _login(name: str, password: str) -> None:
+    """Check a local name and password (limited per name and per client) and start the tab's session."""
+    ctx = session.context()
+    client = user_service.login_client(_text(st.context.ip_address), _text(st.context.headers.get("X-Forwarded-For")),
+                                       int(ctx.settings["DKE_GEO_TRUSTED_PROXIES"]))
+    actor = user_service.authenticate(ctx, name, password, client)
+    st.session_state[SESSION] = sessions.start(ctx, actor)
+    session.set_actor(actor)
+
+
 def login_box() -> None:
     """Who is logged in with a log-out button; else the login (municipality account or local form)."""
     actor = session.actor()
-    browser.login_cookie(st.session_state.get(_TOKEN_STATE) if actor.name else None)
+    oidc = oidc_configured()
+    browser.login_cookie(st.session_state.get(SESSION) if actor.name and not oidc else None)
     if actor.name:
         st.caption(t("login.as", name=actor.name, role=t(f"role.{actor.role.value}")))
         if st.button(t("login.logout"), key="logout"):
             _logout()
         return
-    if oidc_configured():
+    if oidc:
         st.caption(t("auth.sso_only"))
         if "auth_error" in st.session_state:
             st.error(st.session_state.pop("auth_error").message(session.lang()))
             if _oidc_logged_in():
                 st.button(t("login.logout"), key="logout_refused", on_click=st.logout)
         elif st.button(t("login.sso"), key="login_sso", width="stretch"):
-            st.session_state.pop(_LOGGED_OUT, None)
             st.login()
         return
     with st.form("login", border=True):
@@ -78,11 +118,8 @@ def login_box() -> None:
         password = st.text_input(t("login.password"), type="password", key="login_password")
         if st.form_submit_button(t("login.submit"), width="stretch"):
             try:
-                actor = user_service.authenticate(session.context(), name, password)
+                _login(name, password)
             except DkeError as exc:
                 st.error(exc.message(session.lang()))
             else:
-                session.set_actor(actor)
-                st.session_state[_TOKEN_STATE] = sessions.issue(session.context(), actor)
-                st.session_state.pop(_LOGGED_OUT, None)
                 st.rerun()

@@ -3,11 +3,11 @@ cookie, the warning before leaving a page with unsaved input, and bringing a par
 loads them as modules from blob: URLs, never as inline script, so the Content-Security-Policy of the deployment
 (docs/deploy/nginx.conf) can refuse inline script on the app's pages.
 
-The cookie holds a signed, expiring token (dke_geo/services/sessions.py), SameSite=Strict, Secure on
-https, path /. It is set from JavaScript, so it cannot be HttpOnly: Streamlit offers no server-side way
-to set one. That is why every user text is escaped wherever it meets HTML, and the pages load no third-party
-script. Streamlit reads cookies when a page (re)connects (`st.context.cookies`), which is exactly when the
-token is needed: after a reload.
+The cookie holds a local login's random session token (dke_geo/services/sessions.py: the server keeps only
+its hash and can end the session), SameSite=Strict, Secure on https, path /. It is set from JavaScript, so it
+cannot be HttpOnly: Streamlit offers no server-side way to set one. That is why every user text is escaped
+wherever it meets HTML, and the pages load no third-party script. Streamlit reads cookies when a page
+(re)connects (`st.context.cookies`), which is exactly when the token is needed: after a reload.
 """
 from __future__ import annotations
 

@@ -14,15 +14,18 @@ from dke_geo.services.sessions import COOKIE
 WAIT = 30_000
 """Milliseconds any browser test waits for something to show (a first page load on a busy CI machine included)."""
 PASSWORDS = {name: password for name, _role, password in DEMO_USERS}
+LOGGED_OUT = "Du er logget ud (i denne eller en anden fane eller browser). Log ind igen for at fortsætte."
+"""What a tab says at its next interaction when its login was ended by a logout (its own, or a copy's)."""
 
 
-def login(page: Page, name: str = "demo-medarbejder", *, open_sidebar: bool = False) -> None:
-    """Log in as a demo account on the page that is open; `open_sidebar` for a tablet-sized viewport,
-    where the sidebar starts closed."""
+def login(page: Page, name: str = "demo-medarbejder", *, password: str | None = None,
+          open_sidebar: bool = False) -> None:
+    """Log in on the page that is open as a demo account, or as any account with its `password`; `open_sidebar`
+    for a tablet-sized viewport, where the sidebar starts closed."""
     if open_sidebar:
         page.get_by_test_id("stExpandSidebarButton").click()
     page.get_by_label("Brugernavn").fill(name)
-    page.get_by_label("Adgangskode").fill(PASSWORDS[name])
+    page.get_by_label("Adgangskode").fill(password or PASSWORDS[name])
     page.get_by_role("button", name="Log ind").click()
     expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=WAIT)
     # The login cookie is written by a component after the page shows the login: a test that goes to another URL

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import ROOT, prepare_app_data
-from tests.e2e.helpers import WAIT
+from tests.e2e.helpers import LOGGED_OUT, WAIT
 from tests.pgserver import free_port
 
 pytestmark = pytest.mark.browser
@@ -73,4 +73,29 @@ def test_an_e_mail_without_an_account_gets_no_access(page: Page, sso_url, extern
     expect(page.get_by_text("fremmed@example.org")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("link", name="Hotspots")).to_have_count(0)
     expect(page.get_by_text("Logget ind som")).to_have_count(0)
+    assert set(external_requests) <= {IDP_STYLESHEET}
+
+
+def test_a_copied_municipality_login_ends_with_the_logout(page: Page, browser: Browser, sso_url, external_requests):
+    """Streamlit's login cookie copied into a second browser works there like the original; after the first logs
+    out, the second is logged out at its next click (the login's session row was ended), with the reason."""
+    _login_as(page, sso_url, "anna")
+    expect(page.get_by_text("Logget ind som anna (Planlægger)")).to_be_visible(timeout=WAIT)
+    second = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+    second.route(lambda u: not u.startswith("http://127.0.0.1"), lambda route: route.abort())
+    second.add_cookies(page.context.cookies())
+    copy = second.new_page()
+    copy.set_default_timeout(WAIT)
+    copy.goto(sso_url)
+    expect(copy.get_by_text("Logget ind som anna (Planlægger)")).to_be_visible(timeout=WAIT)
+    page.get_by_role("button", name="Log ud").click()
+    page.wait_for_url("**/oauth2/end_session**", timeout=WAIT)
+    page.get_by_role("button", name="End session").click()
+    expect(page.get_by_role("button", name="Log ind med kommunens konto")).to_be_visible(timeout=WAIT)
+    copy.get_by_role("link", name="Offentligt kort").click()
+    expect(copy.get_by_text(LOGGED_OUT)).to_be_visible(timeout=WAIT)
+    expect(copy.get_by_text("Logget ind som")).to_have_count(0)
+    expect(copy.get_by_role("link", name="Hotspots")).to_have_count(0)
+    expect(copy.get_by_role("button", name="Log ind med kommunens konto")).to_be_visible()
+    second.close()
     assert set(external_requests) <= {IDP_STYLESHEET}
