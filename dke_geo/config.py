@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,6 +71,14 @@ def _language(value: str) -> str:
     return value
 
 
+def _iso_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date written YYYY-MM-DD") from None
+    return value
+
+
 def _sizes(value: str) -> str:
     if value and not all(part.strip().isdigit() for part in value.split(",")):
         raise ValueError("must be numbers separated by commas, e.g. 10000,100000")
@@ -107,6 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DKE_GEO_BOUNDARY_MARGIN_M", "200",
             "How far (metres) outside the municipality boundary a point is still accepted.", _number(0, 10_000)),
     Setting("DKE_GEO_LANGUAGE", "da", "Default UI language: da or en.", _language),
+    Setting("DKE_GEO_EARLIEST_DATE", "2000-01-01",
+            "The earliest date a finding, walk or incident report may carry (recorded or imported); later than a "
+            "day from now is always refused.", _iso_date),
     Setting("DKE_GEO_LOAD_SECONDS", "30",
             "Test suite only: how long the concurrent-tablets load test runs (tests/test_concurrency.py).",
             _number(1, 3600)),
@@ -183,6 +195,11 @@ def data_dir() -> Path:
 
 def geo_dir() -> Path:
     return Path(get("DKE_GEO_GEO_DIR") or _BY_NAME["DKE_GEO_GEO_DIR"].default)
+
+
+def earliest_date() -> date:
+    """The earliest date a finding, walk or report may carry (DKE_GEO_EARLIEST_DATE)."""
+    return date.fromisoformat(get("DKE_GEO_EARLIEST_DATE") or _BY_NAME["DKE_GEO_EARLIEST_DATE"].default)
 
 
 def boundary_margin_m() -> float:
