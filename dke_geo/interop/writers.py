@@ -6,18 +6,33 @@ Format code only: the tables come in as GeoDataFrames (services/exports.py gathe
 - GeoJSON follows RFC 7946: WGS84 lon/lat, no `crs` member, polygons counter-clockwise outside.
 - CSV is UTF-8 with a BOM (Excel then shows æøå), with lon/lat columns (WKT for non-point tables).
 - CSV and Excel cells that a spreadsheet would run as a formula (starting with = + - @, tab, CR) get a
-  leading apostrophe; our import mapping removes it again, so export -> import stays lossless.
+  leading apostrophe; our import mapping removes it again from CSV and Excel (and only there: GeoJSON and
+  GeoPackage carry text as it is), so export -> import stays lossless.
+- KML descriptions are escaped: Google Earth renders them as HTML.
+- A file is written under a temporary name in its folder and renamed into place when complete, so a failed
+  export never leaves a partial file (nor removes the previous one).
+
+Every column is prepared whole (no Python call per cell): a hundred thousand findings are written in about the
+time the plain pandas, pyogrio or openpyxl call takes (bench/bench_import.py).
 """
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
+from openpyxl import Workbook
 
+from dke_geo.errors import DkeError
 from dke_geo.model import TZ
 
 FORMATS = ("gpkg", "geojson", "csv", "kml", "xlsx")
@@ -32,20 +47,34 @@ _GEOMETRY_TYPES = {"observations": "Point", "fixes": "MultiPoint", "walks": "Mul
 
 
 def write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str = "observations") -> Path:
-    """Write the exported tables to `out` in `fmt`; `table` chooses the one table of GeoJSON and CSV."""
+    """Write the exported tables to `out` in `fmt`; `table` chooses the one table of GeoJSON and CSV. The file
+    appears complete or not at all."""
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        raise DkeError("export.error.format", value=fmt, formats=", ".join(FORMATS))
     if fmt not in MULTI_TABLE and table not in data:
-        raise ValueError(f"table must be one of {', '.join(data)}")
+        raise DkeError("export.error.table", value=table, tables=", ".join(data))
     out = Path(out)
-    out.unlink(missing_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=f".{fmt}")
+    os.close(handle)
+    temp = Path(name)
+    temp.unlink()  # GDAL creates the file itself
+    try:
+        _write(data, fmt, temp, table)
+        temp.replace(out)
+    finally:
+        temp.unlink(missing_ok=True)
+    return out
+
+
+def _write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str) -> None:
     if fmt == "gpkg":
         for name, frame in data.items():
             pyogrio.write_dataframe(_gdal_ready(frame, keep_times=True), out, layer=name, driver="GPKG",
                                     geometry_type=_GEOMETRY_TYPES[name], promote_to_multi=name in ("walks", "areas"),
-                                    dataset_options={"VERSION": "1.3"} if not out.exists() else None)
+                                    dataset_options={"VERSION": "1.3"} if not out.exists() else None, use_arrow=True)
     elif fmt == "geojson":
-        pyogrio.write_dataframe(_gdal_ready(data[table]), out, layer=table, driver="GeoJSON",
+        pyogrio.write_dataframe(_gdal_ready(data[table]), out, layer=table, driver="GeoJSON", use_arrow=True,
                                 layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"})
     elif fmt == "kml":
         for name, frame in data.items():
@@ -56,10 +85,7 @@ def write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str = "
         # CRLF as RFC 4180 says: then a cell holding a lone CR is quoted too, instead of splitting its row
         _plain(data[table]).to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     else:
-        with pd.ExcelWriter(out, engine="openpyxl") as writer:
-            for name, frame in data.items():
-                _plain(frame, wkt=False, excel=True).to_excel(writer, sheet_name=name, index=False)
-    return out
+        _excel(data, out)
 
 
 def file_name(fmt: str, public: bool = False, table: str = "observations") -> str:
@@ -78,15 +104,38 @@ def _gdal_ready(frame: gpd.GeoDataFrame, keep_times: bool = False) -> gpd.GeoDat
             continue
         values = out[column]
         if isinstance(values.dtype, pd.DatetimeTZDtype):  # GeoPackage DATETIME is UTC by its spec
-            out[column] = values.dt.tz_convert("UTC") if keep_times else _iso(values)
+            out[column] = values.dt.tz_convert("UTC") if keep_times else iso_times(values)
         elif values.dtype == object:
-            out[column] = values.map(_text_cell)
+            out[column] = _text_column(values)
     return out
 
 
-def _iso(values: pd.Series) -> pd.Series:
-    return pd.Series([None if pd.isna(v) else v.tz_convert(TZ).isoformat() for v in values], index=values.index,
-                     dtype=object)
+def iso_times(values: pd.Series) -> pd.Series:
+    """Aware times as ISO 8601 text in Europe/Copenhagen with their offset, as `datetime.isoformat` writes them
+    (fractions of a second only when there are any); missing ones as None. Vectorised.
+
+    >>> iso_times(pd.Series(pd.to_datetime(["2017-04-20T19:10:00Z", "2017-04-20T19:10:00.5Z", None], utc=True,
+    ...                                    format="ISO8601")))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    0    2017-04-20T21:10:00+02:00
+    1    2017-04-20T21:10:00.500000+02:00
+    2    None
+    dtype: object
+    """
+    local = values.dt.tz_convert(TZ).dt.as_unit("us")
+    # Arrow formats in the zone's wall time and writes seconds with six decimals: "2017-04-20T21:10:00.000000+0200"
+    full = pd.Series(pc.strftime(pa.array(local), format="%Y-%m-%dT%H:%M:%S%z"), index=values.index,
+                     dtype="str")
+    fraction = full.str.slice(19, 26).where(local.dt.microsecond.fillna(0).to_numpy() > 0, "")
+    text = full.str.slice(0, 19) + fraction + full.str.slice(26, 29) + ":" + full.str.slice(29, 31)
+    return text.astype(object).where(values.notna(), None)
+
+
+def _text_column(values: pd.Series) -> pd.Series:
+    """A text column as it is; a column of lists, dicts, dates or numbers as text (JSON for lists and dicts)."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values.astype(object).where(values.notna(), None)
+    return values.map(_text_cell)
 
 
 def _text_cell(value):
@@ -100,7 +149,8 @@ def _text_cell(value):
 
 
 def _kml_ready(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """KML placemarks need a name and a description: the category and note, the fix's or walk's title."""
+    """KML placemarks need a name and a description: the category and note, the fix's or walk's title. Google Earth
+    renders a description as HTML, so the text is escaped there."""
     out = _gdal_ready(frame)
     if name == "observations":
         label = out["category_label"] + " (" + out.get("area_name", out.get("area")).fillna("").astype(str) + ")"
@@ -113,13 +163,14 @@ def _kml_ready(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         label, text = out["name"], out.get("confidence", out.get("findings", "")).astype(str)
     if "description" in out:
         out = out.rename(columns={"description": "fix_description"})
-    return out.assign(name=label.fillna("").astype(str), description=text.fillna("").astype(str))
+    return out.assign(name=label.fillna("").astype(str),
+                      description=text.fillna("").astype(str).map(html.escape))
 
 
 def _plain(frame: gpd.GeoDataFrame, wkt: bool = True, excel: bool = False) -> pd.DataFrame:
     """A table for CSV or Excel: points as lon/lat columns (already there), other geometries as WKT
     (left out of Excel, whose cells hold at most 32,767 characters); times as ISO text (CSV) or local
-    time (Excel has no time zones); text that a spreadsheet would run as a formula neutralised."""
+    times (Excel); text a spreadsheet would run as a formula neutralised."""
     geometry = frame.geometry
     out = pd.DataFrame(frame.drop(columns=geometry.name))
     points = geometry.dropna()
@@ -128,9 +179,9 @@ def _plain(frame: gpd.GeoDataFrame, wkt: bool = True, excel: bool = False) -> pd
     for column in out.columns:
         values = out[column]
         if isinstance(values.dtype, pd.DatetimeTZDtype):
-            out[column] = values.dt.tz_convert(TZ).dt.tz_localize(None) if excel else _iso(values)
+            out[column] = values.dt.tz_convert(TZ).dt.tz_localize(None) if excel else iso_times(values)
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
-            out[column] = values.map(_text_cell).map(neutralise)
+            out[column] = neutralise_column(_text_column(values))
     return out
 
 
@@ -142,6 +193,38 @@ def neutralise(value):
     ('\\'=HYPERLINK("http://x")', "'-1", 'Lampe ud')
     """
     return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
+
+
+def neutralise_column(values: pd.Series) -> pd.Series:
+    """`neutralise` over a whole column of text (None and other values kept)."""
+    text = values.where(values.map(type) == str) if values.dtype == object else values
+    guarded = text.astype("str").str.match(_FORMULA.pattern).fillna(False).to_numpy(dtype=bool)
+    if not guarded.any():
+        return values
+    out = values.astype(object).copy()
+    out[guarded] = "'" + values[guarded].astype(str)
+    return out
+
+
+def _excel(data: dict[str, gpd.GeoDataFrame], out: Path) -> None:
+    """One sheet per table, written row by row in openpyxl's write-only mode (constant memory)."""
+    book = Workbook(write_only=True)
+    for name, frame in data.items():
+        sheet = book.create_sheet(name)
+        table = _plain(frame, wkt=False, excel=True)
+        sheet.append([str(c) for c in table.columns])
+        columns = [_excel_cells(table[c]) for c in table.columns]
+        for row in zip(*columns, strict=True):
+            sheet.append(row)
+    book.save(out)
+
+
+def _excel_cells(values: pd.Series) -> list:
+    """A column as Excel cells: missing values empty, numpy numbers as Python numbers, times as naive datetimes."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return [None if pd.isna(v) else v.to_pydatetime() for v in values]
+    cells = values.astype(object).where(values.notna(), None).tolist()
+    return [c.item() if isinstance(c, np.generic) else c for c in cells]
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
