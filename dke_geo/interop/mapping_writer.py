@@ -24,8 +24,9 @@ from dke_geo.interop.column_mapping import is_empty, resolve
 from dke_geo.interop.readers import Source
 
 OTHER = "other"
-CATEGORY_COLUMNS = ("category", "kategori", "type", "art", "kind", "class", "klasse")
-"""Where a foreign file keeps what kind of thing a row is, when no shipped mapping names its column."""
+CATEGORY_STEMS = ("categ", "kateg", "type", "art", "kind", "class", "klass", "tema", "theme")
+"""How a foreign file's column for what kind of thing a row is begins (any language, loosely compared), when no
+shipped mapping names it: "type", "Catégorie du problème", "Kategori"."""
 LOCATION_KEYS = ("lon", "lat", "geopoint", "wkt")
 FIELDS = ("external_id", "walk_id", "category", "severity", "perceived_safety", "internal_note", "public_text",
           "observed_at", "gps_accuracy_m")
@@ -78,7 +79,7 @@ def draft(source: Source, name: str) -> Draft:
         for name_, candidates in mapping.fields.items():
             if name_ in fields and not fields[name_]:
                 fields[name_] = resolve(candidates, columns) or ""
-    category = fields.get("category") or resolve(CATEGORY_COLUMNS, columns) or _likeliest_category_column(source)
+    category = fields.get("category") or _named_category_column(columns) or _likeliest_category_column(source)
     fields["category"] = category or ""
     values = _distinct(source.rows[category]) if category else []
     synonyms = {k: v for m in shipped for k, v in m.values.get("category", {}).items()}
@@ -90,6 +91,13 @@ def draft(source: Source, name: str) -> Draft:
 def _distinct(cells: pd.Series) -> list[str]:
     values = [str(v).strip() for v in cells.tolist() if not is_empty(v)]
     return list(dict.fromkeys(values))[:MAX_VALUES]
+
+
+def _named_category_column(columns: list[str]) -> str:
+    for column in columns:
+        if column_mapping.loose(column_mapping.leaf(column)).startswith(CATEGORY_STEMS):
+            return column
+    return ""
 
 
 def _likeliest_category_column(source: Source) -> str:
@@ -117,7 +125,7 @@ def _guess(value: str, synonyms: dict[str, str]) -> str:
         return names.get(close[0]) or synonyms[close[0]]
     words = set(folded.replace("/", " ").replace("-", " ").split())
     for key, cat_id in {**synonyms, **names}.items():
-        if len(key) >= 4 and (key in words or any(w.startswith(key) for w in words if len(w) >= len(key))):
+        if len(key) >= 4 and any(w.startswith(key) or (len(w) >= 4 and key.startswith(w)) for w in words):
             return cat_id
     return ""
 

@@ -150,8 +150,12 @@ def _text_cell(value):
 
 def _kml_ready(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """KML placemarks need a name and a description: the category and note, the fix's or walk's title. Google Earth
-    renders a description as HTML, so the text is escaped there."""
+    renders a description, and the balloon's table of attributes, as HTML: every text is escaped."""
     out = _gdal_ready(frame)
+    for column in out.columns:
+        if column != out.geometry.name and (out[column].dtype == object
+                                            or pd.api.types.is_string_dtype(out[column].dtype)):
+            out[column] = out[column].astype(object).map(lambda v: html.escape(v) if isinstance(v, str) else v)
     if name == "observations":
         label = out["category_label"] + " (" + out.get("area_name", out.get("area")).fillna("").astype(str) + ")"
         text = out["internal_note"] if "internal_note" in out else out["text"]
@@ -163,8 +167,7 @@ def _kml_ready(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         label, text = out["name"], out.get("confidence", out.get("findings", "")).astype(str)
     if "description" in out:
         out = out.rename(columns={"description": "fix_description"})
-    return out.assign(name=label.fillna("").astype(str),
-                      description=text.fillna("").astype(str).map(html.escape))
+    return out.assign(name=label.fillna("").astype(str), description=text.fillna("").astype(str))
 
 
 def _plain(frame: gpd.GeoDataFrame, wkt: bool = True, excel: bool = False) -> pd.DataFrame:
