@@ -7,7 +7,7 @@ per-call cost (tens of microseconds) would dominate it. tests/test_light.py chec
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import numpy as np
@@ -34,7 +34,7 @@ def light_condition(at: datetime) -> LightCondition:
     """
     if at.tzinfo is None:
         raise ValueError("light_condition needs a timezone-aware datetime")
-    utc = at.astimezone(timezone.utc)
+    utc = at.astimezone(UTC)
     sun = _elevation(at.hour, at.minute, at.second, -at.utcoffset().total_seconds() / 3600.0,
                      utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)  # numpy on scalars: one code
     return LightCondition(_classify(np.atleast_1d(sun))[0])

@@ -61,7 +61,7 @@ class Columns:
 def check(converter: Converter, model: type, base: dict, overrides: dict, allow_outside: bool) -> Columns:
     """The rows of `converter`'s file that the model would accept as they are, in columns; every other row is
     left to the row-by-row path (see the module's docstring)."""
-    source, n = converter.source, len(converter.source.rows)
+    n = len(converter.source.rows)
     ok = np.ones(n, dtype=bool)
     values: dict[str, pd.Series] = {}
     window = time_window()
@@ -86,7 +86,7 @@ def check(converter: Converter, model: type, base: dict, overrides: dict, allow_
         if fallback is _ABSENT and empty.any():
             got = got.astype(object).where(~empty, _DEFAULT)
         values[name], ok = got, ok & good
-    for name in (f for f in model.model_fields if f not in values and _required(model, f) and f not in ("lon", "lat")):
+    if any(f not in values and _required(model, f) and f not in ("lon", "lat") for f in model.model_fields):
         ok[:] = False  # a required field no column, default or base gives: the model names it, row by row
     lon, lat, located = _points(converter)
     ok &= located
@@ -265,37 +265,34 @@ def _points(converter: Converter) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     taken = np.zeros(n, dtype=bool)
     lon_col, lat_col = location.get("lon"), location.get("lat")
     if lon_col and lat_col:
-        filled = ~(_empty(source.rows[lon_col]) & _empty(source.rows[lat_col]))
+        taken = ~(_empty(source.rows[lon_col]) & _empty(source.rows[lat_col]))
         x, good_x = _coordinate(source.rows[lon_col])
         y, good_y = _coordinate(source.rows[lat_col])
-        lon, lat, ok = np.where(filled, x, lon), np.where(filled, y, lat), filled & good_x & good_y
-        taken |= filled
-    wkt_col = location.get("wkt")
-    if wkt_col:
-        cells = source.rows[wkt_col]
-        use = ~taken & ~_empty(cells)
-        if use.any():
-            geometry = np.full(n, None, dtype=object)
-            text = cells[use].astype(str).to_numpy(dtype=object)
-            geometry[use] = shapely.from_wkt(text, on_invalid="ignore")
-            x, y, good = _geometry_xy(geometry)
-            lon, lat, ok = np.where(use, x, lon), np.where(use, y, lat), np.where(use, good, ok)
-        taken |= use
-    geopoint_col = location.get("geopoint")
-    if geopoint_col:
-        cells = source.rows[geopoint_col]
-        use = ~taken & ~_empty(cells)
-        if use.any():
-            parts = cells[use].astype(str).str.split()
-            y, good_y = _coordinate(parts.str[0])
-            x, good_x = _coordinate(parts.str[1])
-            enough = (parts.str.len() >= 2).to_numpy(dtype=bool)
-            lon[use], lat[use], ok[use] = x, y, good_x & good_y & enough
-        taken |= use
+        lon[taken], lat[taken], ok[taken] = x[taken], y[taken], (good_x & good_y)[taken]
+    for key, parse in (("wkt", _wkt_xy), ("geopoint", _geopoint_xy)):
+        column = location.get(key)
+        if column:
+            use = ~taken & ~_empty(source.rows[column])
+            if use.any():
+                lon[use], lat[use], ok[use] = parse(source.rows[column][use])
+            taken |= use
     if converter.crs != geo.WGS84 and ok.any():
         lon_out, lat_out = transformer_to_wgs84(converter.crs).transform(lon[ok], lat[ok])
         lon[ok], lat[ok] = lon_out, lat_out
     return lon, lat, ok & taken
+
+
+def _wkt_xy(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points written as WKT (a broken one is not vouched for: row by row says why)."""
+    return _geometry_xy(shapely.from_wkt(cells.astype(str).to_numpy(dtype=object), on_invalid="ignore"))
+
+
+def _geopoint_xy(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Geopoints as ODK and KoBo write them: "lat lon [altitude accuracy]"."""
+    parts = cells.astype(str).str.split()
+    y, good_y = _coordinate(parts.str[0])
+    x, good_x = _coordinate(parts.str[1])
+    return x, y, good_x & good_y & (parts.str.len() >= 2).to_numpy(dtype=bool)
 
 
 def _empty(cells: pd.Series) -> np.ndarray:

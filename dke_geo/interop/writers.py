@@ -17,7 +17,6 @@ time the plain pandas, pyogrio or openpyxl call takes (bench/bench_import.py).
 """
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -155,7 +154,7 @@ def _kml_ready(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for column in out.columns:
         if column != out.geometry.name and (out[column].dtype == object
                                             or pd.api.types.is_string_dtype(out[column].dtype)):
-            out[column] = out[column].astype(object).map(lambda v: html.escape(v) if isinstance(v, str) else v)
+            out[column] = _escaped(out[column])
     if name == "observations":
         label = out["category_label"] + " (" + out.get("area_name", out.get("area")).fillna("").astype(str) + ")"
         text = out["internal_note"] if "internal_note" in out else out["text"]
@@ -168,6 +167,19 @@ def _kml_ready(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if "description" in out:
         out = out.rename(columns={"description": "fix_description"})
     return out.assign(name=label.fillna("").astype(str), description=text.fillna("").astype(str))
+
+
+def _escaped(values: pd.Series) -> pd.Series:
+    """`html.escape` over a whole column of text (other values kept).
+
+    >>> _escaped(pd.Series(["<b>'&</b>", None])).tolist()
+    ['&lt;b&gt;&#x27;&amp;&lt;/b&gt;', None]
+    """
+    text = values.where(values.map(lambda v: isinstance(v, str))) if values.dtype == object else values
+    text = text.astype("str")
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+        text = text.str.replace(raw, entity, regex=False)
+    return text.astype(object).where(text.notna(), values.astype(object)).where(values.notna(), None)
 
 
 def _plain(frame: gpd.GeoDataFrame, wkt: bool = True, excel: bool = False) -> pd.DataFrame:
@@ -200,7 +212,7 @@ def neutralise(value):
 
 def neutralise_column(values: pd.Series) -> pd.Series:
     """`neutralise` over a whole column of text (None and other values kept)."""
-    text = values.where(values.map(type) == str) if values.dtype == object else values
+    text = values.where(values.map(lambda v: isinstance(v, str))) if values.dtype == object else values
     guarded = text.astype("str").str.match(_FORMULA.pattern).fillna(False).to_numpy(dtype=bool)
     if not guarded.any():
         return values

@@ -35,7 +35,7 @@ from dke_geo.store.db import reading
 OBSERVATION_COLUMNS = ("id", "walk_id", "category", "severity", "perceived_safety", "area_id", "lon", "lat",
                        "location_source", "gps_accuracy_m", "observed_at", "light_condition", "internal_note",
                        "public_text", "published", "created_by", "created_at", "updated_by", "updated_at", "is_demo",
-                       "external_id")
+                       "external_id", "source_created_by")
 PUBLIC_COLUMNS = ("category", "category_label", "area", "month", "text", "status", "photos", "lon", "lat")
 """The public export's observation columns: the fields of public.PublicFinding, photos as a count."""
 
