@@ -316,7 +316,7 @@ def import_cmd(cli: typer.Context,
     _check_lang(lang)
     if write_mapping is not None:
         try:
-            draft = imports.write_mapping(SYSTEM, path, write_mapping, layer=layer)
+            draft = imports.write_mapping(cli.obj, SYSTEM, path, write_mapping, layer=layer)
         except DkeError as exc:
             _fail(exc, lang)
         typer.echo(t("import.mapping_written", lang, out=write_mapping, n=len(draft.categories),

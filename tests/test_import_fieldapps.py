@@ -194,9 +194,9 @@ def test_formpack_semicolon_csv_with_french_labels_finds_the_point_and_maps_the_
     assert dry.mapping == "KoBoToolbox" and len(dry.rejected) == 2
     assert all("Category: is required." in r.reasons("en") for r in dry.rejected)  # the point was found
     mapping = tmp_path / "fr.toml"
-    draft = imports.write_mapping(PLANNER, path, mapping)
+    draft = imports.write_mapping(ctx, PLANNER, path, mapping)
     assert draft.category_column == "Catégorie du problème" and set(draft.categories) == {"Éclairage", "Déchets"}
-    draft = imports.write_mapping(PLANNER, path, mapping, categories={"Éclairage": "lighting", "Déchets": "litter"})
+    draft = imports.write_mapping(ctx, PLANNER, path, mapping, categories={"Éclairage": "lighting", "Déchets": "litter"})
     report = imports.import_findings(ctx, PLANNER, path, mapping=mapping)
     assert (report.new, report.rejected) == (2, [])
     assert sorted(stored(ctx)["category"]) == ["lighting", "litter"]

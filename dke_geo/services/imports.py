@@ -153,18 +153,18 @@ def _photos(source: readers.Source, rows: pd.DataFrame) -> list[tuple[str, photo
     return out
 
 
-def draft_mapping(actor: Actor, path: Path, *, layer: str | None = None) -> mapping_writer.Draft:
+def draft_mapping(ctx: AppContext, actor: Actor, path: Path, *, layer: str | None = None) -> mapping_writer.Draft:
     """A mapping for a foreign file, ready to edit: the columns found for each field, and every distinct value of
     its category column against our category ids (best guess; empty where none fits)."""
     require(actor, Permission.IMPORT)
     return mapping_writer.draft(readers.read(Path(path), layer), Path(path).name)
 
 
-def write_mapping(actor: Actor, path: Path, out: Path, *, layer: str | None = None,
+def write_mapping(ctx: AppContext, actor: Actor, path: Path, out: Path, *, layer: str | None = None,
                   categories: dict[str, str] | None = None) -> mapping_writer.Draft:
     """Write the drafted mapping of `path` to the TOML file `out` (category values as given in `categories`, else
     the best guesses), so that `import path --mapping out` imports it once the blanks are filled in."""
-    draft = draft_mapping(actor, path, layer=layer)
+    draft = draft_mapping(ctx, actor, path, layer=layer)
     if categories is not None:
         draft = draft.with_categories(categories)
     mapping_writer.write(draft, Path(out))

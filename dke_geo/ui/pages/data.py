@@ -72,7 +72,7 @@ def _mapping_table(upload, layer: str | None) -> None:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         try:
-            draft = imports.draft_mapping(actor, path, layer=layer)
+            draft = imports.draft_mapping(ctx, actor, path, layer=layer)
         except DkeError as exc:
             st.error(exc.message(lang))
             return
@@ -91,7 +91,7 @@ def _mapping_table(upload, layer: str | None) -> None:
         if st.button(t("data.mapping_use"), key="data_mapping_use"):
             chosen = dict(zip(edited[t("data.mapping_value")], edited[t("data.mapping_category")], strict=True))
             out = Path(tmp) / "mapping.toml"
-            imports.write_mapping(actor, path, out, layer=layer, categories=chosen)
+            imports.write_mapping(ctx, actor, path, out, layer=layer, categories=chosen)
             st.session_state["data_made_mapping"] = (upload.name, out.read_bytes())
     made = st.session_state.get("data_made_mapping")
     if made and made[0] == upload.name:
