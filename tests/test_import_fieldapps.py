@@ -347,6 +347,10 @@ def test_a_qfield_project_says_which_layer_it_read_and_layer_chooses(ctx, tmp_pa
     assert "has no layer or sheet 'punkter'" in wrong.value.message("en")
     chosen = imports.import_findings(ctx, PLANNER, project, layer="spor", dry_run=True)
     assert chosen.layer == "spor" and "LineString, not a point" in " ".join(chosen.rejected[0].reasons("en"))
+    assert "has M values (measures along lines); they are not used" in " ".join(chosen.lines("en"))
+    said = cli(tmp_path, ctx, "import", str(project), "--layer", "spor", "--dry-run", "--lang", "da")
+    assert said.returncode == 1 and "Laget 'spor' har M-værdier" in said.stdout
+    assert said.stderr == "" and "Measured" not in said.stdout  # nothing of GDAL's own words
 
 
 # ---------------------------------------------------------------- 9. foreign category values: --write-mapping

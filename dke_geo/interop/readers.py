@@ -301,13 +301,15 @@ _M_DROPPED = re.compile(r"measured|\bM\b|M values", re.IGNORECASE)
 
 def _geo(path: Path, layer: str | None) -> Source:
     kind = "gpkg" if path.suffix.lower() == ".gpkg" else "geojson"
-    listed = [(str(name), str(kind_) if kind_ else "") for name, kind_ in pyogrio.list_layers(path)]
+    # GeoJSON times are text: read them as written (GDAL would cut them to milliseconds); GeoPackage's are UTC
+    options = {"DATE_AS_STRING": "YES"} if kind == "geojson" else {}
+    with warnings.catch_warnings(record=True):  # GDAL's own words never reach the user; the listing's are about
+        warnings.simplefilter("always")  # layers that may not be read, the read's below become notes
+        listed = [(str(name), str(kind_) if kind_ else "") for name, kind_ in pyogrio.list_layers(path)]
     if not listed:
         raise UnreadableFile("import.error.empty", name=path.name)
     main, reason = choose_layer(listed, layer, path.name)
-    # GeoJSON times are text: read them as written (GDAL would cut them to milliseconds); GeoPackage's are UTC
-    options = {"DATE_AS_STRING": "YES"} if kind == "geojson" else {}
-    with warnings.catch_warnings(record=True) as caught:  # GDAL's own words never reach the user
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = pyogrio.read_dataframe(path, layer=main, use_arrow=True, **options)
         tables = ({"walks": pyogrio.read_dataframe(path, layer="walks", read_geometry=False, use_arrow=True)}

@@ -7,23 +7,9 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from dke_geo.model import IncidentReport
 from dke_geo.store import columnar
-from dke_geo.store.db import bulk_insert, insert_ignoring_duplicates
+from dke_geo.store.db import bulk_insert
 from dke_geo.store.tables import incident_reports
-
-
-def _row(report: IncidentReport) -> dict:
-    data = report.model_dump(mode="python")
-    data["id"] = str(report.id)
-    return data
-
-
-def add_many(conn: Connection, reports: Iterable[IncidentReport]) -> int:
-    """Store reports in the caller's transaction, skipping any whose id or external id is already
-    stored; returns how many were new."""
-    return insert_ignoring_duplicates(conn, incident_reports, [_row(r) for r in reports])
-
 
 FRAME_COLUMNS = ("id", "external_id", "source", "reported_at", "type", "lon", "lat", "area_id", "is_demo")
 
