@@ -288,8 +288,8 @@ def test_csv_and_excel_exports_start_no_formula_and_keep_the_text(export_ctx, tm
 
 def export_unescape(cell: str) -> str:
     """What our import does to an exported cell (column_mapping.unescape_formulas)."""
-    from dke_geo.interop.column_mapping import _FORMULA_GUARD
-    return _FORMULA_GUARD.sub("", cell)
+    from dke_geo.interop.column_mapping import FORMULA_GUARD
+    return FORMULA_GUARD.sub("", cell)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
