@@ -14,7 +14,7 @@ from dke_geo import config, drafts, fixtures, private_files
 from dke_geo.config import StartupError
 from dke_geo.context import AppContext
 from dke_geo.errors import DkeError
-from dke_geo.i18n import LANGUAGES
+from dke_geo.i18n import LANGUAGES, t
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
 from dke_geo.services import fixes as fix_service
@@ -49,8 +49,10 @@ def _start(cli: typer.Context) -> None:
     cli.call_on_close(cli.obj.close)
 
 
-def _fail(exc: DkeError) -> None:
-    typer.secho(exc.message("en"), fg="red", err=True)
+def _fail(exc: DkeError, lang: str | None = None) -> None:
+    """The one place a DkeError becomes what the command line prints: its message in the chosen language (`--lang`,
+    else DKE_GEO_LANGUAGE), in red on standard error, and exit status 1."""
+    typer.secho(exc.message(lang or config.get("DKE_GEO_LANGUAGE") or "da"), fg="red", err=True)
     raise typer.Exit(1)
 
 
@@ -227,7 +229,7 @@ def publish(cli: typer.Context,
     try:
         result = public_service.write_site(cli.obj, out, lang)
     except DkeError as exc:
-        _fail(exc)
+        _fail(exc, lang)
     typer.echo(f"public site written to {out}: {result['findings']} findings, {result['photos']} photos")
 
 
@@ -244,7 +246,7 @@ def fixes_list(cli: typer.Context,
     try:
         table = fix_service.fixes_frame(cli.obj, SYSTEM, overdue_only=overdue)
     except DkeError as exc:
-        _fail(exc)
+        _fail(exc, lang)
     if fmt == "csv":
         typer.echo(fix_service.to_csv(table, lang), nl=False)
         return
@@ -296,11 +298,8 @@ def export_cmd(cli: typer.Context,
             raise DkeError("export.error.public_filters")
         counts = exports.export(cli.obj, SYSTEM, fmt, out, selection, public=public, table=table, lang=lang)
     except DkeError as exc:
-        _fail(exc)
-    except ValueError as exc:
-        typer.secho(str(exc), fg="red", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"{out}: {exports.describe(counts, 'en')}")
+        _fail(exc, lang)
+    typer.echo(f"{out}: {exports.describe(counts, lang)}")
 
 
 def _print_import(report, lang: str) -> None:
@@ -309,17 +308,20 @@ def _print_import(report, lang: str) -> None:
 
 
 def _run_import(run, lang: str) -> None:
-    """Run an import and print its report; a refused import prints the rows it refused, then fails."""
+    """Run an import and print its report; a refused import prints the rows it refused, then fails, and so does a
+    dry run that found rows to refuse (exit status 1: a script can tell)."""
     from dke_geo.services import imports
 
     try:
         report = run()
     except imports.ImportRefused as exc:
         _print_import(exc.report, lang)
-        _fail(exc)
+        _fail(exc, lang)
     except DkeError as exc:
-        _fail(exc)
+        _fail(exc, lang)
     _print_import(report, lang)
+    if report.rejected:
+        raise typer.Exit(1)
 
 
 @app.command("import")
@@ -332,14 +334,45 @@ def import_cmd(cli: typer.Context,
                mapping: Path = typer.Option(None, "--mapping", exists=True, dir_okay=False,
                                             help="A mapping file (see data/import_mappings/README.md)"),
                allow_outside: bool = typer.Option(False, "--allow-outside", help="Accept points outside the "
-                                                  "municipality (counted in the report)"),
+                                                  "municipality (counted in the report); never outside WGS84"),
+               layer: str = typer.Option(None, "--layer", help="The layer of a GeoPackage (or sheet of a workbook) "
+                                         "to read; without it the report says which one was taken and why"),
+               write_mapping: Path = typer.Option(None, "--write-mapping", dir_okay=False,
+                                                  help="Import nothing: write a mapping file (TOML) drafted from the "
+                                                  "file's columns and category values, to check and then use with "
+                                                  "--mapping"),
                lang: str = _LANG) -> None:
     """Import findings, all or nothing; a second import of the same file adds nothing."""
     from dke_geo.services import imports
 
     _check_lang(lang)
+    if write_mapping is not None:
+        try:
+            draft = imports.write_mapping(cli.obj, SYSTEM, path, write_mapping, layer=layer)
+        except DkeError as exc:
+            _fail(exc, lang)
+        typer.echo(t("import.mapping_written", lang, out=write_mapping, n=len(draft.categories),
+                     guessed=len(draft.guessed), file=path))
+        return
     _run_import(lambda: imports.import_findings(cli.obj, SYSTEM, path, mapping=mapping, walk_id=walk,
-                                                  dry_run=dry_run, allow_outside=allow_outside), lang)
+                                                  dry_run=dry_run, allow_outside=allow_outside, layer=layer), lang)
+
+
+@app.command("form")
+def form_cmd(cli: typer.Context,
+             out: Path = typer.Option(..., "--out", dir_okay=False, help="The XLSForm to write (.xlsx)"),
+             walk: str = typer.Option(None, "--walk", help="The walk's id, as the form's default walk"),
+             lang: str = _LANG) -> None:
+    """Write the XLSForm for offline walks in ODK Collect or KoBoCollect (upload it to ODK Central or
+    KoBoToolbox); their exports of it import with no mapping to write."""
+    from dke_geo.services import imports
+
+    _check_lang(lang)
+    try:
+        written = imports.write_form(cli.obj, SYSTEM, out, walk_id=walk)
+    except DkeError as exc:
+        _fail(exc, lang)
+    typer.echo(t("form.written", lang, out=written))
 
 
 @app.command("import-reports")
@@ -382,7 +415,7 @@ def report_cmd(cli: typer.Context,
         data = (report_service.walk_report(cli.obj, SYSTEM, walk, lang, fmt, forum=forum) if walk
                 else report_service.period_report(cli.obj, SYSTEM, period, lang, fmt))
     except DkeError as exc:
-        _fail(exc)
+        _fail(exc, lang)
     private_files.write_bytes(out, data)
     typer.echo(f"report written to {out} ({len(data) // 1024} KiB)")
 

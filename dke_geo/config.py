@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -78,6 +79,14 @@ def _language(value: str) -> str:
     return value
 
 
+def _iso_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date written YYYY-MM-DD") from None
+    return value
+
+
 def _sizes(value: str) -> str:
     if value and not all(part.strip().isdigit() for part in value.split(",")):
         raise ValueError("must be numbers separated by commas, e.g. 10000,100000")
@@ -118,6 +127,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DKE_GEO_TRUSTED_PROXIES", "0",
             "How many reverse proxies in front of the app append to X-Forwarded-For. 0: the login limit per client "
             "uses the connection's address; n: the address the outermost of the n proxies saw.", _count(0, 10)),
+    Setting("DKE_GEO_EARLIEST_DATE", "2000-01-01",
+            "The earliest date a finding, walk or incident report may carry (recorded or imported); later than a "
+            "day from now is always refused.", _iso_date),
     Setting("DKE_GEO_LOAD_SECONDS", "30",
             "Test suite only: how long the concurrent-tablets load test runs (tests/test_concurrency.py).",
             _number(1, 3600)),
@@ -194,6 +206,11 @@ def data_dir() -> Path:
 
 def geo_dir() -> Path:
     return Path(get("DKE_GEO_GEO_DIR") or _BY_NAME["DKE_GEO_GEO_DIR"].default)
+
+
+def earliest_date() -> date:
+    """The earliest date a finding, walk or report may carry (DKE_GEO_EARLIEST_DATE)."""
+    return date.fromisoformat(get("DKE_GEO_EARLIEST_DATE") or _BY_NAME["DKE_GEO_EARLIEST_DATE"].default)
 
 
 def boundary_margin_m() -> float:

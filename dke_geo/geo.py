@@ -66,12 +66,29 @@ def boundary_margin() -> float:
 
 def distance_outside_m(lon: float, lat: float) -> float:
     """0 for a point inside Albertslund Kommune, else its distance from the boundary in metres."""
+    return float(distances_outside_m([lon], [lat])[0])
+
+
+def distances_outside_m(lon, lat) -> np.ndarray:
+    """`distance_outside_m` of every point, vectorised (the model checks one finding, an import a million, with
+    the same numbers): 0 inside, the distance to the boundary outside, infinite where the point cannot be
+    projected.
+
+    >>> distances_outside_m([12.35732, 12.6], [55.66024, 55.68]).round(-3).tolist()
+    [0.0, 13000.0]
+    """
     x, y = to_metric(lon, lat)
-    point = shapely.Point(float(x), float(y))
+    x, y = np.atleast_1d(x), np.atleast_1d(y)
+    out = np.full(len(x), np.inf)
+    finite = np.isfinite(x) & np.isfinite(y)
     boundary = _boundary_metric()
-    if not np.isfinite([x, y]).all():
-        return float("inf")
-    return 0.0 if boundary.contains(point) else float(boundary.distance(point))
+    inside = np.zeros(len(x), dtype=bool)
+    inside[finite] = shapely.contains_xy(boundary, x[finite], y[finite])
+    out[inside] = 0.0
+    rest = finite & ~inside
+    if rest.any():
+        out[rest] = shapely.distance(boundary, shapely.points(x[rest], y[rest]))
+    return out
 
 
 def assign_areas(lon, lat, areas: gpd.GeoDataFrame) -> np.ndarray:

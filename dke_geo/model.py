@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from dke_geo import organisations
+from dke_geo import config, organisations
 from dke_geo.categories import categories
 from dke_geo.errors import InvalidInput
 from dke_geo.light import LightCondition, light_condition
@@ -121,6 +121,49 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(TZ)
 
 
+FUTURE_SLACK = timedelta(days=1)
+"""How far past now a time may lie: a tablet's clock a little ahead, a walk across midnight in another zone."""
+
+
+def time_window() -> tuple[datetime, datetime]:
+    """The times a finding, walk or report may carry: from DKE_GEO_EARLIEST_DATE (2000-01-01 by default) to a
+    day from now. A time outside it is a typo or a broken clock (0001-01-01, 9999-12-31), never a real walk."""
+    return datetime.combine(config.earliest_date(), time(), TZ), now() + FUTURE_SLACK
+
+
+def in_time_window(value: datetime, window: tuple[datetime, datetime]) -> bool:
+    """True when the aware `value` lies in `window`. Years are compared first, so that an extreme year is
+    refused without the zone arithmetic that overflows at year 1 and 9999."""
+    earliest, latest = window
+    return earliest.year - 1 <= value.year <= latest.year + 1 and earliest <= value <= latest
+
+
+def _event_time(value: datetime | None, info: ValidationInfo) -> datetime | None:
+    """An aware time inside the time window (not checked again for a row read back from the database: its
+    window was checked when it was stored), in Europe/Copenhagen."""
+    if value is None:
+        return value
+    if value.tzinfo is None:
+        raise PydanticCustomError("naive_datetime", "must have a time zone")
+    window = time_window()
+    if not (info.context or {}).get("stored") and not in_time_window(value, window):
+        raise PydanticCustomError("outside_time_window", "must lie between {earliest} and {latest}",
+                                  {"earliest": f"{window[0]:%d.%m.%Y}", "latest": f"{window[1]:%d.%m.%Y %H:%M}",
+                                   "value": _shown(value.isoformat())})
+    return value.astimezone(TZ)
+
+
+def _wgs84(limit: int):
+    """A longitude (limit 180) or latitude (limit 90) as WGS84 allows it: always checked, even when a point
+    outside the municipality is allowed (UTM metres read as degrees, lat 95 ...)."""
+    def check(value: float) -> float:
+        if not -limit <= value <= limit:
+            raise PydanticCustomError("out_of_range", "must be between {min} and {max}",
+                                      {"min": -limit, "max": limit, "value": _shown(value)})
+        return value
+    return check
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(validate_assignment=False, extra="forbid", frozen=False)
 
@@ -180,7 +223,7 @@ class Walk(_Model):
     _focus = field_validator("focus", mode="before")(_text(MAX_TITLE))
     _by = field_validator("created_by", mode="before")(_text(MAX_NAME))
     _notes = field_validator("notes", mode="before")(_text(MAX_NOTE))
-    _times = field_validator("started_at", "ended_at", "created_at")(lambda v: v if v is None else _aware(v))
+    _times = field_validator("started_at", "ended_at", "created_at")(_event_time)
 
     @field_validator("title")
     @classmethod
@@ -256,7 +299,11 @@ def _inside_municipality(point, info: ValidationInfo):
 class Observation(_Model):
     """A finding. The client chooses `id`, so saving the same finding twice stores it once.
 
-    Validation context: `allow_outside=True` skips the municipality check (tests, explicit imports).
+    `created_by` is who put it into this database (the recording user, or the importing one); an imported
+    finding keeps the file's author in `source_created_by`, as provenance for internal readers only.
+
+    Validation context: `allow_outside=True` skips the municipality check (tests, explicit imports);
+    `stored=True` (a row read back from the database) skips the time window, checked when it was stored.
     """
     id: UUID = Field(default_factory=uuid4)
     walk_id: UUID | None = None
@@ -281,18 +328,20 @@ class Observation(_Model):
     published: bool = False
     is_demo: bool = False
     external_id: str | None = None
+    source_created_by: str = ""
     photos: list[Photo] = Field(default_factory=list)
 
     _note = field_validator("internal_note", "public_text", mode="before")(_text(MAX_NOTE))
     _external = field_validator("external_id", mode="before")(_optional_text(MAX_TITLE))
-    _by = field_validator("created_by", "updated_by", mode="before")(_text(MAX_NAME))
+    _by = field_validator("created_by", "updated_by", "source_created_by", mode="before")(_text(MAX_NAME))
     _deleted_by = field_validator("deleted_by", mode="before")(_optional_text(MAX_NAME))
     _severity = field_validator("severity", mode="before")(_in_range(1, 3))
     _safety = field_validator("perceived_safety", mode="before")(_in_range(1, 5))
-    _times = field_validator("observed_at", "created_at", "updated_at", "deleted_at")(
-        lambda v: v if v is None else _aware(v))
+    _times = field_validator("observed_at", "created_at", "updated_at", "deleted_at")(_event_time)
 
     _finite = field_validator("lon", "lat", "gps_accuracy_m", mode="before")(_finite_number)
+    _lon = field_validator("lon")(_wgs84(180))
+    _lat = field_validator("lat")(_wgs84(90))
 
     @field_validator("gps_accuracy_m")
     @classmethod
@@ -336,7 +385,9 @@ class IncidentReport(_Model):
     _texts = field_validator("source", "type", mode="before")(_text(MAX_TITLE))
     _external = field_validator("external_id", mode="before")(_optional_text(MAX_TITLE))
     _finite = field_validator("lon", "lat", mode="before")(_finite_number)
-    _times = field_validator("reported_at", "imported_at")(_aware)
+    _lon = field_validator("lon")(_wgs84(180))
+    _lat = field_validator("lat")(_wgs84(90))
+    _times = field_validator("reported_at", "imported_at")(_event_time)
     _inside = model_validator(mode="after")(_inside_municipality)
 
 

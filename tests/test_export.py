@@ -93,9 +93,11 @@ def test_round_trip_into_an_empty_database(source, empty_ctx, tmp_path, fmt):
         (ax, bx), (ay, by) = geo.to_metric([a.lon, b.lon], [a.lat, b.lat])
         assert abs(ax - bx) < 0.01 and abs(ay - by) < 0.01, "points to 1 cm"
         same = ("walk_id", "category", "severity", "perceived_safety", "internal_note", "public_text",
-                "location_source", "gps_accuracy_m", "area_id", "published", "is_demo", "external_id", "created_by",
-                "updated_by")
+                "location_source", "gps_accuracy_m", "area_id", "is_demo", "external_id")
         assert {f: getattr(b, f) for f in same} == {f: getattr(a, f) for f in same}
+        # an import never publishes and never speaks for someone else: the file's author is kept as provenance
+        assert (b.published, b.created_by, b.updated_by, b.source_created_by) == (
+            False, PLANNER.name, PLANNER.name, a.created_by)
         for field in ("observed_at", "created_at", "updated_at"):
             assert abs(pd.Timestamp(getattr(b, field)) - pd.Timestamp(getattr(a, field))) <= TIME_TOLERANCE[fmt]
     assert after[next(k for k, o in before.items() if o.internal_note == TRICKY)].internal_note == TRICKY
@@ -257,7 +259,8 @@ def test_command_line_export_import_dry_run_and_report(tmp_path):
     assert bad.returncode == 1 and "Unknown category 'nonsense'" in bad.stderr
     refused = run("import-reports", str(ROOT / "tests/data/realworld/open311_georeport_v2_chicago_requests.json"),
                   "--lang", "en", check=False)
-    assert refused.returncode == 1 and "feature 1:" in refused.stdout and "Nothing was imported" in refused.stderr
+    assert refused.returncode == 1 and "2 features:" in refused.stdout and "features: 1-2" in refused.stdout
+    assert "Nothing was imported" in refused.stderr
     assert "written to" in run("report", "--period", "2017H1", "--out", str(tmp_path / "h.html")).stdout
     assert (tmp_path / "h.html").read_text().startswith("<!DOCTYPE html>")
 

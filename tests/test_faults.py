@@ -162,16 +162,17 @@ from dke_geo.store import observations
 from dke_geo.store.db import make_engine
 
 chunks = 0
-add_many = observations.add_many
-def add_then_stall(conn, items):  # the first chunk of rows is inserted: the import is half-way
+add_frame = observations.add_frame
+def add_then_stall(conn, rows):  # 4,000 of the 5,000 rows are inserted: the import is most of the way
     global chunks
     chunks += 1
-    n = add_many(conn, items)
-    if chunks == 2:
+    n = add_frame(conn, rows)
+    if chunks == 4:
         print("IN_TRANSACTION", flush=True)
         time.sleep(120)
     return n
-imports._FINDINGS = dataclasses.replace(imports._FINDINGS, add_many=add_then_stall)
+imports.CHUNK = 1000
+imports._FINDINGS = dataclasses.replace(imports._FINDINGS, add_frame=add_then_stall)
 imports.import_findings(AppContext(config.load(), make_engine(sys.argv[1])), SYSTEM, Path(sys.argv[2]))
 """
 
@@ -252,7 +253,7 @@ def test_killed_in_the_middle_of_an_import_leaves_no_rows(ctx, tmp_path):
     from dke_geo.services import imports
 
     source = tmp_path / "kobo.csv"
-    n = 3 * imports.CHUNK + 17
+    n = 5000
     lines = ["id,lon,lat,category,severity,observed_at,internal_note"]
     lines += [f"{uuid.uuid4()},{BLOKLAND[0] + i * 1e-7:.7f},{BLOKLAND[1]:.5f},litter,2,"
               f"2017-04-20T21:{i % 60:02d}:00+02:00,række {i}" for i in range(n)]
@@ -260,7 +261,7 @@ def test_killed_in_the_middle_of_an_import_leaves_no_rows(ctx, tmp_path):
     url = ctx.settings.database_url
     _kill_when_in_transaction(_KILLED_IMPORT, url, str(source), env={})
 
-    assert _count(ctx, observations) == 0          # the first chunk went with the killed transaction
+    assert _count(ctx, observations) == 0          # the chunks written went with the killed transaction
     with reading(ctx.engine) as conn:              # and the database is not left locked
         conn.execute(text("SELECT 1"))
     report = imports.import_findings(ctx, SYSTEM, source)   # the same file again: all of it, once

@@ -367,3 +367,23 @@ def test_file_walks_are_imported_with_their_findings(ctx, tmp_path, inside):
     imported = recording.get_walk(ctx, PLANNER, walk.id).organisations
     assert [o.model_dump(exclude_none=True) for o in imported] == [
         {"organisation": "beboere", "count": 4}, {"organisation": "andre", "label": "Vejafdelingen", "count": 1}]
+
+
+# ------------------------------------------------------------------ an import never publishes (issue 13, point 6)
+def test_import_never_publishes_and_records_the_importing_user(ctx, tmp_path, inside):
+    """Our own export format with published=True and someone else's name: the finding arrives unpublished (no
+    publication event, no publisher), recorded by the importing user, the file's author kept as provenance only."""
+    from dke_geo.store.tables import publication_events
+
+    (lon, lat) = inside[0]
+    path = write_csv(tmp_path / "ours.csv",
+                     ["id", "lon", "lat", "category", "observed_at", "location_source", "published", "created_by",
+                      "updated_by", "public_text"],
+                     [[str(uuid.uuid4()), lon, lat, "lighting", "2017-04-20T21:00:00+02:00", "gps", "True",
+                       "mallory", "mallory", "Offentlig tekst"]])
+    report = imports.import_findings(ctx, PLANNER, path)
+    assert (report.mapping, report.new) == ("dke-geo export", 1)
+    row = stored(ctx).iloc[0]
+    assert not row["published"] and row["published_by"] is None and row["published_at"] is None
+    assert (row["created_by"], row["updated_by"], row["source_created_by"]) == (PLANNER.name, PLANNER.name, "mallory")
+    assert count(ctx, publication_events) == 0

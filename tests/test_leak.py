@@ -41,6 +41,18 @@ def _clean(blob: bytes | str, where: str) -> None:
     assert MARK.encode() not in data and MARK.lower().encode() not in data.lower(), f"internal data in {where}"
 
 
+def test_the_leak_database_marks_an_imported_findings_source_author(leaky):
+    """The file's author kept by an import (observations.source_created_by) is internal: it carries a marker here,
+    so every public output below is checked for it too."""
+    from sqlalchemy import select
+
+    from dke_geo.store.db import reading
+    from dke_geo.store.tables import observations
+    with reading(leaky.engine) as conn:
+        authors = set(conn.execute(select(observations.c.source_created_by)).scalars())
+    assert authors == {f"{MARK}-observations-source_created_by"}
+
+
 def test_public_view_holds_only_the_published_finding_and_its_approved_photo(leaky):
     view = public_service.view(leaky)
     _clean(repr(view), "the public view")

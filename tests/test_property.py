@@ -288,8 +288,8 @@ def test_csv_and_excel_exports_start_no_formula_and_keep_the_text(export_ctx, tm
 
 def export_unescape(cell: str) -> str:
     """What our import does to an exported cell (column_mapping.unescape_formulas)."""
-    from dke_geo.interop.column_mapping import _FORMULA_GUARD
-    return _FORMULA_GUARD.sub("", cell)
+    from dke_geo.interop.column_mapping import FORMULA_GUARD
+    return FORMULA_GUARD.sub("", cell)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -345,3 +345,90 @@ def test_whatever_the_model_accepts_is_stored(engine, note, external, title, con
     with reading(engine) as conn:
         if stored:
             assert obs_store.get(conn, obs.id).internal_note == obs.internal_note
+
+
+# ---------------------------------------------------------------- columns and rows agree (issue 15)
+ROW_CELLS = {
+    "id": st.one_of(st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()), st.just(""), st.just("A-1"),
+                    st.uuids().map(lambda u: u.hex)),
+    "external_id": st.one_of(st.just(""), st.sampled_from(["kobo:1", "kobo:1", " x ", "'=x"]), st.text(max_size=8)),
+    "lon": st.one_of(st.sampled_from([str(INSIDE[0]), "12,35732", " 12.35732 ", "12.6", "55.66024", "500", "",
+                                      "1e400", "nan", "x", "12.3573200000000001"]),
+                     st.floats(12.33, 12.38).map(repr)),
+    "lat": st.one_of(st.sampled_from([str(INSIDE[1]), "55,66024", "95", "12.35732", "", "-0"]),
+                     st.floats(55.64, 55.68).map(repr)),
+    "category": st.sampled_from(["lighting", "LIGHTING", "Belysning", " litter ", "Skrald og affald", "kiosk", "",
+                                 "'=lighting", "\u00a0lighting", "other"]),
+    "severity": st.sampled_from(["1", "2", "3", "2.0", "+3", "02", "7", "0", "x", "", "1e0", "２", "true"]),
+    "perceived_safety": st.sampled_from(["", "1", "5", "6", "3.5", "4"]),
+    "observed_at": st.one_of(
+        st.sampled_from(["2017-04-20T21:10:00+02:00", "2017-04-20T19:10:00Z", "2017-04-20 21:10", "2017-04-20",
+                         "20-04-2017 21:30", "Apr 26, 2018 8:58:20 AM", "0001-01-01", "9999-12-31T23:59:59-05:00",
+                         "2017-03-26T02:30:00", "2017-10-29T02:30:00", "2017-04-20T21:10:00.123456+02:00",
+                         "2017-04-20T21:10:00.1234567+02:00", "", "2017-02-30T10:00:00", "1999-12-31T23:59:59+00:00",
+                         "2017-04-20T25:00:00"]),
+        st.datetimes(min_value=datetime(1998, 1, 1), max_value=datetime(2026, 1, 1)).map(lambda d: d.isoformat())),
+    "internal_note": st.one_of(CELL, st.just("a" * 4001), st.just("  indrykket  ")),
+    "location_source": st.sampled_from(["gps", "map_tap", "import", "GPS", "", "satellite"]),
+    "gps_accuracy_m": st.sampled_from(["", "4.5", "4,5", "-1", "100001", "inf", "x"]),
+    "is_demo": st.sampled_from(["", "True", "false", "1", "yes", "maybe"]),
+    "created_by": st.sampled_from(["", "mallory", "x" * 121, "ada lovelace"]),
+}
+
+
+def _normalised(frame):
+    """Accepted rows as comparable values: times as UTC (defaulted ones, 'now', to the minute), numbers as Python
+    numbers, missing as None."""
+    import pandas as pd
+
+    out = []
+    for record in frame.drop(columns=["has_id", "position"]).to_dict("records"):
+        row = {}
+        for key, value in record.items():
+            if value is None or (isinstance(value, float) and value != value) or value is pd.NaT or value is pd.NA:
+                value = None
+            elif isinstance(value, datetime):
+                value = pd.Timestamp(value).tz_convert("UTC")
+                if abs(pd.Timestamp.now(tz="UTC") - value) < timedelta(minutes=10):
+                    value = "now"
+            elif hasattr(value, "item"):
+                value = value.item()
+            row[key] = value
+        out.append(row)
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(rows=st.lists(st.fixed_dictionaries(ROW_CELLS), min_size=1, max_size=8),
+       mapping=st.sampled_from(["dke-geo export", "Table with coordinates"]), allow_outside=st.booleans())
+def test_columns_and_rows_accept_and_refuse_alike(tmp_path_factory, rows, mapping, allow_outside):
+    """The import checks a file in columns and sends the rows it cannot vouch for through the Converter and the
+    model one by one; on random files both ways accept the same rows with the same values and refuse the same rows
+    with the same reasons."""
+    from dke_geo.interop import column_mapping, records
+    from dke_geo.interop.records import ImportReport
+
+    header = list(ROW_CELLS) if mapping == "dke-geo export" else ["lon", "lat", "category", "severity", "note",
+                                                                  "time", "external_id"]
+    renamed = {"internal_note": "note", "observed_at": "time"}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row[c] if c in row else row[next(k for k, v in renamed.items() if v == c)] for c in header])
+    path = tmp_path_factory.mktemp("agree") / "findings.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    source = readers.read(path)
+    chosen = column_mapping.choose(source, "observations", None, Observation.model_fields)
+    assert chosen.name == mapping
+    outcomes = []
+    for in_columns in (True, False):
+        report = ImportReport(file=path.name, target="observations", mapping=chosen.name, columns={},
+                              total=len(source.rows))
+        checked = records.check(source, chosen, Observation, report, {"location_source": "import"},
+                                {"created_by": "importer", "updated_by": "importer", "published": False},
+                                set(), allow_outside, in_columns=in_columns)
+        outcomes.append((_normalised(checked.accepted), [(r.row, r.reasons("en")) for r in report.rejected],
+                         report.outside, report.identity))
+    assert outcomes[0] == outcomes[1]

@@ -207,6 +207,11 @@ CASES = [
          lambda w, a, path: imports.import_findings(w.ctx, a, path, dry_run=True), lambda w: w.csv_export()),
     Case("imports.import_reports", Permission.IMPORT,
          lambda w, a, path: imports.import_reports(w.ctx, a, path), lambda w: w.reports_file()),
+    Case("imports.draft_mapping", Permission.IMPORT,
+         lambda w, a, path: imports.draft_mapping(w.ctx, a, path), lambda w: w.csv_export()),
+    Case("imports.write_mapping", Permission.IMPORT,
+         lambda w, a, path: imports.write_mapping(w.ctx, a, path, w.out(".toml")), lambda w: w.csv_export()),
+    Case("imports.write_form", Permission.IMPORT, lambda w, a, _: imports.write_form(w.ctx, a, w.out(".xlsx"))),
     # reports
     Case("reports.walk_report", Permission.VIEW_INTERNAL,
          lambda w, a, walk: reports.walk_report(w.ctx, a, walk), lambda w: w.walk()),

@@ -8,7 +8,7 @@ from dke_geo.light import light_condition
 from dke_geo.model import Observation
 from dke_geo.services import maintenance
 from dke_geo.store import observations as obs_store
-from dke_geo.store.db import _records, reading
+from dke_geo.store.db import reading
 from dke_geo.store.tables import incident_reports, observations
 
 
@@ -22,7 +22,7 @@ def test_rows_are_valid_findings_and_the_same_for_the_same_seed():
     sample = rows.sample(50, random_state=1)
     assert all(light_condition(at.to_pydatetime()).value == lc
                for at, lc in zip(sample["observed_at"], sample["light_condition"], strict=True))
-    record = _records(rows.head(1))[0]  # as store.db.bulk_insert writes it
+    record = rows.head(1).to_dict("records")[0]
     Observation.model_validate({k: v for k, v in record.items() if k in Observation.model_fields})
 
 
@@ -34,3 +34,6 @@ def test_bulk_load(ctx):
         assert conn.execute(select(func.count()).select_from(incident_reports)).scalar_one() == 300
     frame = obs_store.frame(ctx.columns)
     assert frame["observed_at"].min().year >= 2017 and frame["area_id"].notna().sum() > 2700
+    with reading(ctx.engine) as conn:  # bulk_insert (COPY / executemany) stores rows the model reads back
+        for row in conn.execute(select(observations).limit(50)):
+            obs_store.to_model(row)

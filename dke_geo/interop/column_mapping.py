@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from dke_geo.interop.readers import Source
 MAPPINGS_DIR = ROOT / "data" / "import_mappings"
 TARGETS = ("observations", "incident_reports")
 ID_NAMESPACE = uuid.UUID("0b5f8e52-4c1e-4e0a-9f55-1d3c2a7e7e07")  # ids derived from a tool's own id
-_FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r'])")
+FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r'])")
 
 
 class MappingError(DkeError):
@@ -69,17 +70,19 @@ class Mapping:
     path: Path
     target: str
     priority: int = 50
-    detect: tuple[str, ...] = ()
+    detect: tuple[tuple[str, ...], ...] = ()
     timezone: str = "Europe/Copenhagen"
     unescape_formulas: bool = False
     location: dict[str, Any] = field(default_factory=dict)
     fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
+    column_timezones: dict[str, str] = field(default_factory=dict)
+    photos: tuple[str, ...] = ()
 
     def fits(self, columns: list[str]) -> bool:
-        """True when every `detect` column is in the file (wildcards allowed)."""
-        return all(_find(pattern, columns) for pattern in self.detect)
+        """True when every `detect` entry is in the file: a column (wildcards allowed), or one of a list of them."""
+        return all(resolve(alternatives, columns) for alternatives in self.detect)
 
 
 def _candidates(value) -> tuple[str, ...]:
@@ -107,12 +110,20 @@ def load(path: Path, model_fields: dict | None = None) -> Mapping:
         if unknown:
             raise MappingError(name=path.name, reason=f"unknown field(s) {', '.join(sorted(unknown))}; "
                                                       f"fields are: {', '.join(model_fields)}")
+    zones = {str(k): str(v) for k, v in raw.get("column_timezones", {}).items()}
+    for zone in zones.values():
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise MappingError(name=path.name, reason=f"unknown timezone {zone!r}") from None
     location = {k: (v if k == "crs" else _candidates(v)) for k, v in raw.get("location", {}).items()}
     values = {f: {str(k).casefold(): v for k, v in table.items()} for f, table in raw.get("values", {}).items()}
     return Mapping(name=raw.get("name", path.stem), path=path, target=target, priority=int(raw.get("priority", 50)),
-                   detect=tuple(raw.get("detect", ())), timezone=raw.get("timezone", "Europe/Copenhagen"),
+                   detect=tuple(_candidates(d) for d in raw.get("detect", ())),
+                   timezone=raw.get("timezone", "Europe/Copenhagen"),
                    unescape_formulas=bool(raw.get("unescape_formulas", False)), location=location, fields=fields,
-                   values=values, defaults=dict(raw.get("defaults", {})))
+                   values=values, defaults=dict(raw.get("defaults", {})), column_timezones=zones,
+                   photos=_candidates(raw.get("photos", ())))
 
 
 @cache
@@ -135,11 +146,38 @@ def choose(source: Source, target: str, path: Path | None = None, model_fields: 
     raise MappingError("import.error.no_mapping", columns=", ".join(source.columns))
 
 
+_REPEAT = re.compile(r"\[\d+\]")
+
+
+def leaf(column: str) -> str:
+    """A column's question name as field apps write it: without its group path (KoBo `group/`, formpack's
+    `group[1]/` for a flattened repeat) and repeat index.
+
+    >>> leaf("geo[1]/_geolocation_latitude"), leaf("Q1.4"), leaf("finding/category")
+    ('_geolocation_latitude', 'Q1.4', 'category')
+    """
+    return _REPEAT.sub("", column).rstrip("/").rsplit("/", 1)[-1].strip()
+
+
+def loose(text: str) -> str:
+    """A name compared loosely: without accents, spaces and punctuation, in any case ("Kategori:" = "kategori")."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^0-9a-z*?]+", "", plain.casefold())
+
+
 def _find(pattern: str, columns: list[str]) -> str | None:
-    """The first column matching `pattern` (wildcards allowed), exactly, else ignoring case."""
-    for match in (fnmatchcase, lambda c, p: fnmatchcase(c.casefold(), p.casefold())):
+    """The first column matching `pattern` (wildcards allowed): exactly, else ignoring case, else by its question
+    name without group path or repeat index (KoBo, formpack), else loosely (accents, spaces, punctuation; only for
+    names of four letters or more without wildcards, and not for KoBo's own `_meta` names, so that `id` never finds
+    `_id` nor `_uuid` a QField `uuid`)."""
+    plain = loose(pattern) if len(pattern) >= 4 and not set("*?[") & set(pattern) and pattern[0] != "_" else ""
+    passes = (lambda c: fnmatchcase(c, pattern),
+              lambda c: fnmatchcase(c.casefold(), pattern.casefold()),
+              lambda c: fnmatchcase(leaf(c).casefold(), pattern.casefold()),
+              lambda c: bool(plain) and loose(leaf(c)) == plain)
+    for match in passes:
         for column in columns:
-            if match(column, pattern):
+            if match(column):
                 return column
     return None
 
@@ -184,17 +222,18 @@ def _number(value) -> Any:
 
 
 @cache
-def _to_wgs84(epsg: int) -> Transformer:
+def transformer_to_wgs84(epsg: int) -> Transformer:
     return Transformer.from_crs(epsg, geo.WGS84, always_xy=True)
 
 
 @dataclass
 class Record:
-    """One record ready for the model: its number in the file, the field values, and what could not
-    be converted (each a DkeError, translated when shown)."""
+    """One record ready for the model: its number in the file, the field values, what could not be converted
+    (each a DkeError, translated when shown), and its position in the file's table."""
     row: int
     data: dict[str, Any]
     errors: list[DkeError]
+    position: int = 0
 
 
 class Converter:
@@ -208,6 +247,10 @@ class Converter:
         self.location = {k: resolve(v, columns) for k, v in mapping.location.items() if k != "crs"}
         self.crs = int(mapping.location.get("crs", geo.WGS84))
         self.zone = ZoneInfo(mapping.timezone)
+        self.zones = {column: ZoneInfo(zone) for pattern, zone in mapping.column_timezones.items()
+                      for column in columns if fnmatchcase(column, pattern) or fnmatchcase(leaf(column), pattern)}
+        self.unescape = mapping.unescape_formulas and source.spreadsheet  # the guard is our CSV/Excel export's only
+        self.photo = resolve(mapping.photos, columns) if mapping.photos else None
         self.times = {name for name, info in model_fields.items()
                       if info.annotation is datetime or datetime in get_args(info.annotation)}
         self.numbers = {name for name, info in model_fields.items()
@@ -224,12 +267,23 @@ class Converter:
             described["lon/lat"] = self.location.get("wkt") or self.location.get("geopoint")
         return described
 
-    def records(self, base: dict[str, Any]) -> Iterator[Record]:
+    @property
+    def located(self) -> bool:
+        """True when the file can hold a point at all: its own geometry, or a location column the mapping names."""
+        return self.source.geometry is not None or any(self.location.values())
+
+    def zone_of(self, column: str) -> ZoneInfo:
+        """The zone of times written without one in `column` (KoBo's `_submission_time` is UTC)."""
+        return self.zones.get(column, self.zone)
+
+    def records(self, base: dict[str, Any], positions=None) -> Iterator[Record]:
+        """The records at `positions` (default: all), in file order."""
         frame = self.source.rows
         names = list(frame.columns)
-        for i, values in enumerate(frame.itertuples(index=False, name=None)):
+        positions = np.arange(len(frame)) if positions is None else np.asarray(positions, dtype=np.int64)
+        for i, values in zip(positions, frame.take(positions).itertuples(index=False, name=None), strict=True):
             row = dict(zip(names, values, strict=True))
-            yield self._record(self.source.row_numbers[i], row, i, base)
+            yield self._record(int(self.source.row_numbers[i]), row, int(i), base)
 
     def _record(self, number: int, row: dict, index: int, base: dict) -> Record:
         data: dict[str, Any] = dict(base)
@@ -243,27 +297,25 @@ class Converter:
             if is_empty(value):
                 continue
             try:
-                data[name] = self._value(name, value)
+                data[name] = self._value(name, value, column)
             except (ValueError, OverflowError):
                 errors.append(ConversionError("import.error.bad_time", field=name, value=str(value)))
         point = self._point(row, index, errors)
         if point is not None:
             data["lon"], data["lat"] = point
-        if not data.get("id") and data.get("external_id"):
-            data["id"] = uuid.uuid5(ID_NAMESPACE, str(data["external_id"]))
-        return Record(number, data, errors)
+        return Record(number, data, errors, index)
 
-    def _value(self, name: str, value) -> Any:
+    def _value(self, name: str, value, column: str) -> Any:
         if isinstance(value, str):
             value = value.strip()
-            if self.mapping.unescape_formulas:
-                value = _FORMULA_GUARD.sub("", value)
+            if self.unescape:
+                value = FORMULA_GUARD.sub("", value)
         if name in self.mapping.values:
             value = self.mapping.values[name].get(str(value).casefold(), value)
         if name == "category":
-            return _category_id(str(value))
+            return category_id(str(value))
         if name in self.times:
-            return parse_time(value, self.zone)
+            return parse_time(value, self.zone_of(column))
         if name in self.numbers:
             return _number(value)
         return value
@@ -298,12 +350,12 @@ class Converter:
     def _project(self, lon, lat, errors: list[DkeError]) -> tuple[float, float] | None:
         try:
             x, y = float(_number(lon)), float(_number(lat))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             errors.append(ConversionError("import.error.bad_number", lon=str(lon), lat=str(lat)))
             return None
         if self.crs == geo.WGS84:
             return x, y
-        lon_out, lat_out = _to_wgs84(self.crs).transform(x, y)
+        lon_out, lat_out = transformer_to_wgs84(self.crs).transform(x, y)
         return float(lon_out), float(lat_out)
 
 
@@ -320,12 +372,14 @@ def _geometry_point(geometry, errors: list[DkeError]) -> tuple[float, float] | N
     return float(geometry.x), float(geometry.y)
 
 
-def _category_id(value: str) -> str:
+@cache
+def category_names() -> dict[str, str]:
+    """Every way a file may name one of our categories, casefolded: its id and its Danish and English labels."""
+    return {name.casefold(): cat.id for cat in categories().values() for name in (cat.en, cat.da, cat.id)}
+
+
+def category_id(value: str) -> str:
     """A category id from its id or its Danish or English label (any case); anything else unchanged, for
     the model to refuse with the list of categories."""
-    folded = value.casefold()
-    for cat in categories().values():
-        if folded in (cat.id, cat.da.casefold(), cat.en.casefold()):
-            return cat.id
-    return value
+    return category_names().get(value.casefold(), value)
 

@@ -2,26 +2,40 @@
 and validated by the model (`Observation.parse`, `IncidentReport.parse`: the one validator); a record that fails
 is kept with its row number and every reason. Format code only: what is stored already, and the writing, are
 the import use case's (services/imports.py), which a dry run and a real import share.
+
+The rows are checked in columns first (batch.py: the same conversions and rules over whole columns); only the rows
+that cannot be vouched for that way go through the Converter and the model one by one, and those give every
+rejection its reasons. Then, for all accepted rows alike: the identity of each finding (its own id, the field
+app's id, or one derived from its content), duplicates within the file, and walks that are neither stored nor in
+the file.
 """
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
-from dke_geo import organisations
+from dke_geo import geo, organisations
 from dke_geo.errors import DkeError, InvalidInput
 from dke_geo.i18n import t
-from dke_geo.interop import column_mapping, readers
-from dke_geo.interop.column_mapping import Converter, Mapping, parse_time
-from dke_geo.model import Observation, Walk
+from dke_geo.interop import batch, column_mapping, readers
+from dke_geo.interop.column_mapping import ID_NAMESPACE, Converter, Mapping, MappingError, parse_time
+from dke_geo.model import IncidentReport, Observation, Walk
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while records are checked and written (for a progress bar)."""
+
+CONTENT_NAMESPACE = uuid.UUID("6a4be3f1-0d7c-4b61-9a43-3f0c1e2b9d55")
+CONTENT_FIELDS = {Observation: ("observed_at", "category", "internal_note"), IncidentReport: ("reported_at", "type")}
+"""What a record without any id is known by, besides its point (to the centimetre): the same finding in any file,
+of any format, gets the same id, so importing it again adds nothing."""
+MAX_LISTED = 12  # rows listed for a group of rejections with the same reasons; the rest are counted
 
 
 @dataclass
@@ -37,6 +51,17 @@ class Rejection:
             out.extend(error.messages(lang) if isinstance(error, InvalidInput) else [error.message(lang)])
         return out
 
+    @property
+    def kind(self) -> tuple:
+        """What went wrong, without the values: rejections of the same kind are reported as one group."""
+        parts: list = []
+        for error in self.errors:
+            if isinstance(error, InvalidInput):
+                parts.extend((str(e["loc"][0]) if e["loc"] else "", e["type"]) for e in error.errors)
+            else:
+                parts.append(error.key)
+        return (self.unit, *parts)
+
 
 @dataclass
 class ImportReport:
@@ -51,7 +76,12 @@ class ImportReport:
     existing: int = 0          # records already stored: skipped
     outside: int = 0           # accepted outside the municipality because that was asked for
     new_walks: int = 0
+    photos: int = 0            # photos carried by the file for new findings: would be (dry run) or were stored
     imported: bool = False
+    layer: str | None = None
+    notes: list[DkeError] = field(default_factory=list)
+    identity: dict[str, int] = field(default_factory=dict)   # how each record's identity was found: how many
+    identity_column: str = ""
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
@@ -62,18 +92,63 @@ class ImportReport:
         """What was found and what would be (or was) done, as text lines."""
         key = "import.report.done" if self.imported else "import.report.checked"
         out = [t(key, lang, file=self.file, mapping=self.mapping, total=self.total, new=self.new,
-                 existing=self.existing, rejected=len(self.rejected)),
-               t("import.report.columns", lang, columns=", ".join(f"{k} <- {v}" for k, v in self.columns.items()))]
+                 existing=self.existing, rejected=len(self.rejected))]
+        out += [note.message(lang) for note in self.notes]
+        out.append(t("import.report.columns", lang,
+                     columns=", ".join(f"{k} <- {v}" for k, v in self.columns.items())))
+        if self.identity:
+            out.append(t("import.report.identity", lang, how="; ".join(
+                t(f"import.identity.{how}", lang, n=n, column=self.identity_column)
+                for how, n in self.identity.items() if n)))
         if self.new_walks:
             out.append(t("import.report.walks", lang, n=self.new_walks))
+        if self.photos:
+            out.append(t("import.report.photos", lang, n=self.photos))
         if self.outside:
             out.append(t("import.report.outside", lang, n=self.outside))
         return out
 
+    def groups(self) -> list[list[Rejection]]:
+        """The rejections grouped by what went wrong, in the order of their first row."""
+        grouped: dict[tuple, list[Rejection]] = {}
+        for rejection in self.rejected:
+            grouped.setdefault(rejection.kind, []).append(rejection)
+        return list(grouped.values())
+
     def lines(self, lang: str = "da") -> list[str]:
-        """The summary and then every rejected record with its reasons (the command line prints these)."""
-        return self.summary(lang) + [f"  {t(f'import.unit.{r.unit}', lang, n=r.row)}: " + " ".join(r.reasons(lang))
-                                     for r in self.rejected]
+        """The summary and then the rejected records (the command line prints these): a reason that recurs is
+        written once, with how many rows and which ("300 rows: ...; rows 2-301")."""
+        out = self.summary(lang)
+        for group in self.groups():
+            first = group[0]
+            reasons = " ".join(first.reasons(lang))
+            if len(group) == 1:
+                out.append(f"  {t(f'import.unit.{first.unit}', lang, n=first.row)}: {reasons}")
+            else:
+                out.append("  " + t("import.report.group", lang, n=len(group), unit=t(f"import.units.{first.unit}",
+                                                                                        lang),
+                                    example=t(f"import.unit.{first.unit}", lang, n=first.row), reasons=reasons,
+                                    rows=spans([r.row for r in group], lang)))
+        return out
+
+
+def spans(rows: list[int], lang: str = "da") -> str:
+    """Row numbers as ranges: [2, 3, 4, 7] -> "2-4, 7"; after MAX_LISTED ranges, how many more.
+
+    >>> spans([2, 3, 4, 7, 9, 10])
+    '2-4, 7, 9-10'
+    """
+    ranges: list[str] = []
+    start = previous = rows[0]
+    for row in [*rows[1:], None]:
+        if row is not None and row == previous + 1:
+            previous = row
+            continue
+        ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        if row is not None:
+            start = previous = row
+    shown = ", ".join(ranges[:MAX_LISTED])
+    return shown + (t("import.report.more", lang, n=len(ranges) - MAX_LISTED) if len(ranges) > MAX_LISTED else "")
 
 
 class ImportRefused(DkeError):
@@ -87,41 +162,52 @@ class ImportRefused(DkeError):
 
 @dataclass
 class Checked:
-    """The records of a file that passed, in file order (row, model object), and the walks it carries."""
-    accepted: list[tuple[int, Any]]
+    """The accepted records of a file in file order, one row each with the model's values (UUIDs as text, enums
+    as their values; `row` the number in the file, `outside` whether it lies outside the municipality, `photo`
+    the attachment it names), and the walks the file carries."""
+    accepted: pd.DataFrame
     walks: list[Walk]
 
 
 def check(source: readers.Source, chosen: Mapping, model: type, report: ImportReport, base: dict, overrides: dict,
-          known_walks: set[str], allow_outside: bool, progress: Progress | None = None) -> Checked:
+          known_walks: set[str], allow_outside: bool, progress: Progress | None = None, *,
+          in_columns: bool = True) -> Checked:
     """Convert and validate every record of `source`; rejected ones go into `report` with their reasons, as do
-    duplicates within the file and findings on a walk neither stored (`known_walks`) nor in the file."""
+    duplicates within the file and findings on a walk neither stored (`known_walks`) nor in the file.
+
+    `in_columns=False` checks every row one by one (the reference the columnar check is tested against)."""
     converter = Converter(source, chosen, model.model_fields)
+    if not converter.located:
+        raise MappingError("import.error.no_location_columns", mapping=chosen.name,
+                           columns=", ".join(source.columns) or "-")
     report.columns = converter.describe()
     file_walks = walks_in_file(source, chosen, report) if model is Observation else []
     known_walks = known_walks | {str(w.id) for w in file_walks}
-    accepted: list[tuple[int, Any]] = []
-    seen: dict[str, int] = {}
-    step = max(1, report.total // 100)
-    for i, record in enumerate(converter.records(base)):
+    total = len(source.rows)
+    if in_columns:
+        vouched = batch.check(converter, model, base, overrides, allow_outside)
+    else:
+        vouched = batch.Columns(pd.DataFrame(), np.arange(total), np.zeros(0, dtype=bool))
+    if progress:
+        progress(total - len(vouched.rest), total)
+    parts = [_vouched_rows(vouched, converter)] if len(vouched.values) else []
+    rejected: list[Rejection] = []
+    step = max(1, len(vouched.rest) // 50)
+    for i, record in enumerate(converter.records(base, vouched.rest)):
         record.data.update(overrides)
         item, errors, outside = _validate(model, record, allow_outside)
-        if item is not None:
-            for key in keys(item):
-                if key in seen:
-                    errors.append(DkeError(f"import.error.duplicate_{source.unit}", row=seen[key]))
-                    break
-            walk = getattr(item, "walk_id", None)
-            if walk is not None and str(walk) not in known_walks:
-                errors.append(DkeError("import.error.unknown_walk", walk=str(walk)))
         if errors:
-            report.rejected.append(Rejection(record.row, source.unit, errors))
+            rejected.append(Rejection(record.row, source.unit, errors))
         else:
-            seen.update(dict.fromkeys(keys(item), record.row))
-            report.outside += outside
-            accepted.append((record.row, item))
+            parts.append(_item_row(item, record, converter, outside))
         if progress and (i + 1) % step == 0:
-            progress(i + 1, report.total)
+            progress(total - len(vouched.rest) + i + 1, total)
+    accepted = pd.concat(parts, ignore_index=True) if parts else _item_frame(model)
+    accepted = accepted.sort_values("row", kind="stable").reset_index(drop=True)
+    accepted = _identify(accepted, converter, model, report)
+    accepted, refused = _file_checks(accepted, model, source.unit, known_walks)
+    report.rejected = sorted(rejected + refused, key=lambda r: r.row)
+    report.outside = int(accepted["outside"].sum())
     return Checked(accepted, file_walks)
 
 
@@ -143,27 +229,123 @@ def _validate(model: type, record, allow_outside: bool) -> tuple[Any, list[DkeEr
     return (None if errors else item), errors, False
 
 
-def keys(item) -> list[str]:
-    """The keys a record is known by: its id, and the tool's own id when it has one."""
-    keys = [f"id:{item.id}"]
-    if item.external_id:
-        keys.append(f"ext:{item.external_id}")
-    return keys
+# ---------------------------------------------------------------- accepted rows as one frame
+def _vouched_rows(vouched: batch.Columns, converter: Converter) -> pd.DataFrame:
+    frame = vouched.values.copy()
+    positions = frame.index.to_numpy()
+    frame.insert(0, "row", converter.source.row_numbers[positions])
+    frame["outside"] = vouched.outside
+    frame["has_id"] = frame["id"].notna().to_numpy()
+    frame["position"] = positions
+    frame["photo"] = _photos(converter, positions)
+    return frame.reset_index(drop=True)
 
 
-def preview(accepted: list[tuple[int, Any]], stored: set[str]) -> pd.DataFrame:
+def _item_row(item, record, converter: Converter, outside: bool) -> pd.DataFrame:
+    data = item.model_dump(mode="python", exclude={"photos"})
+    for name, value in data.items():
+        if isinstance(value, uuid.UUID):
+            data[name] = str(value)
+        elif hasattr(value, "value"):
+            data[name] = value.value
+    position = record.position
+    data |= {"row": record.row, "outside": outside, "has_id": "id" in record.data, "position": position,
+             "photo": _photos(converter, np.array([position]))[0]}
+    return pd.DataFrame([data])
+
+
+def _item_frame(model: type) -> pd.DataFrame:
+    names = [n for n in model.model_fields if n != "photos"] + (["light_condition"] if model is Observation else [])
+    return pd.DataFrame(columns=["row", *names, "outside", "has_id", "position", "photo"])
+
+
+def _photos(converter: Converter, positions: np.ndarray) -> list:
+    """The attachment file each row names (ODK Central's zip carries them), else None."""
+    if converter.photo is None or converter.source.attachments is None:
+        return [None] * len(positions)
+    cells = converter.source.rows[converter.photo].to_numpy(dtype=object)[positions]
+    return [None if column_mapping.is_empty(c) else str(c).strip() for c in cells]
+
+
+# ---------------------------------------------------------------- identity, duplicates, walks
+def _identify(accepted: pd.DataFrame, converter: Converter, model: type, report: ImportReport) -> pd.DataFrame:
+    """Each record's id: its own (our export), else derived from the field app's id (kept as external_id), else
+    from its content (point to the centimetre, time as given, and CONTENT_FIELDS), so that the same record
+    imported again, from this file or another export of it, is recognised. The report says how many of each."""
+    if not len(accepted):
+        return accepted
+    own = accepted["has_id"].to_numpy(dtype=bool)
+    external = ~own & accepted["external_id"].notna().to_numpy()
+    content = ~own & ~external
+    ids = accepted["id"].astype(object).to_numpy().copy()
+    ids[external] = [str(uuid.uuid5(ID_NAMESPACE, str(e))) for e in accepted.loc[external, "external_id"]]
+    if content.any():
+        ids[content] = content_ids(accepted.loc[content], converter, model)
+    accepted["id"] = ids
+    report.identity = {"own": int(own.sum()), "external": int(external.sum()), "content": int(content.sum())}
+    report.identity_column = converter.columns.get("external_id", "")
+    accepted["content_id"] = content
+    return accepted
+
+
+def content_ids(rows: pd.DataFrame, converter: Converter, model: type) -> list[str]:
+    """Ids from what a record says: its point (EPSG:25832, to the centimetre), its time when the file gives one,
+    and CONTENT_FIELDS, whatever file or format it comes in."""
+    x, y = geo.to_metric(rows["lon"].to_numpy(dtype=float), rows["lat"].to_numpy(dtype=float))
+    when, *others = CONTENT_FIELDS[model]
+    column = converter.columns.get(when)
+    given = (~converter.source.rows[column].map(column_mapping.is_empty).to_numpy(dtype=bool)[rows["position"]]
+             if column else np.zeros(len(rows), dtype=bool))
+    times = pd.to_datetime(rows[when], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").to_numpy(dtype=object)
+    times[~given] = ""
+    parts = [np.char.mod("%.2f", np.round(x, 2)), np.char.mod("%.2f", np.round(y, 2)), times,
+             *[rows[name].fillna("").astype(str).to_numpy(dtype=object) for name in others]]
+    return [str(uuid.uuid5(CONTENT_NAMESPACE, "\x1f".join(map(str, key)))) for key in zip(*parts, strict=True)]
+
+
+def _file_checks(accepted: pd.DataFrame, model: type, unit: str, known_walks: set[str]
+                 ) -> tuple[pd.DataFrame, list[Rejection]]:
+    """Records that are duplicates of an earlier one in the file (same id, or same tool id), or on a walk that is
+    neither stored nor in the file, are rejected; as row by row, a rejected record does not make later ones
+    duplicates."""
+    if not len(accepted):
+        return accepted, []
+    ids, external = accepted["id"], accepted["external_id"]
+    walks = accepted["walk_id"] if model is Observation else pd.Series([None] * len(accepted))
+    unknown = (walks.notna() & ~walks.astype(object).isin(known_walks)).to_numpy(dtype=bool)
+    collide = (ids.duplicated(keep=False) | (external.notna() & external.duplicated(keep=False))).to_numpy(dtype=bool)
+    refused: dict[int, list[DkeError]] = {}
+    seen: dict[str, int] = {}
+    rows = accepted["row"].to_numpy()
+    for i in np.flatnonzero(collide | unknown):
+        errors: list[DkeError] = []
+        keys = [f"id:{ids.iat[i]}"] + ([f"ext:{external.iat[i]}"] if external.iat[i] is not None
+                                      and not pd.isna(external.iat[i]) else [])
+        for key in keys if collide[i] else []:
+            if key in seen:
+                how = "content" if accepted["content_id"].iat[i] else "id"
+                errors.append(DkeError(f"import.error.duplicate_{how}_{unit}", row=seen[key]))
+                break
+        if unknown[i]:
+            errors.append(DkeError("import.error.unknown_walk", walk=str(walks.iat[i])))
+        if errors:
+            refused[i] = errors
+        elif collide[i]:
+            seen.update(dict.fromkeys(keys, int(rows[i])))
+    keep = np.ones(len(accepted), dtype=bool)
+    keep[list(refused)] = False
+    return (accepted.loc[keep].reset_index(drop=True),
+            [Rejection(int(rows[i]), unit, errors) for i, errors in refused.items()])
+
+
+def preview(accepted: pd.DataFrame, stored: np.ndarray, model: type) -> pd.DataFrame:
     """One line per accepted record: what would be (or was) imported, and what is already stored."""
-    rows = []
-    for row, item in accepted:
-        data = {"row": row, "id": str(item.id), "lon": item.lon, "lat": item.lat, "area_id": item.area_id,
-                "stored": bool(set(keys(item)) & stored)}
-        if isinstance(item, Observation):
-            data |= {"category": item.category, "severity": item.severity, "observed_at": item.observed_at,
-                     "walk_id": item.walk_id and str(item.walk_id)}
-        else:
-            data |= {"type": item.type, "reported_at": item.reported_at, "source": item.source}
-        rows.append(data)
-    return pd.DataFrame(rows)
+    columns = ["row", "id", "lon", "lat", "area_id"] + (
+        ["category", "severity", "observed_at", "walk_id"] if model is Observation else ["type", "reported_at",
+                                                                                         "source"])
+    out = accepted.reindex(columns=columns).copy()
+    out["stored"] = stored
+    return out
 
 
 def walks_in_file(source: readers.Source, chosen: Mapping, report: ImportReport) -> list[Walk]:

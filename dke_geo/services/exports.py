@@ -20,6 +20,7 @@ import shapely
 from dke_geo import geo, organisations
 from dke_geo.categories import categories
 from dke_geo.context import AppContext
+from dke_geo.errors import DkeError
 from dke_geo.filters import Filter
 from dke_geo.i18n import t
 from dke_geo.interop import writers
@@ -34,23 +35,26 @@ from dke_geo.store.db import reading
 OBSERVATION_COLUMNS = ("id", "walk_id", "category", "severity", "perceived_safety", "area_id", "lon", "lat",
                        "location_source", "gps_accuracy_m", "observed_at", "light_condition", "internal_note",
                        "public_text", "published", "created_by", "created_at", "updated_by", "updated_at", "is_demo",
-                       "external_id")
+                       "external_id", "source_created_by")
 PUBLIC_COLUMNS = ("category", "category_label", "area", "month", "text", "status", "photos", "lon", "lat")
 """The public export's observation columns: the fields of public.PublicFinding, photos as a count."""
 
 
 def tables(ctx: AppContext, actor: Actor, selection: Filter | None = None, *, public: bool = False,
-           lang: str = "da") -> dict[str, gpd.GeoDataFrame]:
-    """The tables to export, each a GeoDataFrame in EPSG:4326.
+           lang: str = "da", only: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """The tables to export, each a GeoDataFrame in EPSG:4326 (with `only`, just that one: what a single-table
+    format needs, without gathering the others).
 
     Internal: the findings passing `selection`, the fixes linked to them, their walks, and the areas.
     Public: the published findings as the public map shows them, and the areas; `selection` must be empty.
     """
     if public:
         if selection not in (None, Filter()):
-            raise ValueError("filters do not apply to the public export: it is the whole public map")
+            raise DkeError("export.error.public_filters")
         return _public_tables(ctx, lang)
     require(actor, Permission.VIEW_INTERNAL)
+    if only is not None and only not in writers.TABLES:
+        raise DkeError("export.error.table", value=only, tables=", ".join(writers.TABLES))
     selection = selection or Filter()
     found = obs_store.frame(ctx.columns, OBSERVATION_COLUMNS)
     with reading(ctx.engine) as conn:
@@ -61,14 +65,16 @@ def tables(ctx: AppContext, actor: Actor, selection: Filter | None = None, *, pu
     found = selection.apply(found).sort_values(["observed_at", "id"]).reset_index(drop=True)
     areas = _areas(ctx, selection)
     names = dict(zip(areas["id"], areas["name"], strict=True))
-    cats = categories()
     walk_rows = walk_rows[walk_rows["id"].isin(set(found["walk_id"].dropna()) | set(selection.walks))]
-    found.insert(3, "category_label", [cats[c].label(lang) for c in found["category"]])
+    labels = {c.id: c.label(lang) for c in categories().values()}
+    found.insert(3, "category_label", found["category"].map(labels))
     found.insert(6, "area_name", found["area_id"].map(names))
     found.insert(2, "walk_title", found["walk_id"].map(dict(zip(walk_rows["id"], walk_rows["title"], strict=True))))
-    observations = gpd.GeoDataFrame(found, geometry=gpd.points_from_xy(found["lon"], found["lat"]), crs=geo.WGS84)
-    return {"observations": observations, "fixes": _fixes(ctx, actor, found),
-            "walks": _walks(walk_rows, areas, lang), "areas": areas}
+    builders = {"observations": lambda: gpd.GeoDataFrame(found, geometry=gpd.points_from_xy(found["lon"], found["lat"]),
+                                                         crs=geo.WGS84),
+                "fixes": lambda: _fixes(ctx, actor, found), "walks": lambda: _walks(walk_rows, areas, lang),
+                "areas": lambda: areas}
+    return {name: build() for name, build in builders.items() if only in (None, name)}
 
 
 def _areas(ctx: AppContext, selection: Filter) -> gpd.GeoDataFrame:
@@ -129,15 +135,19 @@ def _public_tables(ctx: AppContext, lang: str) -> dict[str, gpd.GeoDataFrame]:
 
 def export(ctx: AppContext, actor: Actor, fmt: str, out: Path, selection: Filter | None = None, *,
            public: bool = False, table: str = "observations", lang: str = "da") -> dict[str, int]:
-    """Export to the file `out`; returns the number of rows per table written.
+    """Export to the file `out` (complete, or not at all: written under a temporary name and renamed); returns
+    the number of rows per table written.
 
     Example (with the demo database; tests/test_export.py runs it)::
 
         export(ctx, SYSTEM, "gpkg", Path("walks.gpkg"), Filter(areas=("blokland",)))
         # the rows written per table: {'observations': ..., 'fixes': ..., 'walks': ..., 'areas': ...}
     """
+    if fmt not in writers.FORMATS:
+        raise DkeError("export.error.format", value=fmt, formats=", ".join(writers.FORMATS))
     ctx.refuse_database_file(out)
-    data = tables(ctx, actor, selection, public=public, lang=lang)
+    data = tables(ctx, actor, selection, public=public, lang=lang,
+                  only=None if fmt in writers.MULTI_TABLE or public else table)
     writers.write(data, fmt, out, table)
     return {name: len(frame) for name, frame in data.items() if fmt in writers.MULTI_TABLE or name == table}
 

@@ -4,15 +4,19 @@ Every write goes through `transaction(engine)`: one transaction, all or nothing.
 """
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
+import pyarrow.csv
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import JSON, Boolean, Connection, Engine, Float, Integer, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -20,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from dke_geo import private_files
 from dke_geo.errors import DatabaseBusy, DatabaseUnavailable
 from dke_geo.store.tables import meta, metadata
+from dke_geo.store.types import UtcDateTime
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK_WAIT_S = 30
@@ -166,34 +171,83 @@ def insert_ignoring_duplicates(conn: Connection, table, rows: list[dict]) -> int
     return len(inserted)
 
 
-def existing_values(conn: Connection, column, values: list[str], batch: int = 500) -> set[str]:
-    """Which of `values` occur in `column` (asked for in batches: PostgreSQL takes at most 65,535 parameters)."""
-    found: set[str] = set()
-    for start in range(0, len(values), batch):
-        found |= set(conn.execute(select(column).where(column.in_(values[start:start + batch]))).scalars())
-    return found
-
-
-def bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame, chunk: int = 50_000) -> int:
-    """Insert the rows of a DataFrame (columns named as the table's) with executemany in chunks, in the caller's
-    transaction: how the benchmarks' synthetic stores are made. Returns the number of rows."""
+def bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame, chunk: int = 100_000, *,
+                skip_existing: bool = False) -> int:
+    """Insert the rows of a DataFrame (columns named as the table's) in the caller's transaction, in bulk: on
+    PostgreSQL with COPY (as CSV written by Arrow), on SQLite with one executemany per chunk. With
+    `skip_existing`, rows whose primary or unique key is already stored are skipped, as
+    `insert_ignoring_duplicates` does (PostgreSQL: COPY into a temporary table, then INSERT ... ON CONFLICT DO
+    NOTHING). Returns the number of rows inserted. Imports and the benchmarks' synthetic stores use it."""
     table = metadata.tables[table_name]
+    frame = _typed(frame[[c for c in frame.columns if c in table.c]], table)
+    if not len(frame):
+        return 0
+    if conn.dialect.name == "postgresql":
+        return _copy(conn, table, frame, chunk, skip_existing)
+    names = list(frame.columns)
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+           + (" ON CONFLICT DO NOTHING" if skip_existing else ""))
+    inserted = 0
     for start in range(0, len(frame), chunk):
-        conn.execute(table.insert(), _records(frame.iloc[start:start + chunk]))
-    return len(frame)
+        part = frame.iloc[start:start + chunk]
+        columns = [_sqlite_values(part[name], table.c[name].type) for name in names]
+        inserted += conn.exec_driver_sql(sql, list(zip(*columns, strict=True))).rowcount
+    return inserted
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows for an executemany: timestamps as aware datetimes, missing values as None."""
-    columns = []
+def _typed(frame: pd.DataFrame, table) -> pd.DataFrame:
+    """Each column in the type its table column needs: aware UTC times, booleans, nullable integers, floats,
+    JSON as text, text (missing as None)."""
+    out = {}
     for name in frame.columns:
-        values = frame[name]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            columns.append(list(values.dt.to_pydatetime()))
+        kind, values = table.c[name].type, frame[name]
+        if isinstance(kind, UtcDateTime):
+            out[name] = pd.to_datetime(values, utc=True).dt.as_unit("us")
+        elif isinstance(kind, Boolean):
+            out[name] = values.astype(bool)
+        elif isinstance(kind, Integer):
+            out[name] = pd.array(values.astype(object).where(values.notna(), None), dtype="Int64")
+        elif isinstance(kind, Float):
+            out[name] = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="raise").astype(float)
+        elif isinstance(kind, JSON):
+            out[name] = values.map(json.dumps).astype(object)
         else:
-            columns.append([None if v is None or v is pd.NA or v != v else v for v in values.tolist()])
-    names = [str(c) for c in frame.columns]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+            out[name] = values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else str(v))
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _sqlite_values(values: pd.Series, kind) -> list:
+    """A typed column as SQLite stores it through SQLAlchemy (times as UTC text with microseconds)."""
+    if isinstance(kind, UtcDateTime):
+        text = values.dt.tz_convert(None).dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return text.astype(object).where(values.notna(), None).tolist()
+    if isinstance(kind, Integer):
+        return [None if v is pd.NA else int(v) for v in values]
+    if isinstance(kind, Float):
+        return [None if v != v else v for v in values.tolist()]
+    return values.tolist()
+
+
+def _copy(conn: Connection, table, frame: pd.DataFrame, chunk: int, skip_existing: bool) -> int:
+    names = ", ".join(frame.columns)
+    cursor = conn.connection.driver_connection.cursor()
+    target = table.name
+    if skip_existing:
+        target = f"import_{table.name}"
+        cursor.execute(f"CREATE TEMPORARY TABLE {target} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP")
+    options = pyarrow.csv.WriteOptions(include_header=False, quoting_style="needed")
+    with cursor.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, len(frame), chunk):
+            buffer = io.BytesIO()
+            pyarrow.csv.write_csv(pyarrow.Table.from_pandas(frame.iloc[start:start + chunk], preserve_index=False),
+                                  buffer, options)
+            copy.write(buffer.getvalue())
+    if not skip_existing:
+        return len(frame)
+    cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {target} ON CONFLICT DO NOTHING")
+    inserted = cursor.rowcount
+    cursor.execute(f"DROP TABLE {target}")
+    return inserted
 
 
 def touch(conn: Connection) -> None:

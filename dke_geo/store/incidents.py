@@ -7,23 +7,9 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from dke_geo.model import IncidentReport
 from dke_geo.store import columnar
-from dke_geo.store.db import existing_values, insert_ignoring_duplicates
+from dke_geo.store.db import bulk_insert
 from dke_geo.store.tables import incident_reports
-
-
-def _row(report: IncidentReport) -> dict:
-    data = report.model_dump(mode="python")
-    data["id"] = str(report.id)
-    return data
-
-
-def add_many(conn: Connection, reports: Iterable[IncidentReport]) -> int:
-    """Store reports in the caller's transaction, skipping any whose id or external id is already
-    stored; returns how many were new."""
-    return insert_ignoring_duplicates(conn, incident_reports, [_row(r) for r in reports])
-
 
 FRAME_COLUMNS = ("id", "external_id", "source", "reported_at", "type", "lon", "lat", "area_id", "is_demo")
 
@@ -33,7 +19,13 @@ def frame(reader: columnar.ColumnReader, columns: Iterable[str] = FRAME_COLUMNS)
     return reader.frame(select(*[incident_reports.c[c] for c in columns]))
 
 
-def existing_keys(conn: Connection, ids: list[str], external_ids: list[str]) -> tuple[set[str], set[str]]:
-    """Which of `ids` and of `external_ids` are stored already (an import skips those)."""
-    return (existing_values(conn, incident_reports.c.id, ids),
-            existing_values(conn, incident_reports.c.external_id, external_ids))
+def add_frame(conn: Connection, rows: pd.DataFrame) -> int:
+    """Store many reports given as a frame of model values (an import) in the caller's transaction, skipping any
+    whose id or external id is stored; returns how many were new."""
+    return bulk_insert(conn, "incident_reports", rows, skip_existing=True)
+
+
+def stored_keys(reader: columnar.ColumnReader) -> tuple[pd.Series, pd.Series]:
+    """Every stored id and external id: what an import skips, read as whole columns."""
+    keys = reader.frame(select(incident_reports.c.id, incident_reports.c.external_id))
+    return keys["id"], keys["external_id"].dropna()

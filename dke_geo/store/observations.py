@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select, update
 
 from dke_geo.model import Observation
 from dke_geo.store import columnar
-from dke_geo.store.db import existing_values, insert_ignoring_duplicates
+from dke_geo.store.db import bulk_insert, insert_ignoring_duplicates
 from dke_geo.store.tables import observations
 
 _MODEL_ONLY = {"photos"}
@@ -27,7 +27,7 @@ def _row(obs: Observation) -> dict:
 def to_model(row) -> Observation:
     """A database row as an Observation (no re-validation of the point: it was checked on the way in)."""
     data = {k: v for k, v in row._mapping.items() if k in Observation.model_fields}
-    return Observation.model_validate(data, context={"allow_outside": True})
+    return Observation.model_validate(data, context={"allow_outside": True, "stored": True})
 
 
 def add(conn: Connection, obs: Observation) -> bool:
@@ -38,6 +38,18 @@ def add(conn: Connection, obs: Observation) -> bool:
 def add_many(conn: Connection, items: Iterable[Observation]) -> int:
     """Store many observations in the caller's transaction; returns how many were new."""
     return insert_ignoring_duplicates(conn, observations, [_row(o) for o in items])
+
+
+def add_frame(conn: Connection, rows: pd.DataFrame) -> int:
+    """Store many findings given as a frame of model values (an import: vectorised, COPY on PostgreSQL) in the
+    caller's transaction, skipping any whose id or external id is stored; returns how many were new."""
+    return bulk_insert(conn, "observations", rows, skip_existing=True)
+
+
+def stored_keys(reader: columnar.ColumnReader) -> tuple[pd.Series, pd.Series]:
+    """Every stored id and external id (deleted findings too): what an import skips, read as whole columns."""
+    keys = reader.frame(select(observations.c.id, observations.c.external_id))
+    return keys["id"], keys["external_id"].dropna()
 
 
 def replace(conn: Connection, obs: Observation) -> None:
@@ -114,12 +126,6 @@ def count(conn: Connection) -> int:
 def has_demo(conn: Connection) -> bool:
     """True when any demo finding is stored."""
     return conn.execute(select(observations.c.id).where(observations.c.is_demo.is_(True)).limit(1)).first() is not None
-
-
-def existing_keys(conn: Connection, ids: list[str], external_ids: list[str]) -> tuple[set[str], set[str]]:
-    """Which of `ids` and of `external_ids` are stored already (an import skips those)."""
-    return (existing_values(conn, observations.c.id, ids), existing_values(conn, observations.c.external_id,
-                                                                           external_ids))
 
 
 def reassign_areas(conn: Connection, assignments: dict[str, str | None]) -> None:

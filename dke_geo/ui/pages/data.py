@@ -11,7 +11,7 @@ from dke_geo import reports
 from dke_geo.categories import categories
 from dke_geo.errors import DkeError
 from dke_geo.filters import Filter
-from dke_geo.interop import readers, writers
+from dke_geo.interop import readers, records, writers
 from dke_geo.services import exports, hotspots, imports
 from dke_geo.services import reports as report_service
 from dke_geo.ui import session
@@ -27,15 +27,24 @@ st.title(t("data.title"))
 tab_import, tab_export, tab_reports = st.tabs([t("data.tab_import"), t("data.tab_export"), t("data.tab_reports")])
 
 
-def _run_import(upload, mapping_upload, kind: str, walk_id: str | None, dry_run: bool, bar) -> None:
+def _mapping_bytes(mapping_upload) -> bytes | None:
+    """The mapping to use: an uploaded file, else one made in the table below (for this file), else none."""
+    if mapping_upload is not None:
+        return mapping_upload.getvalue()
+    made = st.session_state.get("data_made_mapping")
+    return made[1] if made and made[0] == st.session_state.get("data_file_name") else None
+
+
+def _run_import(upload, mapping_upload, kind: str, walk_id: str | None, dry_run: bool, bar, layer: str | None) -> None:
     """Write the uploads to a temporary folder (the import reads files) and import or check them."""
     with tempfile.TemporaryDirectory(prefix="dke-upload-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         mapping = None
-        if mapping_upload is not None:
+        mapping_data = _mapping_bytes(mapping_upload)
+        if mapping_data is not None:
             mapping = Path(tmp) / "mapping.toml"
-            mapping.write_bytes(mapping_upload.getvalue())
+            mapping.write_bytes(mapping_data)
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / max(total, 1), text=t("data.progress", done=done, total=total))
@@ -43,9 +52,9 @@ def _run_import(upload, mapping_upload, kind: str, walk_id: str | None, dry_run:
         try:
             if kind == "findings":
                 report = imports.import_findings(ctx, actor, path, mapping=mapping, walk_id=walk_id,
-                                                   dry_run=dry_run, progress=progress)
+                                                   dry_run=dry_run, layer=layer, progress=progress)
             else:
-                report = imports.import_reports(ctx, actor, path, mapping=mapping, dry_run=dry_run,
+                report = imports.import_reports(ctx, actor, path, mapping=mapping, dry_run=dry_run, layer=layer,
                                                   progress=progress)
         except imports.ImportRefused as exc:
             st.session_state["data_report"] = exc.report
@@ -59,6 +68,42 @@ def _run_import(upload, mapping_upload, kind: str, walk_id: str | None, dry_run:
     st.session_state["data_message"] = ("success", report.lines(lang)[0]) if report.imported else None
 
 
+def _mapping_table(upload, layer: str | None) -> None:
+    """The drafted mapping of the uploaded file as a table to fill in: each category value of the file against one
+    of ours (best guesses filled in); "use" keeps the mapping for the next check and import, and offers it as a
+    TOML file to download."""
+    with tempfile.TemporaryDirectory(prefix="dke-upload-") as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            draft = imports.draft_mapping(ctx, actor, path, layer=layer)
+        except DkeError as exc:
+            st.error(exc.message(lang))
+            return
+        cats = categories()
+        st.caption(t("data.mapping_columns", columns=", ".join(f"{k} <- {v}" for k, v in
+                                                               {**draft.location, **draft.fields}.items() if v)))
+        if not draft.categories:
+            st.info(t("data.mapping_no_values"))
+            return
+        table = draft.table().rename(columns={"value": t("data.mapping_value"), "category": t("data.mapping_category"),
+                                              "guessed": t("data.mapping_guessed")})
+        edited = st.data_editor(table, key="data_mapping_table", hide_index=True, width="stretch",
+                                disabled=[t("data.mapping_value"), t("data.mapping_guessed")],
+                                column_config={t("data.mapping_category"): st.column_config.SelectboxColumn(
+                                    options=list(cats), required=True)})
+        if st.button(t("data.mapping_use"), key="data_mapping_use"):
+            chosen = dict(zip(edited[t("data.mapping_value")], edited[t("data.mapping_category")], strict=True))
+            out = Path(tmp) / "mapping.toml"
+            imports.write_mapping(ctx, actor, path, out, layer=layer, categories=chosen)
+            st.session_state["data_made_mapping"] = (upload.name, out.read_bytes())
+    made = st.session_state.get("data_made_mapping")
+    if made and made[0] == upload.name:
+        st.success(t("data.mapping_in_use"))
+        st.download_button(t("data.download", name="mapping.toml"), made[1], file_name="mapping.toml",
+                           key="data_mapping_download", mime="application/toml")
+
+
 with tab_import:
     kind = st.segmented_control(t("data.kind"), ["findings", "reports"], default="findings", required=True,
                                 key="data_kind", format_func=lambda k: t(f"data.kind_{k}"))
@@ -66,13 +111,18 @@ with tab_import:
                               key="data_file", help=t("data.file_help"), max_upload_size=IMPORT_UPLOAD_MB)
     mapping_upload = st.file_uploader(t("data.mapping"), type=["toml"], key="data_mapping",
                                       help=t("data.mapping_help"))
+    layer = st.text_input(t("data.layer"), key="data_layer", help=t("data.layer_help")).strip() or None
     walk_id = None
     if kind == "findings":
         walk_id = st.selectbox(t("data.walk"), [None, *choices.walks], key="data_walk",
                                format_func=lambda w: t("data.walk_from_file") if w is None else choices.walks[w])
+    st.session_state["data_file_name"] = upload.name if upload is not None else None
+    if upload is not None and kind == "findings":
+        with st.expander(t("data.mapping_make")):
+            _mapping_table(upload, layer)
     bar = st.empty()
     if upload is not None and st.button(t("data.check"), key="data_check", type="secondary"):
-        _run_import(upload, mapping_upload, kind, walk_id, True, bar)
+        _run_import(upload, mapping_upload, kind, walk_id, True, bar, layer)
     report = st.session_state.get("data_report")
     message = st.session_state.get("data_message")
     if message:
@@ -82,15 +132,17 @@ with tab_import:
             st.write(line)
         if report.rejected:
             st.error(t("data.rejected", n=len(report.rejected)))
-            st.dataframe(pd.DataFrame([{t("data.where"): t(f"import.unit.{r.unit}", n=r.row),
-                                        t("data.reasons"): " ".join(r.reasons(lang))} for r in report.rejected]),
+            st.dataframe(pd.DataFrame([{t("data.where"): records.spans([r.row for r in group], lang),
+                                        t("data.count"): len(group),
+                                        t("data.reasons"): " ".join(group[0].reasons(lang))}
+                                       for group in report.groups()]),
                          hide_index=True, width="stretch")
         if len(report.preview):
             with st.expander(t("data.preview", n=len(report.preview)), expanded=not report.imported):
                 st.dataframe(report.preview, hide_index=True, width="stretch")
         ready = not report.imported and report.ok and report.new
         if ready and st.button(t("data.import", n=report.new), key="data_import", type="primary"):
-            _run_import(upload, mapping_upload, kind, walk_id, False, bar)
+            _run_import(upload, mapping_upload, kind, walk_id, False, bar, layer)
             st.rerun()
 
 with tab_export:

@@ -38,6 +38,9 @@ def show(detail: recording.WalkDetail, names: dict[str, str]) -> None:
                                                                   if obs.gps_accuracy_m is not None else "")]
                 if obs.photos:
                     details.append(t("record.n_photos", n=len(obs.photos)))
+                if obs.location_source == "import":  # who brought it in, and (internal only) who the file named
+                    details.append(t("record.imported_by", by=widgets.plain(obs.created_by),
+                                     source=widgets.plain(obs.source_created_by or "–")))
                 st.caption(" · ".join(details))
                 if obs.internal_note:
                     st.markdown(widgets.plain(obs.internal_note))
