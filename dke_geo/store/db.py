@@ -95,9 +95,11 @@ def schema_is_current(engine: Engine) -> bool:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
+def transaction(engine: Engine, *, changes_data: bool = True) -> Iterator[Connection]:
     """One transaction; commits at the end, rolls back everything on any error. Writes also bump the
-    data version, which caches of maps and charts key on.
+    data version, which caches of maps and charts key on; `changes_data=False` for bookkeeping that no cache
+    shows (the outbox's delivery state, the report-back page's rate limit), so sending mail every minute does not
+    make every map read the database again.
 
     Contention is resolved by waiting inside the database (SQLite: BEGIN IMMEDIATE and the busy timeout;
     PostgreSQL: row locks, with the version checks of fixes), not by re-running the block; what is left,
@@ -108,7 +110,8 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             conn = conn.execution_options(writing=True)
             with conn.begin():
                 yield conn
-                touch(conn)
+                if changes_data:
+                    touch(conn)
     except IntegrityError as exc:
         raise ConstraintViolation(str(exc.orig)) from exc
     except (OperationalError, InterfaceError, PoolTimeout) as exc:
