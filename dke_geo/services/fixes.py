@@ -180,7 +180,10 @@ def report_via_link(ctx: AppContext, token: str, expected_version: int, target: 
         if lifecycle.move(current.state, target).follow_up:  # done -> in progress is the follow-up walk's verdict
             raise lifecycle.TransitionRefused(source=current.state, target=target)
         return lifecycle.apply_transition(current, target, actor.name, comment, photo_id=photo_id)
-    return _change(ctx, actor, grant.fix_id, expected_version, change, photo, via_link=True)
+    try:
+        return _change(ctx, actor, grant.fix_id, expected_version, change, photo, via_link=True)
+    except Conflict:  # the planners' message names who changed it: not for the organisation
+        raise Conflict("reportback.error.changed") from None
 
 
 def _change(ctx: AppContext, actor: Actor, fix_id: UUID | str, expected_version: int, change,
