@@ -62,12 +62,12 @@ def build(message_id: str, sender: str, recipient: str, subject: str, text: str,
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = subject
-    msg["Content-Language"] = language
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to a robot
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     for attachment in attachments:
         msg.add_attachment(attachment.data, maintype="image", subtype="jpeg", filename=attachment.filename)
+    msg["Content-Language"] = language  # after the bodies: setting content moves Content-* headers into the parts
     return msg
 
 
