@@ -81,18 +81,23 @@ def test_public_exports(leaky, fmt):
 
 
 # ---------------------------------------------------------------- the public page through AppTest
-@pytest.fixture
-def leaky_app(tmp_path, app_test):
-    """The app on its own SQLite file holding the leak database (migrated and seeded as init-db does); nobody
-    logged in. Returns the app, not yet run."""
+def leak_app_data(tmp_path) -> tuple[dict, dict]:
+    """An app data folder whose SQLite file holds the leak database (migrated and seeded as init-db does): the
+    environment to run the app with, and the leak database's ids."""
     env = {"DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
     engine = make_engine(f"sqlite:///{tmp_path / 'dke_geo.sqlite'}")
     migrate(engine)
     engine.dispose()
     with context_for(env) as ctx:
         area_service.seed_if_empty(ctx)
-        fill_leak_database(ctx.engine, tmp_path)
-    return app_test(env)
+        ids = fill_leak_database(ctx.engine, tmp_path)
+    return env, ids
+
+
+@pytest.fixture
+def leaky_app(tmp_path, app_test):
+    """The app on the leak database; nobody logged in. Returns the app, not yet run."""
+    return app_test(leak_app_data(tmp_path)[0])
 
 
 def _everything(at) -> str:
@@ -181,13 +186,8 @@ def test_every_message_to_an_organisation_and_to_dke_holds_nothing_internal(engi
 
 
 def test_the_report_back_page_holds_nothing_internal(tmp_path, app_test):
-    env = {"DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
-    engine = make_engine(f"sqlite:///{tmp_path / 'dke_geo.sqlite'}")
-    migrate(engine)
-    engine.dispose()
+    env, ids = leak_app_data(tmp_path)
     with context_for(env) as ctx:
-        area_service.seed_if_empty(ctx)
-        ids = fill_leak_database(ctx.engine, tmp_path)
         _sendable_fix(ctx.engine, ids["fix"], now().date() - timedelta(days=4))
     at = app_test(env, ROOT / "dke_geo/ui/pages/report_back.py")
     at.query_params["t"] = report_links.token(sessions.server_secret(), ids["fix"], "bo-vest")
