@@ -74,8 +74,8 @@ def build(message_id: str, sender: str, recipient: str, subject: str, text: str,
 def send(smtp: Smtp, message: EmailMessage) -> None:
     """Deliver `message` through `smtp`: STARTTLS (required), AUTH when a user is set, then the message.
     Raises SendFailed when the server is away, offers no STARTTLS, refuses the login or the message."""
-    context = ssl.create_default_context(cafile=smtp.ca_file or None)
     try:
+        context = ssl.create_default_context(cafile=smtp.ca_file or None)
         with smtplib.SMTP(smtp.host, smtp.port, timeout=TIMEOUT_S) as server:
             server.ehlo()
             if not server.has_extn("starttls"):

@@ -34,7 +34,7 @@ def outbox() -> None:
     if table.empty:
         st.caption(t("admin.outbox.none"))
         return
-    picked = st.dataframe(pd.DataFrame({
+    st.dataframe(pd.DataFrame({
         t("fixes.messages.col.created"): table["created_at"].map(when),
         t("fixes.messages.col.kind"): [t(f"notify.kind.{k}") for k in table["kind"]],
         t("fixes.messages.col.to"): [organisations.label(o, lang) for o in table["organisation"]],
@@ -44,15 +44,21 @@ def outbox() -> None:
         t("fixes.messages.col.sent"): table["sent_at"].map(lambda v: when(v) if v is not None and not pd.isna(v)
                                                            else ""),
         t("fixes.messages.col.error"): table["last_error"],
-    }), hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="admin_outbox_table")
-    if not picked.selection.rows:
-        st.caption(t("admin.outbox.pick"))
+    }), hide_index=True, width="stretch")
+    done = table[table["state"].isin(["sent", "failed"])].set_index("id")
+    if done.empty:
         return
-    row = table.iloc[picked.selection.rows[0]]
-    if st.button(t("admin.outbox.resend", subject=plain(row["subject"])), key="admin_outbox_resend",
-                 disabled=row["state"] not in ("sent", "failed")):
+
+    def label(message_id: str) -> str:
+        row = done.loc[message_id]
+        state = t(f"notify.state.{row['state']}")
+        return f"{when(row['created_at'])} · {state} · {row['subject']}"
+
+    chosen = st.selectbox(t("admin.outbox.pick"), list(done.index), index=None, key="admin_outbox_message",
+                          format_func=label)
+    if st.button(t("admin.outbox.resend"), key="admin_outbox_resend", disabled=chosen is None):
         try:
-            notifications.resend(ctx, actor, row["id"])
+            notifications.resend(ctx, actor, chosen)
         except DkeError as exc:
             st.error(exc.message(lang))
         else:
