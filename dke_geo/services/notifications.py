@@ -356,7 +356,9 @@ class Scheduler:
 
 
 def start_scheduler(ctx: AppContext) -> Scheduler | None:
-    """Start the app context's scheduler (None when DKE_GEO_NOTIFY_INTERVAL_S is 0: a cron job sends instead)."""
+    """Start the app context's scheduler (None when DKE_GEO_NOTIFY_INTERVAL_S is 0: a cron job sends instead).
+    Streamlit runs no code before the first browser session, so the app makes its context, and starts sending,
+    at the first page view after a start; `notify send` from cron covers an app that nobody has opened."""
     interval = float(ctx.settings["DKE_GEO_NOTIFY_INTERVAL_S"])
     if interval <= 0:
         return None
