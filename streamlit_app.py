@@ -44,7 +44,13 @@ if internal:
 if actor.can(Permission.IMPORT):
     pages.append(st.Page("dke_geo/ui/pages/data.py", title=t("data.nav"), icon="📦", url_path="data"))
 
-navigation = st.navigation(pages, position="top")
+# The organisations' report-back link (no login): registered for everyone, hidden from the menu, and run alone.
+report_back = st.Page("dke_geo/ui/pages/report_back.py", title=t("reportback.nav"), url_path="report",
+                      visibility="hidden")
+navigation = st.navigation([*pages, report_back], position="top")
+if navigation.url_path == report_back.url_path:
+    navigation.run()
+    st.stop()
 widgets.language_switch()
 widgets.builtin_texts()
 with st.sidebar:

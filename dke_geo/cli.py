@@ -19,6 +19,7 @@ from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
 from dke_geo.services import fixes as fix_service
 from dke_geo.services import maintenance
+from dke_geo.services import notifications as notify_service
 from dke_geo.services import public as public_service
 from dke_geo.services import users as user_service
 
@@ -33,6 +34,9 @@ app.add_typer(user_app, name="user")
 fixes_app = typer.Typer(help="Solution proposals (fixes): who is responsible, their state, what is overdue.",
                         no_args_is_help=True)
 app.add_typer(fixes_app, name="fixes")
+notify_app = typer.Typer(help="Messages to the responsible organisations: send the outbox, queue the weekly digests, "
+                         "list what was sent.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
 
 
 @app.callback()
@@ -254,6 +258,53 @@ def fixes_list(cli: typer.Context,
         typer.echo(f"{'OVERDUE' if row.overdue else '':<8}{row.state:<12}{str(row.due_date or '-'):<11}"
                    f"{row.organisation or '-':<22}{row.title}")
     typer.echo(f"{len(table)} fixes, {int(table['overdue'].sum())} overdue")
+
+
+@notify_app.command("send")
+def notify_send(cli: typer.Context) -> None:
+    """Queue the reminders that are due (and this week's digests from Monday 07:00), then deliver the outbox over
+    SMTP; a failed message is retried later with backoff. For a cron job or systemd timer (the app's scheduler
+    does the same every DKE_GEO_NOTIFY_INTERVAL_S)."""
+    try:
+        queued = notify_service.queue_due(cli.obj)
+        result = notify_service.send_queued(cli.obj)
+    except DkeError as exc:
+        _fail(exc)
+    if not result.configured:
+        typer.echo(f"{queued} message(s) queued; DKE_GEO_SMTP_HOST is not set, so nothing is sent: "
+                   f"{result.waiting} message(s) wait in the outbox")
+        return
+    typer.echo(f"{queued} queued, {result.sent} sent, {result.failed} failed (retried later), "
+               f"{result.waiting} waiting")
+
+
+@notify_app.command("digest")
+def notify_digest(cli: typer.Context) -> None:
+    """Queue this week's digest for every organisation with open or recently verified fixes (once per week;
+    `notify send` delivers them)."""
+    try:
+        queued = notify_service.queue_digests(cli.obj)
+    except DkeError as exc:
+        _fail(exc)
+    typer.echo(f"{queued} weekly digest(s) queued")
+
+
+@notify_app.command("list")
+def notify_list(cli: typer.Context,
+                failed: bool = typer.Option(False, "--failed", help="Only messages that failed or are being retried"),
+                limit: int = typer.Option(50, "--limit", min=1, help="How many, newest first")) -> None:
+    """The outbox, newest first: when, what, to which organisation, state, attempts, last error."""
+    try:
+        table = notify_service.outbox(cli.obj, SYSTEM, failed_only=failed, limit=limit)
+    except DkeError as exc:
+        _fail(exc)
+    for row in table.itertuples():
+        sent = f"sent {row.sent_at:%Y-%m-%d %H:%M}" if row.state == "sent" else f"{row.attempts} attempt(s)"
+        typer.echo(f"{row.created_at:%Y-%m-%d %H:%M}  {row.state:<8}{row.kind:<14}{row.organisation:<22}{sent:<24}"
+                   f"{row.subject}")
+        if row.last_error:
+            typer.echo(f"{'':<18}last error: {row.last_error}")
+    typer.echo(f"{len(table)} message(s)")
 
 
 # ---------------------------------------------------------------- import, export, reports

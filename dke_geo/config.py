@@ -8,6 +8,7 @@ tests/test_config.py checks that.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -87,6 +88,33 @@ def _iso_date(value: str) -> str:
     return value
 
 
+def _public_url(value: str) -> str:
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment):
+        raise ValueError("must be the app's http(s) address as the organisations reach it, e.g. "
+                         "https://dke-geo.albertslund.dk, or empty for messages without a report-back link")
+    return value.rstrip("/")
+
+
+def _address(value: str) -> str:
+    """An e-mail address, optionally with a display name: "DKE Albertslund <dke-geo@albertslund.dk>"."""
+    if value and not re.fullmatch(r"[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+|[^<>\r\n]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>", value):
+        raise ValueError("must be an e-mail address, e.g. DKE Albertslund <dke-geo@albertslund.dk>")
+    return value
+
+
+def _host(value: str) -> str:
+    if value and not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", value):
+        raise ValueError("must be a host name or address, e.g. smtp.albertslund.dk")
+    return value
+
+
+def _file(value: str) -> str:
+    if value and not Path(value).is_file():
+        raise ValueError("no such file")
+    return value
+
+
 def _sizes(value: str) -> str:
     if value and not all(part.strip().isdigit() for part in value.split(",")):
         raise ValueError("must be numbers separated by commas, e.g. 10000,100000")
@@ -105,6 +133,7 @@ class Setting:
     default: str
     help: str
     check: Callable[[str], str] = _any
+    secret: bool = False  # never printed: not in an error message, nor in the settings' repr
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -130,6 +159,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DKE_GEO_EARLIEST_DATE", "2000-01-01",
             "The earliest date a finding, walk or incident report may carry (recorded or imported); later than a "
             "day from now is always refused.", _iso_date),
+    Setting("DKE_GEO_SMTP_HOST", "",
+            "SMTP server the messages to the responsible organisations go through (STARTTLS is required). "
+            "Empty: messages stay queued in the outbox, and the fixes page says so.", _host),
+    Setting("DKE_GEO_SMTP_PORT", "587", "Port of the SMTP server (submission with STARTTLS).", _number(1, 65535)),
+    Setting("DKE_GEO_SMTP_USER", "", "User name for the SMTP server's AUTH (after STARTTLS). Empty: no AUTH."),
+    Setting("DKE_GEO_SMTP_PASSWORD", "", "Password for the SMTP server's AUTH; never printed.", secret=True),
+    Setting("DKE_GEO_SMTP_FROM", "",
+            "Sender of the messages, a function mailbox: DKE Albertslund <dke-geo@albertslund.dk>. Required when "
+            "DKE_GEO_SMTP_HOST is set.", _address),
+    Setting("DKE_GEO_SMTP_CA_FILE", "",
+            "PEM file of the certificate authority to trust for the SMTP server's STARTTLS. Empty: the system's.",
+            _file),
+    Setting("DKE_GEO_PUBLIC_URL", "",
+            "The app's address as the organisations reach it (https://...): the report-back links in the messages "
+            "point there. Empty: messages carry no link.", _public_url),
+    Setting("DKE_GEO_NOTIFY_INTERVAL_S", "60",
+            "How often (seconds) the app's scheduler queues due reminders and digests and sends the outbox. "
+            "0: no scheduler in the app (a cron job or systemd timer runs `notify send`).", _number(0, 86_400)),
     Setting("DKE_GEO_LOAD_SECONDS", "30",
             "Test suite only: how long the concurrent-tablets load test runs (tests/test_concurrency.py).",
             _number(1, 3600)),
@@ -144,8 +191,13 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 
 @dataclass(frozen=True)
 class Settings:
-    """The checked settings of one run (hashable: it keys the app's one context per configuration)."""
+    """The checked settings of one run (hashable: it keys the app's one context per configuration). Its repr
+    masks the secret ones, so a log line or a traceback that shows it holds no password."""
     values: tuple[tuple[str, str], ...]
+
+    def __repr__(self) -> str:
+        shown = {n: ("***" if v and _BY_NAME[n].secret else v) for n, v in self.values}
+        return f"Settings({shown!r})"
 
     def __getitem__(self, name: str) -> str:
         return dict(self.values)[name]
@@ -161,6 +213,11 @@ class Settings:
     @property
     def language(self) -> str:
         return self["DKE_GEO_LANGUAGE"]
+
+    @property
+    def smtp_configured(self) -> bool:
+        """True when messages can be sent (an SMTP host is set); else they wait in the outbox."""
+        return bool(self["DKE_GEO_SMTP_HOST"])
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
@@ -185,8 +242,11 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values.append((setting.name, setting.check(raw.strip())))
         except ValueError as exc:
-            raise StartupError(setting.name, f"{exc} (is {raw!r})") from None
-    return Settings(tuple(values))
+            raise StartupError(setting.name, str(exc) if setting.secret else f"{exc} (is {raw!r})") from None
+    settings = Settings(tuple(values))
+    if settings["DKE_GEO_SMTP_HOST"] and not settings["DKE_GEO_SMTP_FROM"]:
+        raise StartupError("DKE_GEO_SMTP_FROM", "required when DKE_GEO_SMTP_HOST is set (the sender's address)")
+    return settings
 
 
 def get(name: str) -> str:

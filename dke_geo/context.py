@@ -39,6 +39,7 @@ class AppContext:
     columns: ColumnReader = field(init=False, repr=False)
     _entries: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     max_entries: int = 32
 
     def __post_init__(self) -> None:
@@ -53,8 +54,15 @@ class AppContext:
         private_files.make_folder(settings.data_dir)
         return cls(settings, engine or make_engine(settings.database_url))
 
+    def on_close(self, stop: Callable[[], None]) -> None:
+        """Have `stop` called when the context closes (before its engine goes): how a background thread that
+        works on this context, such as the notification scheduler, ends with it."""
+        self._closers.append(stop)
+
     def close(self) -> None:
-        """End the column reader's worker and release the engine's connections."""
+        """Stop what runs on this context, end the column reader's worker and release the engine's connections."""
+        while self._closers:
+            self._closers.pop()()
         self.columns.close()
         self.engine.dispose()
 

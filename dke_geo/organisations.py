@@ -9,9 +9,14 @@ from dataclasses import dataclass
 from functools import cache
 
 from dke_geo.config import ROOT
+from dke_geo.i18n import LANGUAGES
 
 ORGANISATIONS_FILE = ROOT / "data" / "organisations.toml"
 OTHER = "andre"  # the organisation of a walk's participants that are not in the list; their name kept beside it
+DKE = "dke"  # the unit itself: told when an organisation reports back on a fix
+EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z0-9-]{2,}")
+"""A contact address: one plain address (no display name, no list), so nothing else can be smuggled into a
+message's recipients."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,8 @@ class Organisation:
     da: str
     en: str
     responsible: bool = True  # may be responsible for a fix; every organisation may take part in a walk
+    email: str = ""  # a function mailbox for the messages about its fixes (overridable on the admin page)
+    language: str = "da"  # the language of those messages
 
     def label(self, lang: str = "da") -> str:
         return self.en if lang == "en" else self.da
@@ -35,6 +42,8 @@ def organisations() -> dict[str, Organisation]:
         org = Organisation(**row)
         if not re.fullmatch(r"[a-z][a-z0-9-]*", org.id) or org.id in out:
             raise ValueError(f"bad or duplicate organisation id {org.id!r} in {ORGANISATIONS_FILE}")
+        if (org.email and not EMAIL.fullmatch(org.email)) or org.language not in LANGUAGES:
+            raise ValueError(f"organisation {org.id!r} in {ORGANISATIONS_FILE}: bad email or language")
         out[org.id] = org
     if OTHER not in out:
         raise ValueError(f"{ORGANISATIONS_FILE} needs the organisation {OTHER!r}")

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     IMPORT = "import"                  # import findings and incident reports
     MANAGE_AREAS = "manage_areas"      # replace the area outlines
     MANAGE_USERS = "manage_users"      # accounts and roles
+    MANAGE_CONTACTS = "manage_contacts"  # the organisations' contact e-mails and the outbox of messages to them
 
 
 _STAFF = {Permission.RECORD, Permission.VIEW_INTERNAL}

@@ -310,3 +310,13 @@ def app_page(page, streamlit_url, external_requests):
     page.set_default_timeout(WAIT)
     page.goto(streamlit_url)
     return page
+
+
+# ---------------------------------------------------------------- a real SMTP server (tests/smtp_server.py)
+@pytest.fixture
+def smtp_server(tmp_path):
+    """A real SMTP server on 127.0.0.1 with STARTTLS and AUTH, started; stopped after the test."""
+    from tests.smtp_server import SmtpServer
+    server = SmtpServer(tmp_path).start()
+    yield server
+    server.stop()

@@ -27,13 +27,17 @@ def test_every_setting_is_in_the_readme_table():
     ("DKE_GEO_DATABASE_URL", "not a url", "not a database URL"),
     ("DKE_GEO_TILE_URL", "tiles.example/{z}/{x}/{y}.png", "http(s) URL template"),
     ("DKE_GEO_TRUSTED_PROXIES", "yes", "whole number from 0 to 10"),
+    ("DKE_GEO_PUBLIC_URL", "dke-geo.albertslund.dk", "http(s) address"),
+    ("DKE_GEO_SMTP_FROM", "DKE Albertslund", "must be an e-mail address"),
+    ("DKE_GEO_SMTP_HOST", "smtp.albertslund.dk", "required when DKE_GEO_SMTP_HOST is set"),
 ])
 def test_a_bad_setting_stops_the_command_line_before_it_does_anything(tmp_path, name, value, says):
     env = {**os.environ, "DKE_GEO_DATA_DIR": str(tmp_path / "data"), name: value}
     out = subprocess.run([sys.executable, "-m", "dke_geo", "init-db"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 2
-    assert out.stderr.startswith(f"{name}: ") and says in out.stderr and "Traceback" not in out.stderr
+    named = "DKE_GEO_SMTP_FROM" if name == "DKE_GEO_SMTP_HOST" else name  # a host needs a sender: FROM is named
+    assert out.stderr.startswith(f"{named}: ") and says in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "data").exists()  # nothing was created
 
 

@@ -2,25 +2,37 @@
 every text column a later schema adds), unpublished and deleted findings, unapproved and deleted photos,
 fixes, histories and accounts. The public view, its map, the public page (AppTest), the static site, the
 public exports and the walk report for the Bydelsforum (HTML and PDF) contain no marker, while the one published
-finding and its one approved photo are there. The browser half is tests/e2e/test_public.py."""
+finding and its one approved photo are there. The same database sends every kind of message to the organisations
+and to DKE (text, HTML and attachments, as received by a real SMTP server) and shows the report-back page: none
+holds a marker either. The browser half is tests/e2e/test_public.py."""
 import base64
+import email
+import email.policy
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select, update
 
-from dke_geo import maps
+from dke_geo import maps, notices, report_links
 from dke_geo.interop import writers
 from dke_geo.maps.public import public_map
-from dke_geo.roles import PUBLIC, SYSTEM
+from dke_geo.model import now
+from dke_geo.photos import Upload
+from dke_geo.roles import PUBLIC, SYSTEM, Actor, Role
 from dke_geo.services import areas as area_service
-from dke_geo.services import exports
+from dke_geo.services import exports, notifications, sessions
+from dke_geo.services import fixes as fix_service
 from dke_geo.services import public as public_service
 from dke_geo.services import reports as report_service
-from dke_geo.store.db import make_engine, migrate
-from tests.conftest import context_for
-from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour
+from dke_geo.store.db import make_engine, migrate, reading, transaction
+from dke_geo.store.tables import fixes as fixes_table
+from dke_geo.store.tables import outbox
+from tests.conftest import ROOT, context_for
+from tests.notify_data import mail_context
+from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour, jpeg_with_exif
 
 
 @pytest.fixture
@@ -116,18 +128,23 @@ def test_forum_report_pdf(leaky, leak_ids):
 
 
 # ---------------------------------------------------------------- the public page through AppTest
-@pytest.fixture
-def leaky_app(tmp_path, app_test):
-    """The app on its own SQLite file holding the leak database (migrated and seeded as init-db does); nobody
-    logged in. Returns the app, not yet run."""
+def leak_app_data(tmp_path) -> tuple[dict, dict]:
+    """An app data folder whose SQLite file holds the leak database (migrated and seeded as init-db does): the
+    environment to run the app with, and the leak database's ids."""
     env = {"DKE_GEO_DATA_DIR": str(tmp_path), "DKE_GEO_DATABASE_URL": "", "DKE_GEO_TILE_URL": ""}
     engine = make_engine(f"sqlite:///{tmp_path / 'dke_geo.sqlite'}")
     migrate(engine)
     engine.dispose()
     with context_for(env) as ctx:
         area_service.seed_if_empty(ctx)
-        fill_leak_database(ctx.engine, tmp_path)
-    return app_test(env)
+        ids = fill_leak_database(ctx.engine, tmp_path)
+    return env, ids
+
+
+@pytest.fixture
+def leaky_app(tmp_path, app_test):
+    """The app on the leak database; nobody logged in. Returns the app, not yet run."""
+    return app_test(leak_app_data(tmp_path)[0])
 
 
 def _everything(at) -> str:
@@ -152,4 +169,78 @@ def test_public_page_in_apptest(leaky_app, lang):
     assert PUBLIC_TEXT in page
     findings = at.dataframe[1].value
     assert findings.shape[0] == 1 and PUBLIC_TEXT in findings.iloc[0].tolist()
+    assert len(at.get("image")) == 1  # the approved photo, and no other
+
+
+# ---------------------------------------------------------------- messages to the organisations and the link page
+FIX_TITLE, FIX_TEXT, REPORT = "Lampen ved skolestien", "Udskift armaturet på masten.", "Armaturet er skiftet."
+LEAKY_PLANNER = Actor(f"{MARK}-planner", Role.PLANNER)
+
+
+def _sendable_fix(engine, fix_id: str, due) -> None:
+    """What an organisation needs to act is clean (title, description, contact role, organisation, due date); every
+    other field of the fix, its events, findings, walk, photos and accounts keeps its marker."""
+    with transaction(engine) as conn:
+        conn.execute(update(fixes_table).where(fixes_table.c.id == fix_id).values(
+            title=FIX_TITLE, description=FIX_TEXT, contact_role="driftschef", organisation="bo-vest", due_date=due,
+            version=2))  # its history has two events
+
+
+def _decoded(raw: bytes) -> str:
+    """A received message as its recipient reads it: headers, every text part decoded, attachment bytes."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    parts = [str(message.items())]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            parts.append(part.get_content())
+        elif not part.is_multipart():
+            parts.append(part.get_content().decode("latin-1"))
+    return "\n".join(parts)
+
+
+def test_every_message_to_an_organisation_and_to_dke_holds_nothing_internal(engine, smtp_server, tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setenv("DKE_GEO_DATA_DIR", str(tmp_path))
+    ids = fill_leak_database(engine, tmp_path)
+    _sendable_fix(engine, ids["fix"], now().date() + timedelta(days=3))
+    with mail_context(engine, smtp_server.env()) as ctx:
+        notifications.queue_due(ctx)                       # reminder (due in 3 days), digest
+        fix = fix_service.get_fix(ctx, SYSTEM, ids["fix"]).fix
+        fix = fix_service.edit_fix(ctx, LEAKY_PLANNER, fix.id, fix.version, {"due_date": now().date() - timedelta(2)})
+        notifications.queue_due(ctx)                       # overdue
+        fix = fix_service.transition_fix(ctx, LEAKY_PLANNER, fix.id, fix.version, "in_progress", f"{MARK}-comment")
+        fix = fix_service.edit_fix(ctx, LEAKY_PLANNER, fix.id, fix.version, {"organisation": "forsyning"})
+        token = report_links.token(sessions.server_secret(), ids["fix"], "forsyning")
+        fix_service.report_via_link(ctx, token, fix.version, "done", REPORT, Upload("efter.jpg", jpeg_with_exif(MARK)))
+        notifications.queue_digests(ctx)
+        rows = notifications.outbox(ctx, SYSTEM)
+        assert set(rows["kind"]) == {k.value for k in notices.Kind}  # every kind of message is covered
+        result = notifications.send_queued(ctx)
+        assert result.sent == len(rows) and result.failed == 0
+        with reading(ctx.engine) as conn:
+            stored = conn.execute(select(outbox.c.kind, outbox.c.subject, outbox.c.body_text, outbox.c.body_html))
+            for kind, *texts in stored:
+                _clean("\n".join(texts), f"the {kind} message in the outbox")
+    received = smtp_server.wait_for(len(rows))
+    for got in received:
+        _clean(_decoded(got.raw), f"the message {got.message['Subject']!r}")
+    assigned = next(m for m in received if m.message["Subject"].startswith("Løsningsforslag til jer"))
+    assert FIX_TITLE in assigned.part("plain") and FIX_TEXT in assigned.part("html")
+    [photo] = [part.get_content() for part in assigned.message.iter_attachments()]  # the approved one only
+    assert is_good_colour(colour_of(photo)) and b"Exif" not in photo
+    told = next(m for m in received if m.rcpt_tos == ("dke@albertslund.example",))
+    assert REPORT in told.part("plain")
+
+
+def test_the_report_back_page_holds_nothing_internal(tmp_path, app_test):
+    env, ids = leak_app_data(tmp_path)
+    with context_for(env) as ctx:
+        _sendable_fix(ctx.engine, ids["fix"], now().date() - timedelta(days=4))
+    at = app_test(env, ROOT / "dke_geo/ui/pages/report_back.py")
+    at.query_params["t"] = report_links.token(sessions.server_secret(), ids["fix"], "bo-vest")
+    at.run()
+    assert not at.exception and not at.error
+    page = _everything(at)
+    _clean(page, "the report-back page")
+    assert FIX_TITLE in at.header[0].value and FIX_TEXT in page and "4 dage overskredet" in page
     assert len(at.get("image")) == 1  # the approved photo, and no other

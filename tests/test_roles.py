@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from sqlalchemy import update
 
 from dke_geo import config, organisations
 from dke_geo import photos as photo_files
@@ -33,12 +34,14 @@ from dke_geo.services import (
     hotspots,
     imports,
     maintenance,
+    notifications,
     public,
     recording,
     reports,
     users,
 )
-from dke_geo.store.db import data_version, reading
+from dke_geo.store.db import data_version, reading, transaction
+from dke_geo.store.tables import outbox
 from tests.conftest import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +77,14 @@ class World:
         for target in moves:
             fix = fixes.transition_fix(self.ctx, SYSTEM, fix.id, fix.version, target)
         return str(fix.id), fix.version
+
+    def failed_message(self) -> str:
+        """An outbox row that failed for good (what an administrator resends)."""
+        fix_id, _ = self.fix("approved")
+        row = notifications.fix_messages(self.ctx, SYSTEM, fix_id).iloc[0]
+        with transaction(self.ctx.engine) as conn:
+            conn.execute(update(outbox).where(outbox.c.id == row["id"]).values(state="failed"))
+        return row["id"]
 
     def user(self) -> str:
         name = f"bruger-{uuid.uuid4().hex[:8]}"
@@ -189,6 +200,18 @@ CASES = [
     Case("fixes.fix_figures", Permission.VIEW_INTERNAL, lambda w, a, _: fixes.fix_figures(w.ctx, a, "category")),
     Case("fixes.follow_up_items", Permission.VIEW_INTERNAL,
          lambda w, a, walk: fixes.follow_up_items(w.ctx, a, walk), lambda w: w.walk()),
+    # telling the responsible organisations
+    Case("notifications.contacts", Permission.MANAGE_CONTACTS, lambda w, a, _: notifications.contacts(w.ctx, a)),
+    Case("notifications.set_contact", Permission.MANAGE_CONTACTS,
+         lambda w, a, _: notifications.set_contact(w.ctx, a, "bo-vest", "drift@bo-vest.example", "da")),
+    Case("notifications.contact_history", Permission.MANAGE_CONTACTS,
+         lambda w, a, _: notifications.contact_history(w.ctx, a)),
+    Case("notifications.outbox", Permission.MANAGE_CONTACTS, lambda w, a, _: notifications.outbox(w.ctx, a)),
+    Case("notifications.resend", Permission.MANAGE_CONTACTS,
+         lambda w, a, message: notifications.resend(w.ctx, a, message), lambda w: w.failed_message()),
+    Case("notifications.delivery", Permission.VIEW_INTERNAL, lambda w, a, _: notifications.delivery(w.ctx, a)),
+    Case("notifications.fix_messages", Permission.VIEW_INTERNAL,
+         lambda w, a, fv: notifications.fix_messages(w.ctx, a, fv[0]), lambda w: w.fix("approved")),
     # the hotspots page
     Case("hotspots.load", Permission.VIEW_INTERNAL, lambda w, a, _: hotspots.load(w.ctx, a)),
     Case("hotspots.choices", Permission.VIEW_INTERNAL, lambda w, a, _: hotspots.choices(w.ctx, a)),
@@ -232,6 +255,16 @@ WITHOUT_ACTOR = {
     "sessions.start_oidc": "the login itself (OpenID Connect: the provider's login)",
     "sessions.resume": "the login itself: the tab's session checked at every interaction",
     "sessions.end": "logging out: ends the caller's own session, whoever they are",
+    "notifications.queue_for_change": "called by services/fixes.py inside the transaction of a change it has "
+                                      "role-checked",
+    "notifications.queue_due": "the sender (the app's scheduler, or the operator's `notify send`): it queues "
+                               "reminders and digests of what role-checked changes made",
+    "notifications.queue_digests": "the operator's `notify digest`",
+    "notifications.send_queued": "the sender (the app's scheduler, or the operator's `notify send`): it delivers what "
+                                 "role-checked changes queued",
+    "notifications.start_scheduler": "the app starting its sender (ui/session.py)",
+    "report_back.*": "the organisation's report-back page: its signed link is the authority (no login)",
+    "fixes.report_via_link": "the organisation's report through its signed link, which report_back.grant checks",
 }
 
 

@@ -11,8 +11,12 @@ Who may do what (checked here, whatever a page shows):
   the finding(s), and the walk's title goes into the event. Staff cannot approve, reject, start or complete.
 - Permission.VIEW_INTERNAL (staff, planners, admins): read the board, a fix and its history.
 
+- The responsible organisation, through the signed link in a message (no login): `report_via_link` reports
+  its fix in progress or done (services/report_back.py checks the link).
+
 Every change is a conditional write on the fix's version (see store/fixes.py): a change made on a stale
-version is refused with "changed by X at T, reload" (errors.Conflict) and changes nothing.
+version is refused with "changed by X at T, reload" (errors.Conflict) and changes nothing. The messages a change
+causes (services/notifications.py) are queued in the same transaction as its event.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from uuid import UUID
 
 import pandas as pd
 
-from dke_geo import lifecycle, organisations, photos
+from dke_geo import lifecycle, notices, organisations, photos
 from dke_geo.categories import categories
 from dke_geo.context import AppContext
 from dke_geo.errors import Conflict, DkeError, InvalidInput, NotFound
@@ -34,7 +38,8 @@ from dke_geo.i18n import t
 from dke_geo.interop import writers
 from dke_geo.lifecycle import Group, State
 from dke_geo.model import TZ, Fix, FixEvent, Observation, Photo, Walk, now
-from dke_geo.roles import Actor, Permission, require
+from dke_geo.roles import Actor, Permission, Role, require
+from dke_geo.services import notifications, report_back
 from dke_geo.store import fixes as fix_store
 from dke_geo.store import observations as obs_store
 from dke_geo.store import photos as photo_store
@@ -155,10 +160,35 @@ def follow_up_finding(ctx: AppContext, actor: Actor, walk_id: UUID | str, observ
     return fix
 
 
+def report_via_link(ctx: AppContext, token: str, expected_version: int, target: str, comment: str = "",
+                    photo: photos.Upload | None = None, client: str = "") -> Fix:
+    """The responsible organisation reports its fix in progress or done through the signed link of a message,
+    with an optional comment and after photo (the same checks as in the field). The event's actor is
+    "<organisation> (via link)"; DKE is told; staff still verify it on a follow-up walk.
+
+    No login: the link (`token`) is the authority, checked by services/report_back.py (forged, expired, revoked,
+    rate-limited: LinkRefused). Only the moves of the state table towards in progress or done are possible
+    (TransitionRefused otherwise, as for planners); a stale `expected_version` is a Conflict.
+    """
+    grant = report_back.grant(ctx, token, client, kind="report")
+    if target not in notices.REPORT_TARGETS:
+        raise DkeError("reportback.error.target")
+    actor = Actor(t("notify.via_link", "da", organisation=organisations.label(grant.organisation, "da")), Role.PUBLIC)
+
+    def change(conn: Connection, current: Fix, photo_id: UUID | None) -> tuple[Fix, FixEvent]:
+        if lifecycle.move(current.state, target).follow_up:  # done -> in progress is the follow-up walk's verdict
+            raise lifecycle.TransitionRefused(source=current.state, target=target)
+        return lifecycle.apply_transition(current, target, actor.name, comment, photo_id=photo_id)
+    try:
+        return _change(ctx, actor, grant.fix_id, expected_version, change, photo, via_link=True)
+    except Conflict:  # the planners' message names who changed it: not for the organisation
+        raise Conflict("reportback.error.changed") from None
+
+
 def _change(ctx: AppContext, actor: Actor, fix_id: UUID | str, expected_version: int, change,
-            photo: photos.Upload | None = None) -> Fix:
+            photo: photos.Upload | None = None, *, via_link: bool = False) -> Fix:
     """Load the fix, refuse a stale version, apply `change` (given the stored after photo's id, if any) and
-    write it conditionally, with the photo's row and files: all or nothing."""
+    write it conditionally, with the photo's row and files and the messages it causes: all or nothing."""
     processed = photos.process(photo) if photo else None
     try:
         with _photo_files() as files, transaction(ctx.engine) as conn:
@@ -172,6 +202,8 @@ def _change(ctx: AppContext, actor: Actor, fix_id: UUID | str, expected_version:
                 return current
             if not fix_store.save_change(conn, changed, event, expected_version):
                 raise _conflict(_load(conn, fix_id))
+            notifications.queue_for_change(ctx, conn, current, changed, actor.name, via_link=via_link,
+                                           comment=event.comment, with_photo=photo_id is not None)
             files.publish()
     except ConstraintViolation:  # the unique (fix_id, version) of the history caught a concurrent writer
         with reading(ctx.engine) as conn:

@@ -105,8 +105,9 @@ def schema_is_current(engine: Engine) -> bool:
 @contextmanager
 def transaction(engine: Engine, *, changes_data: bool = True) -> Iterator[Connection]:
     """One transaction; commits at the end, rolls back everything on any error. Writes also bump the
-    data version, which caches of maps and charts key on; writes that no cache is built from (login attempts,
-    sessions) pass `changes_data=False`, so a login does not make every planner's map be read again.
+    data version, which caches of maps and charts key on; `changes_data=False` for bookkeeping that no cache
+    shows (login attempts, sessions, the outbox's delivery state, the report-back page's rate limit), so a login or
+    sending mail every minute does not make every planner's map read the database again.
 
     Contention is resolved by waiting inside the database (SQLite: BEGIN IMMEDIATE and the busy timeout;
     PostgreSQL: row locks, with the version checks of fixes), not by re-running the block; what is left,

@@ -216,4 +216,60 @@ incident_reports = Table(
     Index("ix_incident_reports_reported_at", "reported_at"),
 )
 
+outbox = Table(
+    "outbox", metadata,  # the transactional outbox: a message is written in the transaction of what causes it
+    Column("id", UUID, primary_key=True),
+    Column("message_id", String(200), nullable=False, unique=True),  # the Message-ID: the same on every resend
+    Column("dedupe_key", String(200), nullable=False, unique=True),  # one message per cause (event, due date, week)
+    Column("kind", String(32), nullable=False),
+    Column("organisation", String(64), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("fix_id", UUID, ForeignKey("fixes.id")),
+    Column("fix_version", Integer),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("photo_ids", JSON, nullable=False),  # approved photos to attach (approval checked again when sent)
+    Column("state", String(16), nullable=False),  # queued, sending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("recipient", String(320), nullable=False, default=""),  # where it went (the contact when sent)
+    Column("created_by", String(120), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("claimed_by", String(120)),
+    Column("claimed_at", UtcDateTime),
+    Column("sent_at", UtcDateTime),
+    Index("ix_outbox_state_next", "state", "next_attempt_at"),
+    Index("ix_outbox_fix", "fix_id"),
+)
+
+organisation_contacts = Table(
+    "organisation_contacts", metadata,  # an administrator's override of data/organisations.toml's contact
+    Column("organisation", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+organisation_contact_events = Table(
+    "organisation_contact_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("by", String(120), nullable=False),
+    Column("email", String(320), nullable=False),  # the address set ("" = back to the file's)
+    Column("language", String(2), nullable=False),
+    Index("ix_organisation_contact_events_org", "organisation", "at"),
+)
+
+report_link_hits = Table(
+    "report_link_hits", metadata,  # what the report-back page's rate limit counts (per link, per client)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_report_link_hits_key_at", "key", "at"),
+)
+
 POINT_TABLES = ("observations", "incident_reports")

@@ -15,6 +15,7 @@ from dke_geo.errors import Conflict, DkeError
 from dke_geo.model import TZ, FixEvent, Photo, Priority
 from dke_geo.roles import Permission
 from dke_geo.services import fixes as svc
+from dke_geo.services import notifications
 from dke_geo.ui import session
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
@@ -71,6 +72,7 @@ def show(fix_id: str) -> None:
         _action(fix, seen, seen_key, lang)
         _edit(fix, seen, seen_key, lang)
     _photos(detail)
+    _messages(str(fix.id), lang)
     _timeline(detail.events, {p.id: p for p in detail.after})
 
 
@@ -184,6 +186,24 @@ def _image(picture: Photo, width: int | None = None) -> None:
         st.image(str(path), width=width or "stretch", caption=when(picture.created_at))
     else:
         st.caption(t("fixes.photos.missing"))
+
+
+def _messages(fix_id: str, lang: str) -> None:
+    """What was sent to the organisations about this fix, when, and whether it was delivered."""
+    st.subheader(t("fixes.messages.title"))
+    sent = notifications.fix_messages(session.context(), session.actor(), fix_id)
+    if sent.empty:
+        st.caption(t("fixes.messages.none"))
+        return
+    st.dataframe(pd.DataFrame({
+        t("fixes.messages.col.created"): sent["created_at"].map(when),
+        t("fixes.messages.col.kind"): [t(f"notify.kind.{k}") for k in sent["kind"]],
+        t("fixes.messages.col.to"): [organisations.label(o, lang) for o in sent["organisation"]],
+        t("fixes.messages.col.state"): [t(f"notify.state.{s}") for s in sent["state"]],
+        t("fixes.messages.col.sent"): sent["sent_at"].map(lambda v: when(v) if v is not None and not pd.isna(v)
+                                                         else ""),
+        t("fixes.messages.col.error"): sent["last_error"],
+    }), hide_index=True, width="stretch")
 
 
 def _timeline(events: list[FixEvent], after: dict) -> None:

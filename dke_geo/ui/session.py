@@ -1,7 +1,8 @@
 """Per-session state shared by all pages: the app context, the language, the logged-in actor.
 
 The app context (settings, engine, caches: dke_geo/context.py) is made once per server process and
-configuration; every page gets it from `context()` and passes it to the services.
+configuration, with its notification scheduler; every page gets it from `context()` and passes it to the
+services.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dke_geo.context import AppContext
 from dke_geo.i18n import LANGUAGES
 from dke_geo.i18n import t as _t
 from dke_geo.roles import PUBLIC, Actor
-from dke_geo.services import maintenance
+from dke_geo.services import maintenance, notifications
 
 
 class NotReady(Exception):
@@ -27,6 +28,7 @@ def _context(values: tuple[tuple[str, str], ...]) -> AppContext:
         context.close()
         raise NotReady("database")
     context.columns.start()  # the SQLite column worker loads while the first page is drawn
+    notifications.start_scheduler(context)  # one sender per app context, whatever the number of browser sessions
     return context
 
 

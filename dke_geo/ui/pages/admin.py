@@ -6,7 +6,7 @@ import streamlit as st
 from dke_geo.errors import DkeError
 from dke_geo.roles import Role
 from dke_geo.services import users as user_service
-from dke_geo.ui import session
+from dke_geo.ui import outbox_admin, session
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
@@ -70,3 +70,6 @@ if others:
     sure = right.checkbox(t("admin.remove_confirm", name=plain(who)), key="admin_remove_sure")
     if right.button(t("admin.remove"), key="admin_remove", disabled=not sure):
         _run(user_service.remove_user, who, done=t("admin.removed", name=plain(who)))
+
+outbox_admin.outbox()
+outbox_admin.contacts()

@@ -11,6 +11,7 @@ from dke_geo.lifecycle import State
 from dke_geo.model import Priority
 from dke_geo.roles import Permission
 from dke_geo.services import fixes as svc
+from dke_geo.services import notifications
 from dke_geo.ui import fix_view, session
 from dke_geo.ui.fix_view import when
 from dke_geo.ui.session import t
@@ -42,6 +43,11 @@ walk = c_walk.selectbox(t("fixes.filter.walk"), list(choices.walks), index=None,
 overdue_only = c_overdue.toggle(t("fixes.filter.overdue"), key="fixes_overdue")
 table = svc.fixes_frame(ctx, actor, area=area, organisation=org, walk_id=walk, overdue_only=overdue_only)
 st.markdown(t("fixes.count", n=len(table), overdue=int(table["overdue"].sum())))
+delivery = notifications.delivery(ctx, actor)
+if not delivery.configured:
+    st.warning(t("fixes.messages.not_configured", n=delivery.queued), icon="✉️")
+if delivery.failed:
+    st.warning(t("fixes.messages.failed", n=delivery.failed), icon="⚠️")
 
 tab_names = ["fixes.tab.table", "fixes.tab.columns", "fixes.tab.figures"]
 if actor.can(Permission.MANAGE_FIXES):
@@ -51,6 +57,18 @@ tabs = st.tabs([t(n) for n in tab_names])
 
 def _org_label(org_id: str) -> str:
     return organisations.label(org_id, lang) if org_id else t("fixes.unassigned")
+
+
+def _last_message(fix_id: str) -> str:
+    """The fix's newest message: what, when, delivered or not."""
+    row = latest.get(fix_id)
+    if row is None:
+        return ""
+    kind, state = t(f"notify.kind.{row['kind']}"), t(f"notify.state.{row['state']}")
+    return f"{kind} · {when(row['sent_at'] if row['state'] == 'sent' else row['created_at'])} · {state}"
+
+
+latest = delivery.latest.set_index("fix_id").to_dict("index")
 
 
 with tabs[0]:
@@ -67,6 +85,7 @@ with tabs[0]:
             t("fixes.col.cost_dkk"): table["cost_dkk"],
             t("fixes.col.areas"): table["area_ids"].map(lambda ids: ", ".join(choices.areas.get(a, a) for a in ids)),
             t("fixes.col.findings"): table["observation_ids"].map(len),
+            t("fixes.col.message"): table["id"].map(_last_message),
         })
         overdue_style = "background-color:#fde2e1;color:#8b0000"
         styled = shown.style.apply(lambda row: [overdue_style if table.loc[row.name, "overdue"] else ""] * len(row),
