@@ -107,6 +107,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DKE_GEO_BOUNDARY_MARGIN_M", "200",
             "How far (metres) outside the municipality boundary a point is still accepted.", _number(0, 10_000)),
     Setting("DKE_GEO_LANGUAGE", "da", "Default UI language: da or en.", _language),
+    Setting("DKE_GEO_ACCESSIBILITY_CONTACT", "",
+            "How residents reach the municipality about accessibility (an e-mail address or a web form), named in the "
+            "accessibility statement. Empty: the statement says to contact Albertslund Kommune."),
     Setting("DKE_GEO_LOAD_SECONDS", "30",
             "Test suite only: how long the concurrent-tablets load test runs (tests/test_concurrency.py).",
             _number(1, 3600)),

@@ -126,7 +126,7 @@ def _skeleton(view: PublicView) -> str:
 <main class="dke-public" lang="{e(lang)}">
 <h1 class="dke-sr">{tr('public.map.title')}</h1>
 <section class="dke-legend" aria-labelledby="dke-legend-h"><details open>
-<summary id="dke-legend-h">{tr('public.legend')}</summary>
+<summary><h2 id="dke-legend-h">{tr('public.legend')}</h2></summary>
 <h3>{tr('public.col.category')}</h3><ul>{legend_cats}</ul>
 <h3>{tr('public.col.status')}</h3><ul>{legend_status}</ul>
 </details></section>

@@ -6,7 +6,7 @@
   "use strict";
   const data = JSON.parse(document.getElementById("dke-data").textContent);
   const s = data.strings;
-  const PAGE = 25;
+  const PAGE = matchMedia("(min-width: 900px)").matches ? 25 : 10;  // a phone: a shorter page of cards
   const $ = (id) => document.getElementById(id);
   const el = (tag, props, ...children) => {
     const node = document.createElement(tag);

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import pandas as pd
 
-from dke_geo import geo, photos, public_site
+from dke_geo import accessibility, geo, photos, public_site
 from dke_geo.categories import categories
 from dke_geo.context import AppContext
 from dke_geo.errors import DkeError, NotFound
@@ -230,7 +230,8 @@ def write_site(ctx: AppContext, out: Path, lang: str = "da") -> dict[str, int]:
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        written = public_site.write(build, public, ctx.areas(), now())
+        statement = accessibility.statement(lang, ctx.settings["DKE_GEO_ACCESSIBILITY_CONTACT"])
+        written = public_site.write(build, public, ctx.areas(), now(), statement)
         build.chmod(0o755)
         if out.exists():
             shutil.rmtree(out)

@@ -1,5 +1,5 @@
-"""Two small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code):
-the login cookie, and the warning before leaving a page with unsaved input.
+"""Small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code): the login cookie,
+the warning before leaving a page with unsaved input, and the page's language.
 
 The cookie holds a signed, expiring token (dke_geo/services/sessions.py), SameSite=Strict, Secure on
 https, path /. It is set from JavaScript, so it cannot be HttpOnly: Streamlit offers no server-side way
@@ -44,7 +44,14 @@ export default function (component) {
 }
 """
 
+_LANG_JS = """
+export default function (component) {
+  document.documentElement.lang = component.data.lang;
+}
+"""
+
 _cookie = component("dke_geo.login_cookie", js=_COOKIE_JS)
+_lang = component("dke_geo.page_lang", js=_LANG_JS)
 _leave = component("dke_geo.leave_guard", js=_LEAVE_JS)
 
 
@@ -57,3 +64,9 @@ def login_cookie(token: str | None) -> None:
 def leave_guard(active: bool, message: str, key: str) -> None:
     """Ask the browser to warn before a reload or leaving the page while `active` (e.g. unsaved input)."""
     _leave(key=key, data={"active": bool(active), "message": message}, height=0)
+
+
+def page_lang(lang: str) -> None:
+    """Set the page's `lang` to the chosen language (Streamlit's page says "en" whatever it shows), so a screen
+    reader speaks Danish as Danish (WCAG 3.1.1)."""
+    _lang(key="page_lang", data={"lang": lang}, height=0)
