@@ -105,16 +105,20 @@ def _record(page: Page, lang: str, url: str, _site: dict) -> list[Callable[[], N
     _staff_page(page, lang, url, "demo-medarbejder", {"da": "Registrér fund", "en": "Record findings"})
     page.locator("[class*='st-key-record_walk_']").first.get_by_role("button").first.click()
     wait_for_app_run(page)
+    expect(page.locator(".st-key-record_walk_header")).to_be_visible(timeout=WAIT)
+    resume = page.get_by_role("button", name={"da": "Genoptag vandringen", "en": "Resume the walk"}[lang])
+    if resume.count():  # a demo walk has ended: open it again to see the form and its map
+        resume.click()
+        wait_for_app_run(page)
     expect(page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(".leaflet-container")
            ).to_be_visible(timeout=WAIT)
-    night = {"da": "Nattilstand (mørkt tema)", "en": "Night mode (dark theme)"}[lang]
 
     def dark() -> None:
-        toggle = page.get_by_role("checkbox", name=night)
+        toggle = page.locator(".st-key-record_night_toggle input")
         if not toggle.is_checked():
-            toggle.click()
+            page.locator(".st-key-record_night_toggle label").click()
             wait_for_app_run(page)
-        expect(page.locator(".st-key-record_night")).to_have_count(1, timeout=WAIT)
+        expect(page.locator(".stApp")).to_have_css("background-color", "rgb(13, 17, 23)", timeout=WAIT)
     return [lambda: wait_for_app_run(page), dark]
 
 
