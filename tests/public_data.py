@@ -1,7 +1,10 @@
-"""Test data for publishing and the public side: photos with EXIF, fixes in a given state."""
+"""Test data for publishing and the public side: photos with EXIF, fixes in a given state, the data block of a
+public map page."""
 from __future__ import annotations
 
 import io
+import json
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -153,3 +156,9 @@ def colour_of(jpeg: bytes) -> tuple[int, int, int]:
 
 def is_good_colour(rgb) -> bool:
     return rgb[0] > 150 and rgb[1] < 100
+
+
+def site_data(page: str) -> dict:
+    """The findings' data block of a public map page (maps/public.py), as the browser reads it."""
+    block = re.search(r'<script type="application/json" id="dke-data">(.*?)</script>', page, re.S)
+    return json.loads(block.group(1))
