@@ -171,3 +171,25 @@ def test_queue_for_the_planner(demo, tmp_path):
     row = table.set_index("id").loc[str(obs[0].id)]
     assert (row["n_photos"], row["n_approved"], row["area"], row["walk_title"]) == (2, 1, "Blokland", walks[0].title)
     assert len(public_service.queue(ctx, PLANNER)) == 300
+
+
+def test_an_english_public_text_beside_the_danish_one(demo):
+    """The planner may write (or accept the suggested) English text; English pages show it, and without one the
+    Danish text, marked as Danish. The history keeps both."""
+    ctx, _walks, obs = demo
+    oid = obs[1].id
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.")
+    [finding] = public_service.view(ctx, "en").findings
+    assert (finding.text, finding.text_lang) == ("Lampen ved stien er ude.", "da")
+    english = public_service.suggested_text(ctx, PLANNER, oid, "en")
+    assert english.endswith("noted on an area walk in April 2017.")
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.", public_text_en=english)
+    [finding] = public_service.view(ctx, "en").findings
+    assert (finding.text, finding.text_lang) == (english, "en")
+    assert public_service.view(ctx, "da").findings[0].text == "Lampen ved stien er ude."
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.")  # None keeps the English text
+    assert public_service.view(ctx, "en").findings[0].text == english
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.", public_text_en="")  # "" removes it
+    assert public_service.view(ctx, "en").findings[0].text_lang == "da"
+    history = public_service.history(ctx, PLANNER, oid)
+    assert [h["public_text_en"] for h in history] == ["", english, ""]
