@@ -40,8 +40,8 @@ def _answer_form(findings, chosen: str | None) -> None:
             key = st.selectbox(t("answers.finding"), list(by_key), key="public_answer_finding",
                                format_func=lambda k: " · ".join((f"{by_key[k].icon} {by_key[k].category_label}",
                                                                  by_key[k].area, by_key[k].month, by_key[k].status)))
-            still = st.radio(t("answers.question"), [True, False], index=None, key="public_answer_still",
-                             format_func=lambda v: t("answers.yes" if v else "answers.no"))
+            still = st.radio(t("answers.question"), [t("answers.yes"), t("answers.no")], index=None,
+                             key="public_answer_still")
             text = st.text_area(t("answers.text"), max_chars=500, key="public_answer_text")
             sent = st.form_submit_button(t("answers.send"), type="primary")
     if not sent:
@@ -50,7 +50,7 @@ def _answer_form(findings, chosen: str | None) -> None:
         st.error(t("answers.choose"))
         return
     try:
-        answers.answer(ctx, st.context.ip_address or "local", key, still, text)
+        answers.answer(ctx, st.context.ip_address or "local", key, still == t("answers.yes"), text)
     except DkeError as exc:
         st.error(exc.message(lang))  # the form keeps what was typed
         return
