@@ -138,11 +138,11 @@ def _skeleton(view: PublicView) -> str:
 <section id="dke-list" aria-labelledby="dke-list-h" tabindex="-1">
 <h2 id="dke-list-h">{tr('public.findings')} ({len(view.findings)})</h2>
 {empty}<div class="dke-controls">
-<label>{tr('public.col.area')}<select id="dke-area"><option value="">{tr('public.list.all_areas')}</option>
-{area_options}</select></label>
-<label>{tr('public.col.status')}<select id="dke-group"><option value="">{tr('public.list.all_statuses')}</option>
-{group_options}</select></label>
-<label>{tr('public.list.sort')}<select id="dke-sort">{sort_options}</select></label>
+<div><label for="dke-area">{tr('public.col.area')}</label><select id="dke-area">
+<option value="">{tr('public.list.all_areas')}</option>{area_options}</select></div>
+<div><label for="dke-group">{tr('public.col.status')}</label><select id="dke-group">
+<option value="">{tr('public.list.all_statuses')}</option>{group_options}</select></div>
+<div><label for="dke-sort">{tr('public.list.sort')}</label><select id="dke-sort">{sort_options}</select></div>
 </div>
 <p id="dke-summary"></p>
 <ol id="dke-items" class="dke-items"></ol>
