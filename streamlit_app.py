@@ -31,6 +31,8 @@ pages = [st.Page("dke_geo/ui/pages/home.py", title=t("nav.home"), icon="🗺️"
     if internal else []
 pages.append(st.Page("dke_geo/ui/pages/public.py", title=t("nav.public"), icon="🏘️", url_path="public",
                      default=not internal))
+pages.append(st.Page("dke_geo/ui/pages/accessibility.py", title=t("nav.accessibility"), icon="♿",
+                     url_path="tilgaengelighed"))
 if actor.can(Permission.PUBLISH):
     pages.append(st.Page("dke_geo/ui/pages/publish.py", title=t("nav.publish"), icon="📣", url_path="publish"))
 if actor.can(Permission.MANAGE_USERS):

@@ -177,6 +177,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DKE_GEO_NOTIFY_INTERVAL_S", "60",
             "How often (seconds) the app's scheduler queues due reminders and digests and sends the outbox. "
             "0: no scheduler in the app (a cron job or systemd timer runs `notify send`).", _number(0, 86_400)),
+    Setting("DKE_GEO_ACCESSIBILITY_CONTACT", "",
+            "How residents reach the municipality about accessibility (an e-mail address or a web form), named in the "
+            "accessibility statement. Empty: the statement says to contact Albertslund Kommune."),
     Setting("DKE_GEO_LOAD_SECONDS", "30",
             "Test suite only: how long the concurrent-tablets load test runs (tests/test_concurrency.py).",
             _number(1, 3600)),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class AppContext:
     _entries: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _recent: dict = field(default_factory=dict, repr=False)
     max_entries: int = 32
 
     def __post_init__(self) -> None:
@@ -109,6 +111,21 @@ class AppContext:
         if path.resolve() in ours or any(_same_file(path, file) for file in ours):
             raise DatabaseFileRefused(path=str(path))
         return path
+    def allow(self, kind: str, client: str, limit: int, window_s: float) -> bool:
+        """True, and counted, when `client` has done `kind` fewer than `limit` times in the last `window_s` seconds
+        in this process; else False. A rate limit kept in memory only, so no client (an address) is ever stored:
+        it restarts with the app, and each app server counts its own."""
+        at = time.monotonic()
+        with self._lock:
+            for key in [k for k, times in self._recent.items() if not times or times[-1] < at - window_s]:
+                del self._recent[key]  # nothing recent: forget the client
+            times = self._recent.setdefault((kind, client), deque())
+            while times and times[0] < at - window_s:
+                times.popleft()
+            if len(times) >= limit:
+                return False
+            times.append(at)
+            return True
 
     def areas(self) -> gpd.GeoDataFrame:
         """The housing areas in the database (EPSG:4326, id, name, confidence, source, geometry), cached until

@@ -58,7 +58,7 @@ class _DemoWalk:
 
 WALKS = (
     _DemoWalk("blokland-dark", "Områdevandring i Blokland efter mørkets frembrud", ("blokland",),
-              datetime(2017, 4, 20, 21, 0, tzinfo=TZ), 1.5, WalkKind.ON_FOOT, "Belysning efter mørkets frembrud",
+              datetime(2017, 4, 20, 21, 30, tzinfo=TZ), 1.5, WalkKind.ON_FOOT, "Belysning efter mørkets frembrud",
               (("dke", 3), ("bo-vest", 2), ("miljo-teknik", 2), ("politiet", 1), ("beboere", 9)),
               120, {"lighting": 5, "hiding_places": 2, "overgrowth": 2, "signage": 1, "paths": 1, "graffiti": 1,
                     "vandalism": 1, "litter": 1, "good_place": 0.5, "other": 0.3}),
@@ -70,7 +70,7 @@ WALKS = (
                    "signage": 1, "other": 1}),
     _DemoWalk("night-homecare", "Køretur med nattens hjemmepleje",
               ("galgebakken", "hyldespjaeldet", "morbaerhaven", "banehegnet", "hedemarksvaenge"),
-              datetime(2017, 10, 24, 22, 0, tzinfo=TZ), 2.0, WalkKind.BY_CAR,
+              datetime(2017, 3, 14, 22, 0, tzinfo=TZ), 2.0, WalkKind.BY_CAR,
               "Tryghed for natpersonalet: belysning og adgangsveje",
               (("dke", 2), ("hjemmeplejen", 3)),
               20, {"lighting": 4, "hiding_places": 3, "paths": 2, "signage": 2, "vandalism": 1, "other": 0.5}),
@@ -162,7 +162,8 @@ class _DemoFix:
     steps: tuple[tuple[str, str, str, str], ...]  # (state, "YYYY-MM-DD", by, comment); the first creates it
 
 
-_PLANNER, _STAFF = "demo-planlaegger", "demo-medarbejder"
+DEMO_PLANNER = _PLANNER = "demo-planlaegger"
+_STAFF = "demo-medarbejder"
 DEMO_FIXES = (
     _DemoFix("blokland-lamps", "blokland-dark", "lighting", 3, "Nye lamper langs stien mellem blokkene",
              "Demo: LED-armaturer på stien, hvor beboerne fandt det mørkest.", "forsyning", "driftsleder, vej og park",
@@ -191,9 +192,9 @@ DEMO_FIXES = (
               ("rejected", "2017-06-15", _PLANNER, "Boligselskabet har ikke plads i år; tages op igen i budget 2018"))),
     _DemoFix("homecare-lights", "night-homecare", "lighting", 2, "Lys ved indgangene for nattens hjemmepleje",
              "Demo: bevægelsesstyret lys ved de indgange, hjemmeplejen bruger om natten.", "forsyning", "driftsleder",
-             date(2018, 3, 1), 40_000, "high",
-             (("proposed", "2017-10-31", _PLANNER, ""), ("approved", "2017-11-15", _PLANNER, ""),
-              ("in_progress", "2017-12-01", _PLANNER, ""))),
+             date(2017, 9, 1), 40_000, "high",
+             (("proposed", "2017-03-21", _PLANNER, ""), ("approved", "2017-04-05", _PLANNER, ""),
+              ("in_progress", "2017-05-02", _PLANNER, ""))),
 )
 
 
@@ -214,6 +215,54 @@ def demo_fixes(demo_obs: list[Observation]) -> list[tuple[Fix, list[FixEvent]]]:
                                                     datetime.fromisoformat(day).replace(hour=10, tzinfo=TZ))
             history.append(event)
         out.append((fix, history))
+    return out
+
+
+# What the planner published of the demo, so the public map, the static site and the residents' list show what
+# residents would see: the findings each fix addresses with a public text of their own (Danish and English), and
+# every PUBLISHED_EVERY-th other finding with the suggested text. Published the day after the walk's follow-up.
+PUBLISHED_EVERY = 4
+PUBLISHED_ON = {"blokland-dark": "2017-04-28", "blokland-day": "2017-05-24", "night-homecare": "2017-03-22"}
+PUBLIC_TEXTS = {
+    "blokland-lamps": ("Stien mellem blokkene er mørk om aftenen. Der sættes nye LED-lamper op langs stien.",
+                       "The path between the blocks is dark in the evening. New LED lamps are being put up along it."),
+    "blokland-bushes": ("Buskene langs stien gør den svær at overskue. De skæres ned til en meters højde.",
+                        "The bushes along the path make it hard to see along it. "
+                        "They are being cut down to one metre."),
+    "blokland-signs": ("Husnumre og skilte ved opgangene kan ikke ses i mørke.",
+                       "House numbers and signs at the entrances cannot be seen in the dark."),
+    "blokland-graffiti": ("Tags på gavlene. Kommunens graffitiordning fjerner dem.",
+                          "Tags on the gable walls. The municipality's graffiti service removes them."),
+    "blokland-bulky": ("Storskrald stilles på stien. Der er ikke plads til en ny storskraldsplads i år.",
+                       "Bulky waste is left on the path. There is no room for a new bulky-waste area this year."),
+    "homecare-lights": ("Indgangene er mørke for nattens hjemmepleje. Der kommer lys med bevægelsessensor.",
+                        "The entrances are dark for the night home-care staff. Motion-sensor lights are coming."),
+}
+
+
+@dataclass(frozen=True)
+class DemoPublication:
+    """A demo finding the planner published: its own texts (None: the suggested text) and when."""
+    observation_id: uuid.UUID
+    text: str | None
+    text_en: str | None
+    at: datetime
+
+
+def demo_publications(demo_obs: list[Observation]) -> list[DemoPublication]:
+    """Which demo findings are published, with which texts and when (written by services/maintenance.load_demo)."""
+    own = {}
+    for spec, (fix, _history) in zip(DEMO_FIXES, demo_fixes(demo_obs), strict=True):
+        for obs_id in fix.observation_ids:
+            own[obs_id] = PUBLIC_TEXTS[spec.key]
+    keys = {uuid.uuid5(_NS, spec.key): spec.key for spec in WALKS}
+    out = []
+    for i, obs in enumerate(demo_obs):
+        if obs.id not in own and i % PUBLISHED_EVERY:
+            continue
+        day = datetime.fromisoformat(PUBLISHED_ON[keys[obs.walk_id]]).replace(hour=10, tzinfo=TZ)
+        text, text_en = own.get(obs.id, (None, None))
+        out.append(DemoPublication(obs.id, text, text_en, day))
     return out
 
 

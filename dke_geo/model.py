@@ -447,3 +447,15 @@ class Area(_Model):
     confidence: str = "official"
     source: str = ""
     geometry: dict
+
+
+MAX_ANSWER = 500
+
+
+class ResidentAnswer(_Model):
+    """A resident's answer to "Er det stadig et problem?" about a published finding: yes or no and an optional
+    short text, untrusted like any input from outside. No name, e-mail, photo or address is asked or kept."""
+    still_a_problem: bool
+    text: str = ""
+
+    _text_field = field_validator("text", mode="before")(_text(MAX_ANSWER))

@@ -8,6 +8,7 @@ are built from: month, day, area, status, the suggested public text.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,8 @@ from dke_geo.lifecycle import Group
 from dke_geo.model import TZ
 
 THUMB_SIDE = 320
+STATUS_GROUPS = (Group.OPEN.value, Group.PLANNED.value, Group.RESOLVED.value)
+ANSWERABLE = frozenset({Group.PLANNED.value, Group.RESOLVED.value})
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class PublicPhoto:
 
 @dataclass(frozen=True)
 class PublicFinding:
+    key: str               # a public name for the finding (public_key): links list, map and answers
     lon: float
     lat: float
     category: str          # the category id (for colours)
@@ -42,9 +46,17 @@ class PublicFinding:
     icon: str
     area: str
     month: str
+    month_key: str         # "2017-04": sorts the months
     text: str
+    text_lang: str         # the language `text` is written in ("da" when no English text was written)
     status: str            # the fixes' status in plain words
+    status_group: str      # open, planned or resolved (Group): the legend's symbol, and whether residents may answer
     photos: tuple[PublicPhoto, ...]
+
+    @property
+    def answerable(self) -> bool:
+        """Residents may say whether it is still a problem once something is planned or done about it."""
+        return self.status_group in ANSWERABLE
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,14 @@ class PublicWalk:
     area_ids: tuple[str, ...]
     is_demo: bool
     findings: tuple[PublicFinding, ...]   # oldest first, numbered so in the report
+def public_key(obs_id: str) -> str:
+    """The name a published finding goes by on the public side: a hash of its id, so the public pages, the static
+    site and residents' answers can point at a finding without carrying the internal id.
+
+    >>> public_key("6f1d6c1e-2b8a-4a51-9c1e-0d6b7e2a2017")
+    'f-8b893d65f5423ac0'
+    """
+    return "f-" + hashlib.sha256(f"dke-geo public {obs_id}".encode()).hexdigest()[:16]
 
 
 def month_label(at: datetime, lang: str = "da") -> str:
@@ -98,6 +118,18 @@ def date_label(at, lang: str = "da") -> str:
 def area_label(area_id: str | None, names: dict[str, str], lang: str = "da") -> str:
     """The area's name; a finding outside every housing area is "elsewhere in Albertslund"."""
     return names.get(area_id or "", t("public.no_area", lang))
+
+
+def public_text(danish: str, english: str, lang: str) -> tuple[str, str]:
+    """The public text to show in `lang`, and the language it is written in: the English text on an English page
+    when the planner wrote one, else the Danish text (marked Danish, so a screen reader reads it as Danish).
+
+    >>> public_text("Lampen er gået ud.", "The lamp is out.", "en"), public_text("Lampen er gået ud.", "", "en")
+    (('The lamp is out.', 'en'), ('Lampen er gået ud.', 'da'))
+    """
+    if lang == "en" and english:
+        return english, "en"
+    return danish, "da"
 
 
 def suggest_text(category: str, area: str, at: datetime, lang: str = "da") -> str:

@@ -1,7 +1,10 @@
-"""Test data for publishing and the public side: photos with EXIF, fixes in a given state."""
+"""Test data for publishing and the public side: photos with EXIF, fixes in a given state, the data block of a
+public map page."""
 from __future__ import annotations
 
 import io
+import json
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +26,7 @@ from dke_geo.store.tables import (
     observations,
     photos,
     publication_events,
+    resident_answers,
     users,
     walks,
 )
@@ -75,6 +79,7 @@ def add_fix(engine: Engine, obs_ids, states=(), at: datetime | None = None, **fi
 MARK = "LEAKMARK"
 T0 = datetime(2017, 4, 20, 21, 30, tzinfo=TZ)
 PUBLIC_TEXT = "Lampen ved stien mod skolen lyser ikke."
+PUBLIC_TEXT_EN = "The lamp on the path to the school is out."
 GOOD_COLOUR, BAD_COLOUR = (220, 20, 20), (20, 220, 20)
 
 
@@ -118,7 +123,8 @@ def fill_leak_database(engine: Engine, photo_dir: Path) -> dict:
             light_condition_override=None, ended_at=None,
             organisations=[{"organisation": "andre", "label": f"{MARK}-walk-organisation", "count": 3}])))
         conn.execute(insert(observations).values([
-            _filled(observations, id=ids["pub"], published=True, public_text=PUBLIC_TEXT, **spot),
+            _filled(observations, id=ids["pub"], published=True, public_text=PUBLIC_TEXT, public_text_en=PUBLIC_TEXT_EN,
+                    **spot),
             _filled(observations, id=ids["unpub"], published=False, **spot),
             _filled(observations, id=ids["deleted"], published=True, deleted=True, **spot)]))
         conn.execute(insert(fixes).values(_filled(fixes, id=ids["fix"], priority="medium", state="approved")))
@@ -134,6 +140,8 @@ def fill_leak_database(engine: Engine, photo_dir: Path) -> dict:
         conn.execute(insert(incident_reports).values(_filled(incident_reports, id=str(uuid.uuid4()), lon=12.3573,
                                                              lat=55.6602, area_id="blokland")))
         conn.execute(update(areas).where(areas.c.id == "blokland").values(source=f"{MARK}-areas-source"))
+        conn.execute(insert(resident_answers).values([_filled(resident_answers, observation_id=ids[k],
+                                                              still_a_problem=True) for k in ("pub", "unpub")]))
     good = jpeg_with_exif(f"{MARK}-exif-approved", GOOD_COLOUR)
     bad = jpeg_with_exif(f"{MARK}-exif-unapproved", BAD_COLOUR)
     extra = {"exif": {"Artist": f"{MARK}-photos-exif"}, "created_by": f"{MARK}-photos-created_by",
@@ -153,3 +161,9 @@ def colour_of(jpeg: bytes) -> tuple[int, int, int]:
 
 def is_good_colour(rgb) -> bool:
     return rgb[0] > 150 and rgb[1] < 100
+
+
+def site_data(page: str) -> dict:
+    """The findings' data block of a public map page (maps/public.py), as the browser reads it."""
+    block = re.search(r'<script type="application/json" id="dke-data">(.*?)</script>', page, re.S)
+    return json.loads(block.group(1))

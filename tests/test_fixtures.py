@@ -40,17 +40,31 @@ def test_demo_findings_lie_on_paths_inside_their_walk_areas():
 
 
 def test_demo_light_matches_the_walks():
+    """The walk "efter mørkets frembrud" and the night drive happen in the dark, findings and all; the other in
+    daylight."""
     walks, obs = fixtures.demo_walks_and_observations()
     dark = next(w for w in walks if w.started_at.month == 4)
+    drive = next(w for w in walks if w.kind.value == "by_car")
     day = next(w for w in walks if w.started_at.month == 5)
-    assert dark.light_condition.value in ("dark", "twilight")
+    assert dark.light_condition.value == "dark" and drive.light_condition.value == "dark"
+    assert {o.light_condition.value for o in obs if o.walk_id in (dark.id, drive.id)} == {"dark"}
     assert day.light_condition.value == "daylight"
+
+
+def test_demo_tells_the_first_half_of_2017():
+    """The half-year report for January-June 2017 describes all three walks: the drive is within it too."""
+    walks, obs = fixtures.demo_walks_and_observations()
+    assert all(w.started_at.year == 2017 and w.started_at.month <= 6 for w in walks)
+    assert all(o.observed_at.month <= 6 for o in obs)
+    steps = [step for spec in fixtures.DEMO_FIXES for step in spec.steps]
+    assert all(day >= "2017-03-14" for _state, day, _by, _comment in steps)  # no fix before the first walk
 
 
 def test_load_demo_into_database(ctx):
     assert maintenance.is_empty(ctx) and not maintenance.has_demo_data(ctx)
     counts = maintenance.load_demo(ctx)
     assert counts["walks"] == 3 and counts["observations"] > 200
+    assert counts["published"] == len(fixtures.demo_publications(fixtures.demo_walks_and_observations()[1])) > 50
     assert not maintenance.is_empty(ctx) and maintenance.has_demo_data(ctx)
     summary = area_service.summary(ctx, SYSTEM).set_index("id")
     assert summary.loc["blokland", "observations"] >= 150

@@ -1,10 +1,11 @@
 """Nothing internal reaches the public: a database with a marker string in every internal field (and in
 every text column a later schema adds), unpublished and deleted findings, unapproved and deleted photos,
-fixes, histories and accounts. The public view, its map, the public page (AppTest), the static site, the
-public exports and the walk report for the Bydelsforum (HTML and PDF) contain no marker, while the one published
-finding and its one approved photo are there. The same database sends every kind of message to the organisations
-and to DKE (text, HTML and attachments, as received by a real SMTP server) and shows the report-back page: none
-holds a marker either. The browser half is tests/e2e/test_public.py."""
+fixes, histories, accounts and residents' answers. The public view, its map and the list beside it, the public
+page (AppTest, also after a resident has answered), the static site, the public exports and the walk report for
+the Bydelsforum (HTML and PDF) contain no marker, while the one published finding (in Danish and English) and its
+one approved photo are there. The same database sends every kind of message to the organisations and to DKE (text,
+HTML and attachments, as received by a real SMTP server) and shows the report-back page: none holds a marker
+either. The browser half is tests/e2e/test_public.py."""
 import base64
 import email
 import email.policy
@@ -32,7 +33,16 @@ from dke_geo.store.tables import fixes as fixes_table
 from dke_geo.store.tables import outbox
 from tests.conftest import ROOT, context_for
 from tests.notify_data import mail_context
-from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour, jpeg_with_exif
+from tests.public_data import (
+    MARK,
+    PUBLIC_TEXT,
+    PUBLIC_TEXT_EN,
+    colour_of,
+    fill_leak_database,
+    is_good_colour,
+    jpeg_with_exif,
+    site_data,
+)
 
 
 @pytest.fixture
@@ -79,10 +89,15 @@ def test_public_view_holds_only_the_published_finding_and_its_approved_photo(lea
     assert {d.name: d.findings for d in view.density}["Blokland"] == 1
 
 
-def test_public_map_html(leaky):
-    html = maps.render(public_map(public_service.view(leaky), leaky.areas(), lambda p: f"photos/{p.name}"))
-    _clean(html, "the public map")
-    assert PUBLIC_TEXT in html
+@pytest.mark.parametrize(("lang", "text"), [("da", PUBLIC_TEXT), ("en", PUBLIC_TEXT_EN)])
+def test_public_map_and_list(leaky, lang, text):
+    """The map's page holds the list's data too (maps/public.py): one finding, its public text, nothing else."""
+    html = maps.render(public_map(public_service.view(leaky, lang), leaky.areas(), lambda p: f"photos/{p.name}",
+                                  answers=True))
+    _clean(html, f"the public map and list ({lang})")
+    data = site_data(html)
+    assert len(data["f"]) == 1 and data["texts"] == [text]
+    assert data["statusTexts"] == [public_service.view(leaky, lang).findings[0].status]
 
 
 def test_static_site(leaky, tmp_path):
@@ -91,7 +106,8 @@ def test_static_site(leaky, tmp_path):
     files = [p for p in out.rglob("*") if p.is_file()]
     for path in files:
         _clean(path.read_bytes(), str(path.relative_to(out)))
-    assert PUBLIC_TEXT in (out / "index.html").read_text() and PUBLIC_TEXT in (out / "map.html").read_text()
+    assert site_data((out / "map.html").read_text())["texts"] == [PUBLIC_TEXT]
+    assert "tilgaengelighed.html" in (out / "index.html").read_text()
     [photo] = (out / "photos").iterdir()
     assert is_good_colour(colour_of(photo.read_bytes()))
 
@@ -158,18 +174,26 @@ def _everything(at) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("lang", ["da", "en"])
-def test_public_page_in_apptest(leaky_app, lang):
+@pytest.mark.parametrize(("lang", "text"), [("da", PUBLIC_TEXT), ("en", PUBLIC_TEXT_EN)])
+def test_public_page_in_apptest(leaky_app, lang, text):
     at = leaky_app.run()
     if lang == "en":
         at.button_group(key="lang").set_value("en").run()
     assert not at.exception
     page = _everything(at)
     _clean(page, f"the public page ({lang})")
-    assert PUBLIC_TEXT in page
-    findings = at.dataframe[1].value
-    assert findings.shape[0] == 1 and PUBLIC_TEXT in findings.iloc[0].tolist()
+    assert text in page  # in the map-and-list document the page sends
+    assert at.table[0].value.iloc[:, 0].to_dict()["Blokland"] == 1  # density by area: the one published finding
     assert len(at.get("image")) == 1  # the approved photo, and no other
+    [choice] = at.selectbox(key="public_answer_finding").options  # the one finding a resident may answer about
+    at.radio(key="public_answer_still").set_value("Ja, det er stadig et problem" if lang == "da"
+                                                  else "Yes, it is still a problem")
+    at.text_area(key="public_answer_text").input("Det er stadig mørkt")
+    at.button(key="FormSubmitter:public_answer_form-" + ("Send svar" if lang == "da" else "Send answer")).click()
+    at.run()
+    assert not at.exception and len(at.success) == 1
+    _clean(_everything(at), f"the public page after an answer ({lang})")
+    assert "Det er stadig mørkt" not in _everything(at)  # an answer is never shown publicly
 
 
 # ---------------------------------------------------------------- messages to the organisations and the link page

@@ -1,6 +1,7 @@
 """The pages of this part through AppTest: which pages each role gets, the municipality login (OpenID
 Connect) mapped to roles, the planner publishing a finding that then shows on the public page, and the
 admin page."""
+import json
 import time
 import uuid
 
@@ -10,8 +11,10 @@ from streamlit.testing.v1 import AppTest
 from dke_geo.roles import SYSTEM, Actor, Role
 from dke_geo.services import users as user_service
 from tests.conftest import ROOT, context_for, prepare_app_data
+from tests.public_data import site_data
 
 PAGES = {"home": "dke_geo/ui/pages/home.py", "public": "dke_geo/ui/pages/public.py",
+         "accessibility": "dke_geo/ui/pages/accessibility.py",
          "publish": "dke_geo/ui/pages/publish.py", "admin": "dke_geo/ui/pages/admin.py"}
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "0" * 64, "client_id": "dke-geo",
         "client_secret": "not-a-secret", "server_metadata_url": "https://login.example.dk/.well-known/openid-configuration"}
@@ -33,6 +36,17 @@ def _app(app, actor: Actor | None = None) -> AppTest:
     return app(actor).run()
 
 
+def public_document(at: AppTest) -> str:
+    """The map-and-list document the public page sends to its frame (ui/public_frame.py)."""
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+    [frame] = [n.proto for n in walk(at._tree) if type(getattr(n, "proto", None)).__name__ == "BidiComponent"
+               and n.proto.component_name == "dke_geo.public_frame"]
+    return json.loads(frame.json)["doc"]
+
+
 def _reachable(at: AppTest) -> set[str]:
     out = set()
     for name, path in PAGES.items():
@@ -45,10 +59,10 @@ def _reachable(at: AppTest) -> set[str]:
 
 
 @pytest.mark.parametrize(("role", "pages"), [
-    (Role.PUBLIC, {"public"}),
-    (Role.STAFF, {"home", "public"}),
-    (Role.PLANNER, {"home", "public", "publish"}),
-    (Role.ADMIN, {"home", "public", "publish", "admin"}),
+    (Role.PUBLIC, {"public", "accessibility"}),
+    (Role.STAFF, {"home", "public", "accessibility"}),
+    (Role.PLANNER, {"home", "public", "accessibility", "publish"}),
+    (Role.ADMIN, {"home", "public", "accessibility", "publish", "admin"}),
 ])
 def test_pages_by_role(app, role, pages):
     at = _app(app, Actor(f"test-{role.value}", role) if role != Role.PUBLIC else None)
@@ -69,8 +83,7 @@ def test_planner_publishes_a_finding_that_then_shows_publicly(app):
     assert not at.exception and [s.value for s in at.success] == ["Offentliggjort."]
     at.button(key="logout").click().run()  # as the public
     at.switch_page(PAGES["public"]).run()
-    findings = at.dataframe[1].value
-    assert findings["Beskrivelse"].tolist() == ["Lampen ved cykelstien er gået ud; kommunen skifter den."]
+    assert "Lampen ved cykelstien er gået ud; kommunen skifter den." in site_data(public_document(at))["texts"]
 
 
 def test_publish_page_refuses_the_wrong_role_in_the_core(app):
@@ -122,4 +135,14 @@ def test_municipality_login_with_an_unknown_email_gets_no_role(app):
     at.run()
     assert not at.exception
     assert [e.value for e in at.sidebar.error] == ["stranger@example.org har ingen adgang til værktøjet. Kontakt DKE."]
-    assert _reachable(at) == {"public"}
+    assert _reachable(at) == {"public", "accessibility"}
+
+
+def test_accessibility_statement_says_what_is_tested_and_whom_to_contact(app_test, data_env):
+    env = {**data_env, "DKE_GEO_ACCESSIBILITY_CONTACT": "tilgaengelighed@albertslund.dk"}
+    at = app_test(env, script=ROOT / PAGES["accessibility"]).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("Tilgængelighedserklæring")
+    text = "\n".join(m.value for m in at.markdown)
+    assert "tilgaengelighed@albertslund" in text and "WCAG 2" in text and "390 px, 1280 px" in text
+    assert "Digitaliseringsstyrelsen" in text

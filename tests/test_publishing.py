@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from dke_geo import fixtures
 from dke_geo.errors import DkeError, NotFound
@@ -13,7 +13,7 @@ from dke_geo.model import TZ
 from dke_geo.roles import Actor, Role
 from dke_geo.services import public as public_service
 from dke_geo.store.db import reading, transaction
-from dke_geo.store.tables import fix_observations, observations
+from dke_geo.store.tables import fix_observations, observations, publication_events
 from tests.public_data import add_fix, add_photo, jpeg_with_exif
 
 PLANNER = Actor("pia", Role.PLANNER)
@@ -28,8 +28,26 @@ def _without_fixes(ctx, obs):
 
 @pytest.fixture
 def demo(demo_ctx):
+    """The demo with nothing published (the demo publishes a share; these tests publish what they need)."""
+    with transaction(demo_ctx.engine) as conn:
+        conn.execute(delete(publication_events))
+        conn.execute(update(observations).values(published=False, published_by=None, published_at=None,
+                                                  public_text="", public_text_en=""))
     walks, obs = fixtures.demo_walks_and_observations()
     return demo_ctx, walks, obs
+
+
+def test_the_demo_publishes_a_share_with_texts_and_visible_fixes(demo_ctx):
+    """What residents would see of DKE's first half of 2017: some findings of every walk, those with a fix in their
+    own words (Danish and English), the rest with the suggested text; fixes planned and done among them."""
+    da, en = public_service.view(demo_ctx, "da"), public_service.view(demo_ctx, "en")
+    _walks, obs = fixtures.demo_walks_and_observations()
+    assert 0.2 < len(da.findings) / len(obs) < 0.4
+    assert {f.status_group for f in da.findings} == {"open", "planned", "resolved"}
+    assert {f.text for f in da.findings} >= {t for t, _en in fixtures.PUBLIC_TEXTS.values()}
+    assert {f.text for f in en.findings} >= {t for _da, t in fixtures.PUBLIC_TEXTS.values()}
+    assert all(f.text_lang == "en" for f in en.findings)  # every demo text has its English version
+    assert {f.month for f in da.findings} == {"marts 2017", "april 2017", "maj 2017"}
 
 
 def test_nothing_is_public_until_published(demo):
@@ -153,3 +171,25 @@ def test_queue_for_the_planner(demo, tmp_path):
     row = table.set_index("id").loc[str(obs[0].id)]
     assert (row["n_photos"], row["n_approved"], row["area"], row["walk_title"]) == (2, 1, "Blokland", walks[0].title)
     assert len(public_service.queue(ctx, PLANNER)) == 300
+
+
+def test_an_english_public_text_beside_the_danish_one(demo):
+    """The planner may write (or accept the suggested) English text; English pages show it, and without one the
+    Danish text, marked as Danish. The history keeps both."""
+    ctx, _walks, obs = demo
+    oid = obs[1].id
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.")
+    [finding] = public_service.view(ctx, "en").findings
+    assert (finding.text, finding.text_lang) == ("Lampen ved stien er ude.", "da")
+    english = public_service.suggested_text(ctx, PLANNER, oid, "en")
+    assert english.endswith("noted on an area walk in April 2017.")
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.", public_text_en=english)
+    [finding] = public_service.view(ctx, "en").findings
+    assert (finding.text, finding.text_lang) == (english, "en")
+    assert public_service.view(ctx, "da").findings[0].text == "Lampen ved stien er ude."
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.")  # None keeps the English text
+    assert public_service.view(ctx, "en").findings[0].text == english
+    public_service.publish(ctx, PLANNER, oid, "Lampen ved stien er ude.", public_text_en="")  # "" removes it
+    assert public_service.view(ctx, "en").findings[0].text_lang == "da"
+    history = public_service.history(ctx, PLANNER, oid)
+    assert [h["public_text_en"] for h in history] == ["", english, ""]

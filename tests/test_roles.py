@@ -26,8 +26,10 @@ from dke_geo import photos as photo_files
 from dke_geo.context import AppContext
 from dke_geo.errors import PermissionDenied
 from dke_geo.filters import Filter
+from dke_geo.public import public_key
 from dke_geo.roles import GRANTS, SYSTEM, Actor, Permission, Role
 from dke_geo.services import (
+    answers,
     areas,
     exports,
     fixes,
@@ -35,6 +37,7 @@ from dke_geo.services import (
     imports,
     maintenance,
     notifications,
+    preferences,
     public,
     recording,
     reports,
@@ -85,6 +88,20 @@ class World:
         with transaction(self.ctx.engine) as conn:
             conn.execute(update(outbox).where(outbox.c.id == row["id"]).values(state="failed"))
         return row["id"]
+
+    def answerable(self) -> str:
+        """The public key of a published finding whose fix is planned (residents may answer about it)."""
+        fix_id, _version = self.fix("approved")
+        oid = str(fixes.get_fix(self.ctx, SYSTEM, fix_id).fix.observation_ids[0])
+        public.publish(self.ctx, SYSTEM, oid)
+        return public_key(oid)
+
+    def accounts(self) -> None:
+        """Accounts for the matrix's actors (test-staff, test-planner, test-admin), for what is kept per user."""
+        existing = {u["name"] for u in users.list_users(self.ctx, SYSTEM)}
+        for role in (Role.STAFF, Role.PLANNER, Role.ADMIN):
+            if f"test-{role.value}" not in existing:
+                users.add_user(self.ctx, SYSTEM, f"test-{role.value}", role, "en-lang-kode-123")
 
     def user(self) -> str:
         name = f"bruger-{uuid.uuid4().hex[:8]}"
@@ -177,6 +194,17 @@ CASES = [
     Case("public.walk_view", Permission.VIEW_INTERNAL,
          lambda w, a, walk: public.walk_view(w.ctx, a, walk), lambda w: w.walk()),
     Case("public.write_site", None, lambda w, a, _: public.write_site(w.ctx, w.out())),
+    # residents' answers (anyone answers; staff read them), and what a user keeps for themselves
+    Case("answers.answer", None,
+         lambda w, a, key: answers.answer(w.ctx, f"client-{uuid.uuid4().hex}", key, True, "Lampen lyser igen"),
+         lambda w: w.answerable()),
+    Case("answers.for_walk", Permission.VIEW_INTERNAL, lambda w, a, walk: answers.for_walk(w.ctx, a, walk),
+         lambda w: w.walk()),
+    Case("answers.for_fix", Permission.VIEW_INTERNAL, lambda w, a, fv: answers.for_fix(w.ctx, a, fv[0]),
+         lambda w: w.fix()),
+    Case("preferences.theme", Permission.RECORD, lambda w, a, _: preferences.theme(w.ctx, a), lambda w: w.accounts()),
+    Case("preferences.set_theme", Permission.RECORD, lambda w, a, _: preferences.set_theme(w.ctx, a, "dark"),
+         lambda w: w.accounts()),
     # fixes
     Case("fixes.create_fix", Permission.MANAGE_FIXES,
          lambda w, a, oid: fixes.create_fix(w.ctx, a, {"title": "Ny lampe", "observation_ids": [oid],

@@ -1,5 +1,7 @@
-"""Safe rendering without a browser: hostile user texts reach the HTML of the public map, its popups and
-tooltips, and the static site only escaped. (tests/e2e/test_public.py checks in Chromium that no dialog fires.)"""
+"""Safe rendering without a browser: hostile user texts reach the HTML of the public map, its tooltips, its data
+block (from which the browser builds popups and the list as text) and the static site only escaped.
+(tests/e2e/test_public.py checks in Chromium that no dialog fires.)"""
+import json
 import re
 from html.parser import HTMLParser
 
@@ -10,7 +12,7 @@ import shapely
 
 from dke_geo import maps
 from dke_geo.maps.base import safe_popup, safe_tooltip
-from dke_geo.maps.public import popup_html, public_map
+from dke_geo.maps.public import json_block, public_map
 from dke_geo.model import now
 from dke_geo.public import AreaDensity, PublicFinding, PublicPhoto, PublicView
 from dke_geo.public_site import index_html, map_html, tile_origin
@@ -22,9 +24,9 @@ PHOTO = PublicPhoto('x"><script>alert(6)</script>.jpg', b"", b"", 1, 1)
 
 
 def _view(text: str, area: str = "Blokland") -> PublicView:
-    finding = PublicFinding(lon=12.3573, lat=55.6602, category="lighting", category_label="Belysning",
-                            colour="#f2b705", icon="💡", area=area, month="april 2017", text=text,
-                            status="Planlagt", photos=(PHOTO,))
+    finding = PublicFinding(key="f-1", lon=12.3573, lat=55.6602, category="lighting", category_label="Belysning",
+                            colour="#f2b705", icon="💡", area=area, month="april 2017", month_key="2017-04",
+                            text=text, text_lang="da", status="Planlagt", status_group="planned", photos=(PHOTO,))
     return PublicView("da", (finding,), (AreaDensity("blokland", area, 1, 2.5),))
 
 
@@ -60,10 +62,12 @@ def _same_structure(render, text: str) -> str:
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_popup_html_escapes_everything(text):
-    html = popup_html(_view(text, area=text).findings[0], "da", lambda p: p.name)
-    assert "<img src=x" not in html and "<script>" not in html and "<svg" not in html
-    assert "&lt;" in html or "<" not in text
+def test_the_data_block_cannot_end_its_element(text):
+    """The findings travel to the browser as JSON in a <script type="application/json">: no text can close it or
+    open a comment, and the browser reads back exactly the text."""
+    block = json_block({"text": text, "more": ["<!--", "</SCRIPT >", "&amp;"]})
+    assert "<" not in block and ">" not in block and "&" not in block
+    assert json.loads(block) == {"text": text, "more": ["<!--", "</SCRIPT >", "&amp;"]}
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -72,7 +76,9 @@ def test_public_map_binds_texts_as_json_strings(text, monkeypatch):
     html = _same_structure(lambda x: re.sub(r"_[0-9a-f]{32}", "_id", maps.render(
         public_map(_view(x, area=x), _areas(x), lambda p: f"photos/{p.name}"))), text)
     calls = re.findall(r"\.bind(?:Tooltip|Popup)\((.)", html)
-    assert calls and set(calls) == {'"'}  # every tooltip and popup is a JSON string, never a `template`
+    # every tooltip folium binds is a JSON string, never a `template`; the findings' popups are built by
+    # public_map.js from the data block (a function that makes DOM nodes with textContent)
+    assert calls and set(calls) == {'"', "("} and html.count(".bindPopup(() => popup(f)") == 1
 
 
 def test_safe_elements_never_use_template_literals():
@@ -89,8 +95,9 @@ def test_safe_elements_never_use_template_literals():
 def test_static_site_pages_escape(text, monkeypatch):
     monkeypatch.setenv("DKE_GEO_TILE_URL", "")
     index = _same_structure(lambda x: index_html(_view(x, area=x), now()), text)
-    assert not any(tag == "script" for tag, _ in _Structure(index).tags)  # the front page runs no script
-    assert "script-src 'none'" in _Structure(index).csp
+    # the front page runs one script of its own (the frame's height), nothing inline
+    assert [attrs for tag, attrs in _Structure(index).tags if tag == "script"] == [("src",)]
+    assert "script-src 'self';" in _Structure(index).csp
     _same_structure(lambda x: re.sub(r"_[0-9a-f]{32}", "_id", map_html(_view(x, area=x), _areas(x))), text)
 
 
@@ -98,7 +105,7 @@ def test_static_site_loads_nothing_from_other_hosts(demo_ctx, tmp_path, monkeypa
     monkeypatch.setenv("DKE_GEO_TILE_URL", "https://{s}.tiles.example.dk/{z}/{x}/{y}.png")
     assert tile_origin() == "https://*.tiles.example.dk"
     public_service.write_site(demo_ctx, tmp_path / "site")
-    for name in ("index.html", "map.html"):
+    for name in ("index.html", "map.html", "tilgaengelighed.html"):
         html = (tmp_path / "site" / name).read_text()
         hosts = set(re.findall(r"https?://([^/\"'\s;]+)", html)) - {"www.w3.org"}
         assert hosts <= {"{s}.tiles.example.dk", "*.tiles.example.dk"}, hosts

@@ -209,7 +209,7 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
         folium.Marker([point.y, point.x], icon=folium.DivIcon(
             html=f'<div class="dke-area-label" style="display:inline-block;transform:translate(-50%,-50%);'
                  f'font:600 12px sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff;white-space:nowrap">'
-                 f'{label}</div>', icon_size=(1, 1)), interactive=False).add_to(group)
+                 f'{label}</div>', icon_size=(1, 1)), interactive=False, keyboard=False).add_to(group)
     group.add_to(m)
     _Script(_DECLUTTER).add_to(m)
     return m

@@ -8,13 +8,16 @@ from pathlib import Path
 
 from dke_geo import config, drafts, fixtures, geo, photos, private_files
 from dke_geo.context import AppContext
+from dke_geo.public import area_label, suggest_text
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import areas as area_service
 from dke_geo.services import users as user_service
+from dke_geo.services.public import Action
 from dke_geo.store import backup as backup_store
 from dke_geo.store import fixes as fix_store
 from dke_geo.store import observations as obs_store
 from dke_geo.store import photos as photo_store
+from dke_geo.store import public as pub_store
 from dke_geo.store import users as user_store
 from dke_geo.store import walks as walk_store
 from dke_geo.store.db import bulk_insert, migrate, reading, schema_is_current, transaction
@@ -92,13 +95,31 @@ def load_demo(ctx: AppContext) -> dict[str, int]:
         for fix, history in fixtures.demo_fixes(demo_obs):
             if fix_store.get(conn, fix.id) is None:
                 fix_store.add(conn, fix, *history)
+        published = _publish_demo(conn, demo_obs, ctx.area_names()) if n else 0  # once, with the findings
     for name, role, password in fixtures.DEMO_USERS:
         with reading(ctx.engine) as conn:
             exists = user_store.get(conn, name) is not None
         if not exists:
             user_service.add_user(ctx, SYSTEM, name, Role(role), password, is_demo=True)
     return {"walks": len(demo_walks), "observations": n, "fixes": len(fixtures.DEMO_FIXES),
-            "users": len(fixtures.DEMO_USERS)}
+            "published": published, "users": len(fixtures.DEMO_USERS)}
+
+
+def _publish_demo(conn, demo_obs: list, names: dict[str, str]) -> int:
+    """Publish the demo's share of findings (fixtures.demo_publications) as the demo planner would have, each with
+    its entry in the publication log; a finding without its own text gets the suggested one in both languages."""
+    by_id = {o.id: o for o in demo_obs}
+    publications = fixtures.demo_publications(demo_obs)
+    for pub in publications:
+        obs = by_id[pub.observation_id]
+        text, text_en = pub.text, pub.text_en
+        if text is None:
+            text, text_en = (suggest_text(obs.category, area_label(obs.area_id, names, lang), obs.observed_at, lang)
+                             for lang in ("da", "en"))
+        pub_store.set_published(conn, str(obs.id), True, text, fixtures.DEMO_PLANNER, pub.at, text_en)
+        pub_store.record(conn, str(obs.id), Action.PUBLISHED, fixtures.DEMO_PLANNER, pub.at, text,
+                         public_text_en=text_en)
+    return len(publications)
 
 
 def load_synthetic(ctx: AppContext, n: int, seed: int = fixtures.SEED, reports: int = 0) -> dict[str, int]:

@@ -23,12 +23,12 @@ from uuid import UUID
 
 import pandas as pd
 
-from dke_geo import geo, photos, public_site
+from dke_geo import accessibility, geo, photos, public_site
 from dke_geo.categories import categories
 from dke_geo.context import AppContext
 from dke_geo.errors import DkeError, NotFound
 from dke_geo.i18n import t
-from dke_geo.model import MAX_NOTE, now
+from dke_geo.model import MAX_NOTE, TZ, now
 from dke_geo.public import (
     THUMB_SIDE,
     AreaDensity,
@@ -39,6 +39,8 @@ from dke_geo.public import (
     area_label,
     date_label,
     month_label,
+    public_key,
+    public_text,
     status_text,
     suggest_text,
 )
@@ -78,22 +80,25 @@ def _clean(text: str | None) -> str:
 
 
 def publish(ctx: AppContext, actor: Actor, obs_id: UUID | str, public_text: str | None = None,
-            lang: str = "da") -> str:
-    """Publish one finding with `public_text` (empty: the suggested text); returns the text published.
+            lang: str = "da", public_text_en: str | None = None) -> str:
+    """Publish one finding with `public_text` (empty: the suggested text); returns the Danish text published.
 
-    Publishing an already published finding with a new text changes its text (and is recorded);
-    with the same text it changes nothing.
+    `public_text_en` is the optional English text shown on English pages ("" removes it; None keeps the one
+    stored). Publishing an already published finding with new texts changes them (and is recorded); with the
+    same texts it changes nothing.
     """
     require(actor, Permission.PUBLISH)
     text = _clean(public_text)
+    text_en = None if public_text_en is None else _clean(public_text_en)
     names = ctx.area_names()
     with transaction(ctx.engine) as conn:
         row = _finding(conn, obs_id)
         text = text or suggest_text(row.category, area_label(row.area_id, names, lang), row.observed_at, lang)
-        if not (row.published and row.public_text == text):
+        english = row.public_text_en if text_en is None else text_en
+        if not (row.published and row.public_text == text and row.public_text_en == english):
             at = now()
-            pub_store.set_published(conn, row.id, True, text, actor.name, at)
-            pub_store.record(conn, row.id, Action.PUBLISHED, actor.name, at, text)
+            pub_store.set_published(conn, row.id, True, text, actor.name, at, english)
+            pub_store.record(conn, row.id, Action.PUBLISHED, actor.name, at, text, public_text_en=english)
     return text
 
 
@@ -109,7 +114,7 @@ def publish_walk(ctx: AppContext, actor: Actor, walk_id: UUID | str, lang: str =
             text = row.public_text or suggest_text(row.category, area_label(row.area_id, names, lang),
                                                    row.observed_at, lang)
             pub_store.set_published(conn, row.id, True, text, actor.name, at)
-            pub_store.record(conn, row.id, Action.PUBLISHED, actor.name, at, text)
+            pub_store.record(conn, row.id, Action.PUBLISHED, actor.name, at, text, public_text_en=row.public_text_en)
     return len(rows)
 
 
@@ -223,12 +228,15 @@ def _public_findings(ctx: AppContext, rows: pd.DataFrame, photo_rows: pd.DataFra
     for row in rows.itertuples():
         cat = cats[row.category]
         status = statuses.loc[row.id] if row.id in statuses.index else None
+        group, resolved_at = (status["status"], status["resolved_at"]) if status is not None else ("open", None)
+        text, text_lang = public_text(row.public_text, row.public_text_en, lang)
+        local = row.observed_at.astimezone(TZ)
         findings.append(PublicFinding(
-            lon=round(float(row.lon), 6), lat=round(float(row.lat), 6), category=cat.id,
+            key=public_key(row.id), lon=round(float(row.lon), 6), lat=round(float(row.lat), 6), category=cat.id,
             category_label=cat.label(lang), colour=cat.colour, icon=cat.icon,
-            area=area_label(row.area_id, names, lang), month=month_label(row.observed_at, lang), text=row.public_text,
-            status=status_text(status["status"], status["resolved_at"], lang) if status is not None
-            else status_text("open", None, lang),
+            area=area_label(row.area_id, names, lang), month=month_label(row.observed_at, lang),
+            month_key=f"{local.year}-{local.month:02d}", text=text, text_lang=text_lang,
+            status=status_text(group, resolved_at, lang), status_group=group,
             photos=tuple(by_finding.get(row.id, ()))))
     return tuple(findings)
 
@@ -253,7 +261,8 @@ def write_site(ctx: AppContext, out: Path, lang: str = "da") -> dict[str, int]:
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        written = public_site.write(build, public, ctx.areas(), now())
+        statement = accessibility.statement(lang, ctx.settings["DKE_GEO_ACCESSIBILITY_CONTACT"])
+        written = public_site.write(build, public, ctx.areas(), now(), statement)
         build.chmod(0o755)
         if out.exists():
             shutil.rmtree(out)

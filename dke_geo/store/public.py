@@ -15,7 +15,7 @@ from sqlalchemy import Connection, case, func, insert, select, update
 from dke_geo.store.tables import observations, photos, publication_events, walks
 
 # What the public side may read: nothing else is ever selected for it.
-PUBLIC_FINDING_COLUMNS = ("id", "lon", "lat", "category", "area_id", "observed_at", "public_text")
+PUBLIC_FINDING_COLUMNS = ("id", "lon", "lat", "category", "area_id", "observed_at", "public_text", "public_text_en")
 PUBLIC_PHOTO_COLUMNS = ("observation_id", "full_path", "created_at")
 PUBLIC_WALK_COLUMNS = ("started_at", "light_condition", "area_ids", "is_demo")
 """A walk's public facts, for the Bydelsforum report: when, in what light, where, and whether it is made up; never
@@ -26,26 +26,31 @@ def _live():
     return observations.c.deleted.is_(False)
 
 
+def _publishing_columns() -> tuple:
+    return (observations.c.id, observations.c.category, observations.c.area_id, observations.c.observed_at,
+            observations.c.public_text, observations.c.public_text_en, observations.c.published)
+
+
 def finding(conn: Connection, obs_id: str):
     """The (not deleted) finding's row with what publishing needs, or None."""
-    return conn.execute(select(observations.c.id, observations.c.category, observations.c.area_id,
-                               observations.c.observed_at, observations.c.public_text, observations.c.published)
-                        .where(observations.c.id == obs_id, _live())).first()
+    return conn.execute(select(*_publishing_columns()).where(observations.c.id == obs_id, _live())).first()
 
 
 def walk_findings(conn: Connection, walk_id: str) -> list:
     """The walk's (not deleted) findings, oldest first, with what publishing needs."""
-    return conn.execute(select(observations.c.id, observations.c.category, observations.c.area_id,
-                               observations.c.observed_at, observations.c.public_text, observations.c.published)
-                        .where(observations.c.walk_id == walk_id, _live())
+    return conn.execute(select(*_publishing_columns()).where(observations.c.walk_id == walk_id, _live())
                         .order_by(observations.c.observed_at)).fetchall()
 
 
-def set_published(conn: Connection, obs_id: str, published: bool, text: str | None, by: str, at: datetime) -> None:
+def set_published(conn: Connection, obs_id: str, published: bool, text: str | None, by: str, at: datetime,
+                  text_en: str | None = None) -> None:
+    """Publish or unpublish; a text given (Danish, English) replaces the stored one, None keeps it."""
     values = {"published": published, "published_by": by if published else None,
               "published_at": at if published else None}
     if text is not None:
         values["public_text"] = text
+    if text_en is not None:
+        values["public_text_en"] = text_en
     conn.execute(update(observations).where(observations.c.id == obs_id).values(values))
 
 
@@ -60,10 +65,11 @@ def set_photo_approved(conn: Connection, photo_id: str, approved: bool) -> None:
 
 
 def record(conn: Connection, obs_id: str, action: str, by: str, at: datetime, public_text: str = "",
-           photo_id: str | None = None) -> None:
+           photo_id: str | None = None, public_text_en: str = "") -> None:
     """Append one entry to the publication log."""
     conn.execute(insert(publication_events).values(observation_id=obs_id, photo_id=photo_id, at=at, by=by,
-                                                   action=action, public_text=public_text))
+                                                   action=action, public_text=public_text,
+                                                   public_text_en=public_text_en))
 
 
 def events(conn: Connection, obs_id: str) -> list:
@@ -81,7 +87,8 @@ def queue(conn: Connection, walk_id: str | None = None) -> pd.DataFrame:
     query = (select(observations.c.id, observations.c.walk_id, walks.c.title.label("walk_title"),
                     observations.c.category, observations.c.area_id, observations.c.observed_at,
                     observations.c.severity, observations.c.internal_note, observations.c.public_text,
-                    observations.c.published, observations.c.published_at, observations.c.is_demo,
+                    observations.c.public_text_en, observations.c.published, observations.c.published_at,
+                    observations.c.is_demo,
                     func.coalesce(counts.c.n_photos, 0).label("n_photos"),
                     func.coalesce(counts.c.n_approved, 0).label("n_approved"))
              .outerjoin(walks, walks.c.id == observations.c.walk_id)
@@ -132,3 +139,9 @@ def public_photos(conn: Connection, obs_ids: Iterable[str]) -> pd.DataFrame:
                                     photos.c.public_approved.is_(True), photos.c.deleted.is_(False))).all()
     rows.sort(key=lambda r: (r.created_at, r.id))
     return pd.DataFrame([r[:-1] for r in rows], columns=list(PUBLIC_PHOTO_COLUMNS))
+
+
+def published_ids(conn: Connection) -> list[str]:
+    """The ids of the published, not deleted findings (to find the one a resident's answer is about)."""
+    return list(conn.execute(select(observations.c.id).where(observations.c.published.is_(True), _live()))
+                .scalars())

@@ -88,6 +88,7 @@ observations = Table(
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("external_id", String(200), unique=True),
     Column("source_created_by", String(120), nullable=False, default="", server_default=""),
+    Column("public_text_en", Text, nullable=False, default="", server_default=""),
     Index("ix_observations_walk", "walk_id"),
     Index("ix_observations_area", "area_id"),
     Index("ix_observations_observed_at", "observed_at"),
@@ -163,6 +164,7 @@ publication_events = Table(
     Column("by", String(120), nullable=False),
     Column("action", String(32), nullable=False),
     Column("public_text", Text, nullable=False, default=""),
+    Column("public_text_en", Text, nullable=False, default="", server_default=""),
 )
 
 users = Table(
@@ -175,6 +177,7 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("theme", String(16), nullable=False, default="light", server_default="light"),
 )
 
 login_attempts = Table(
@@ -199,6 +202,16 @@ sessions = Table(
     Column("revoked_at", UtcDateTime),
     Column("revoked_reason", String(32)),
     Index("ix_sessions_user_name", "user_name"),
+)
+
+resident_answers = Table(
+    "resident_answers", metadata,  # never read for the public side: see store/answers.py
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("observation_id", UUID, ForeignKey("observations.id"), nullable=False),
+    Column("still_a_problem", Boolean, nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_resident_answers_observation_at", "observation_id", "at"),
 )
 
 incident_reports = Table(

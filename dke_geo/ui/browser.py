@@ -1,7 +1,7 @@
-"""Three small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code): the login
-cookie, the warning before leaving a page with unsaved input, and bringing a part of the page into view. Streamlit
-loads them as modules from blob: URLs, never as inline script, so the Content-Security-Policy of the deployment
-(docs/deploy/nginx.conf) can refuse inline script on the app's pages.
+"""Small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code): the login cookie,
+the warning before leaving a page with unsaved input, bringing a part of the page into view, and the page's
+language. Streamlit loads them as modules from blob: URLs, never as inline script, so the Content-Security-Policy
+of the deployment (docs/deploy/nginx.conf) can refuse inline script on the app's pages.
 
 The cookie holds a local login's random session token (dke_geo/services/sessions.py: the server keeps only
 its hash and can end the session), SameSite=Strict, Secure on https, path /. It is set from JavaScript, so it
@@ -53,7 +53,14 @@ export default function (component) {
 }
 """
 
+_LANG_JS = """
+export default function (component) {
+  document.documentElement.lang = component.data.lang;
+}
+"""
+
 _cookie = component("dke_geo.login_cookie", js=_COOKIE_JS)
+_lang = component("dke_geo.page_lang", js=_LANG_JS)
 _leave = component("dke_geo.leave_guard", js=_LEAVE_JS)
 _scroll = component("dke_geo.scroll_into_view", js=_SCROLL_JS)
 
@@ -73,3 +80,9 @@ def scroll_into_view(container_key: str, request: int) -> None:
     """Bring the container with key `container_key` to the top of the screen; each new `request` number does it
     again (the same number on a later rerun does nothing)."""
     _scroll(key=f"scroll_{request}", data={"container": container_key}, height=0)
+
+
+def page_lang(lang: str) -> None:
+    """Set the page's `lang` to the chosen language (Streamlit's page says "en" whatever it shows), so a screen
+    reader speaks Danish as Danish (WCAG 3.1.1)."""
+    _lang(key="page_lang", data={"lang": lang}, height=0)

@@ -1,6 +1,6 @@
 """The fix page (opened from the board): details, one action to change state, the details form, the
 history as a timeline and the before/after photos side by side. Also the small pieces the follow-up panel
-shares with it (safe markdown, dates, photo uploads)."""
+shares with it (safe markdown, dates, photo uploads, residents' answers)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -14,8 +14,8 @@ from dke_geo.categories import categories
 from dke_geo.errors import Conflict, DkeError
 from dke_geo.model import TZ, FixEvent, Photo, Priority
 from dke_geo.roles import Permission
+from dke_geo.services import answers, notifications
 from dke_geo.services import fixes as svc
-from dke_geo.services import notifications
 from dke_geo.ui import session
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
@@ -73,6 +73,7 @@ def show(fix_id: str) -> None:
         _edit(fix, seen, seen_key, lang)
     _photos(detail)
     _messages(str(fix.id), lang)
+    _answers(fix.id)
     _timeline(detail.events, {p.id: p for p in detail.after})
 
 
@@ -203,6 +204,37 @@ def _messages(fix_id: str, lang: str) -> None:
         t("fixes.messages.col.sent"): sent["sent_at"].map(lambda v: when(v) if v is not None and not pd.isna(v)
                                                          else ""),
         t("fixes.messages.col.error"): sent["last_error"],
+    }), hide_index=True, width="stretch")
+
+
+def _answers(fix_id) -> None:
+    """What residents answered about the fix's findings ("Er det stadig et problem?")."""
+    try:
+        found = answers.for_fix(session.context(), session.actor(), fix_id)
+    except DkeError as exc:
+        st.error(exc.message(session.lang()))
+        return
+    answers_table(found)
+
+
+def answers_table(found: answers.Answers) -> None:
+    """Residents' answers for staff, newest first: when, yes/no, which finding and the resident's text (untrusted:
+    shown as plain text in a table cell), with a one-line summary; or a line saying there are none."""
+    rows = found.rows
+    st.markdown(f"**{t('answers.staff.title')}**")
+    if rows.empty:
+        st.caption(t("answers.staff.none"))
+        return
+    still = int(rows["still_a_problem"].astype(bool).sum())
+    st.caption(t("answers.staff.summary", still=still, fine=len(rows) - still))
+    cats, names, lang = categories(), session.context().area_names(), session.lang()
+    st.dataframe(pd.DataFrame({
+        t("answers.staff.col.when"): [when(at) for at in rows["at"]],
+        t("answers.staff.col.answer"): [t("answers.staff.still" if s else "answers.staff.fine")
+                                        for s in rows["still_a_problem"]],
+        t("answers.staff.col.finding"): [", ".join(filter(None, (cats[c].label(lang), names.get(a or ""))))
+                                         for c, a in zip(rows["category"], rows["area_id"], strict=True)],
+        t("answers.staff.col.text"): rows["text"].tolist(),
     }), hide_index=True, width="stretch")
 
 

@@ -13,9 +13,10 @@ from dke_geo.categories import categories
 from dke_geo.errors import DkeError
 from dke_geo.maps.followup import follow_up_layer
 from dke_geo.model import Walk
+from dke_geo.services import answers
 from dke_geo.services import fixes as svc
 from dke_geo.ui import session
-from dke_geo.ui.fix_view import upload, when
+from dke_geo.ui.fix_view import answers_table, upload, when
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
@@ -40,6 +41,7 @@ def panel(walk: Walk) -> None:
         st.subheader(t("fixes.followup.title", fixes=len(items.fixes), findings=items.open_total))
         if flash := st.session_state.pop("fixes_fu_flash", None):
             st.success(flash)
+        _answers(walk)
         if items.fixes.empty and items.findings.empty:
             st.caption(t("fixes.followup.nothing"))
             return
@@ -53,6 +55,16 @@ def panel(walk: Walk) -> None:
             if items.open_total > len(items.findings):
                 st.caption(t("fixes.followup.most_serious", shown=len(items.findings), total=items.open_total))
             _finding_card(walk, items.findings)
+
+
+def _answers(walk: Walk) -> None:
+    """What residents answered about the walk's areas ("Er det stadig et problem?"), before checking them."""
+    try:
+        found = answers.for_walk(session.context(), session.actor(), walk.id)
+    except DkeError as exc:
+        st.error(exc.message(session.lang()))
+        return
+    answers_table(found)
 
 
 def _fix_card(walk: Walk, row) -> None:

@@ -11,7 +11,7 @@ from streamlit_folium import st_folium
 
 from dke_geo.categories import categories
 from dke_geo.i18n import LANGUAGES
-from dke_geo.ui import session
+from dke_geo.ui import browser, session
 from dke_geo.ui.session import t
 
 
@@ -22,10 +22,11 @@ def plain(text: str | None) -> str:
 
 
 def language_switch() -> None:
-    """DA | EN, at the top of every page (Danish by default)."""
+    """DA | EN, at the top of every page (Danish by default); the page's `lang` follows it."""
     session.lang()
     st.segmented_control(t("app.language"), LANGUAGES, key="lang", format_func=str.upper,
                          label_visibility="collapsed", required=True)
+    browser.page_lang(session.lang())
 
 
 _BUILTIN_TEXTS = (  # (where, string key, font size): Streamlit's English texts and the size they are shown at

@@ -28,13 +28,14 @@ pytestmark = pytest.mark.browser
 HOSTILE = "<img src=x onerror=alert('text')> ${alert('template')} ` </script><script>alert('script')</script>"
 HOSTILE_AREA = "Blokland <img src=x onerror=alert('area')>"
 PLANNER, PASSWORD = "e2e-planlaegger", "e2e-planlaegger-kode"
-FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+FRAME = 'iframe[title="Kort og liste over fundene"]'
 WALK = "Aftenvandring i Blokland"
 
 # Opens every popup and tooltip of the Leaflet map(s) in a document, one after another, and returns the
 # texts they showed (what the browser made of the HTML: a hostile text must come back as text).
 OPEN_ALL = """() => {
-  const maps = [...new Set(Object.values(window).filter((v) => v instanceof L.Map))];
+  const value = (k) => { try { return window[k]; } catch (e) { return null; } };  // a sandboxed frame's storage throws
+  const maps = [...new Set(Object.keys(window).map(value).filter((v) => v instanceof L.Map))];
   const shown = [];
   for (const map of maps) {
     map.eachLayer((layer) => {
@@ -98,10 +99,16 @@ def _open_public_page(page, url):
     page.set_default_timeout(WAIT)
     page.goto(url)
     expect(page.get_by_role("heading", name="Tryghed i boligområderne")).to_be_visible(timeout=WAIT)
-    frame = page.frame_locator(FRAME)
-    expect(frame.locator(".leaflet-container")).to_be_visible(timeout=WAIT)
-    return page.frame(url=lambda u: "streamlit_folium" in u) or next(f for f in page.frames if f != page.main_frame
-                                                                      and "leaflet" in f.content().lower())
+    expect(page.frame_locator(FRAME).locator("html[data-ready]")).to_have_count(1, timeout=WAIT)
+    return next(f for f in page.frames if f.url == "about:srcdoc")
+
+
+def _show_on_map(frame, text: str) -> str:
+    """Press "Vis på kortet" on the list item holding `text`; the popup it opens, as shown."""
+    frame.locator(".dke-item", has_text=text).get_by_role("button", name="Vis på kortet").click()
+    popup = frame.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(text, timeout=WAIT)
+    return popup.inner_text()
 
 
 def test_public_page_shows_no_internal_data_and_hostile_text_stays_text(page, public_url, dialogs,
@@ -123,7 +130,7 @@ def test_public_page_shows_no_internal_data_and_hostile_text_stays_text(page, pu
 
 def test_public_photos_served_carry_no_exif(page, public_url):
     frame = _open_public_page(page, public_url)
-    frame.evaluate(OPEN_ALL)
+    _show_on_map(frame, PUBLIC_TEXT)
     thumbs = frame.locator("img.dke-public-photo")
     expect(thumbs).to_have_count(1)
     served = [base64.b64decode(thumbs.first.get_attribute("src").split(",", 1)[1])]
@@ -158,10 +165,10 @@ def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dia
         base = f"http://127.0.0.1:{server.server_address[1]}"
         page.goto(f"{base}/index.html")
         expect(page.get_by_role("heading", name="Tryghed i boligområderne")).to_be_visible()
-        expect(page.locator("table.findings")).to_contain_text(HOSTILE)  # shown as text
         _no_marker(page.content(), "index.html")
         map_frame = page.frame_locator('iframe[src="map.html"]')
-        expect(map_frame.locator(".leaflet-container")).to_be_visible()
+        expect(map_frame.locator("html[data-ready]")).to_have_count(1)
+        expect(map_frame.locator(".dke-item", has_text=HOSTILE)).to_have_count(1)  # the list shows it as text
         frame = next(f for f in page.frames if f.url.endswith("map.html"))
         result = frame.evaluate(OPEN_ALL)
         settle(page)
@@ -169,7 +176,8 @@ def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dia
         shown = "\n".join(result["shown"])
         assert HOSTILE in shown and HOSTILE_AREA in shown and PUBLIC_TEXT in shown
         _no_marker(frame.content() + shown, "map.html")
-        photo = page.locator("table.findings img").first
+        _show_on_map(frame, PUBLIC_TEXT)
+        photo = frame.locator("img.dke-public-photo").first
         data = page.request.get(f"{base}/{photo.get_attribute('src')}").body()
         assert not Image.open(io.BytesIO(data)).getexif() and is_good_colour(colour_of(data))
         assert dialogs == []

@@ -84,10 +84,17 @@ st.session_state.setdefault(text_key, row["public_text"] or suggestion)
 if st.button(t("publish.use_suggestion"), key=f"publish_suggest_{obs_id}"):
     st.session_state[text_key] = suggestion
 text = st.text_area(t("publish.public_text"), key=text_key, height=100)
+suggestion_en = public.suggested_text(ctx, actor, obs_id, "en")
+st.caption(t("publish.suggested_en", text=plain(suggestion_en)))
+text_en_key = f"publish_text_en_{obs_id}"
+st.session_state.setdefault(text_en_key, row["public_text_en"])
+if st.button(t("publish.use_suggestion_en"), key=f"publish_suggest_en_{obs_id}"):
+    st.session_state[text_en_key] = suggestion_en
+text_en = st.text_area(t("publish.public_text_en"), key=text_en_key, height=100, help=t("publish.public_text_en_help"))
 one, two = st.columns(2)
 if one.button(t("publish.do_update" if row["published"] else "publish.do_publish"), key="publish_do",
               type="primary", width="stretch"):
-    _run(public.publish, obs_id, text, lang=lang, done=t("publish.published"))
+    _run(public.publish, obs_id, text, lang=lang, public_text_en=text_en, done=t("publish.published"))
 if row["published"] and two.button(t("publish.do_unpublish"), key="publish_undo", width="stretch"):
     _run(public.unpublish, obs_id, done=t("publish.unpublished"))
 

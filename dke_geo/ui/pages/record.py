@@ -13,7 +13,7 @@ import streamlit as st
 from dke_geo.errors import DkeError
 from dke_geo.services import recording
 from dke_geo.ui import followup, record, session
-from dke_geo.ui.record import finding_form, findings_list, state, walk_chooser, walk_header
+from dke_geo.ui.record import finding_form, findings_list, night, state, walk_chooser, walk_header
 from dke_geo.ui.session import t
 
 if "record_pending_id" not in state.ss:
@@ -21,6 +21,7 @@ if "record_pending_id" not in state.ss:
     state.restore_draft()
 record.style()
 with st.container(key="record_page"):
+    night.show()
     st.title(t("record.title"))
     messages = st.empty()  # a fixed slot above the map: messages never push the map's iframe around
     try:
