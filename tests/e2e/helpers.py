@@ -1,5 +1,7 @@
-"""What the browser tests share: the one timeout they wait with, logging in through the sidebar form as one of the
-demo accounts, and waiting for conditions (the app idle, the page settled) instead of for a fixed time."""
+"""What the browser tests share: the one timeout they wait with, logging in on the login page as one of the demo
+accounts, and waiting for conditions (the app idle, the page settled) instead of for a fixed time."""
+import re
+
 from playwright.sync_api import Frame, Page, expect
 
 from dke_geo.fixtures import DEMO_USERS
@@ -10,15 +12,15 @@ WAIT = 30_000
 PASSWORDS = {name: password for name, _role, password in DEMO_USERS}
 
 
-def login(page: Page, name: str = "demo-medarbejder", *, open_sidebar: bool = False) -> None:
-    """Log in as a demo account on the page that is open; `open_sidebar` for a tablet-sized viewport,
-    where the sidebar starts closed."""
-    if open_sidebar:
-        page.get_by_test_id("stExpandSidebarButton").click()
+def login(page: Page, name: str = "demo-medarbejder") -> None:
+    """Log in as a demo account on the login page (the public map's "Medarbejder-login" link leads there) of the
+    app that is open; the app then shows the role's start page."""
+    page.goto(re.match(r"https?://[^/]+", page.url).group(0) + "/login")
     page.get_by_label("Brugernavn").fill(name)
     page.get_by_label("Adgangskode").fill(PASSWORDS[name])
     page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=WAIT)
+    page.wait_for_function("() => !location.pathname.endsWith('/login')", timeout=WAIT)  # sent on to the start page
+    wait_for_app_run(page)
     # The login cookie is written by a component after the page shows the login: a test that goes to another URL
     # next needs it there.
     page.wait_for_function("name => document.cookie.split('; ').some(c => c.startsWith(name + '='))", arg=COOKIE,

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dke_geo.maps.public import public_map
 from dke_geo.services import public
-from dke_geo.ui import session, widgets
+from dke_geo.ui import navigation, session, widgets
 from dke_geo.ui.session import t
 
 
@@ -20,6 +20,7 @@ ctx = session.context()
 lang = session.lang()
 view = public.view(ctx, lang)
 
+navigation.login_link()  # staff log in from here; residents see no form
 st.title(t("public.title"))
 st.caption(t("public.from"))
 st.write(t("public.what_is_a_walk"))
