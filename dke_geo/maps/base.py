@@ -103,7 +103,7 @@ def _render_once(self: MacroElement, **kwargs) -> None:
 MacroElement.render = _render_once
 
 
-class _Script(MacroElement):
+class MapScript(MacroElement):
     """A few lines of JavaScript run after the map exists (`map` is the Leaflet map)."""
 
     def __init__(self, js: str):
@@ -167,7 +167,7 @@ def base_map(lang: str = "da", *, asset_base: str = STREAMLIT_ASSETS, bounds=Non
         folium.GeoJson(geo.layer("paths")[["geometry"]].__geo_interface__, name=t("map.layer_paths", lang),
                        style_function=lambda _f: {"color": "#8a6d3b", "weight": 1.5, "opacity": 0.7},
                        interactive=False).add_to(m)
-    _Script("L.Icon.Default.imagePath=" + js_string(f"{asset_base}/leaflet/images/") + ";"
+    MapScript("L.Icon.Default.imagePath=" + js_string(f"{asset_base}/leaflet/images/") + ";"
             "map.attributionControl.setPrefix(false);"
             "map.attributionControl.addAttribution(" + js_string(html.escape(t("map.attribution_geo", lang))) + ");"
             ).add_to(m)
@@ -211,7 +211,7 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
                  f'font:600 12px sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff;white-space:nowrap">'
                  f'{label}</div>', icon_size=(1, 1)), interactive=False).add_to(group)
     group.add_to(m)
-    _Script(_DECLUTTER).add_to(m)
+    MapScript(_DECLUTTER).add_to(m)
     return m
 
 

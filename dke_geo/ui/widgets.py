@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import folium
 import streamlit as st
@@ -22,12 +23,13 @@ def plain(text: str | None) -> str:
 
 
 def language_switch() -> None:
-    """DA | EN, at the top of every page (Danish by default)."""
-    session.lang()
-    st.segmented_control(t("app.language"), LANGUAGES, key="lang", format_func=str.upper,
-                         label_visibility="collapsed", required=True)
+    """DA | EN, at the top of every page (Danish by default); a choice other than the default is kept in the
+    address (`?lang=en`), so it survives a reload and travels with a shared link."""
+    st.segmented_control(t("app.language"), LANGUAGES, key="lang", default=session.default_lang(),
+                         label_visibility="collapsed", required=True, bind="query-params")  # shown as DA | EN: app.css
 
 
+_APP_CSS = Path(__file__).with_name("app.css").read_text(encoding="utf-8")  # rules for every page, read once
 _BUILTIN_TEXTS = (  # (where, string key, font size): Streamlit's English texts and the size they are shown at
     ('[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p', "app.upload_button", 14),
     ('[data-testid="stFileUploaderDropzoneInstructions"] span', "app.upload_hint", 14),
@@ -42,7 +44,7 @@ def builtin_texts() -> None:
     replaces them through CSS (the original shrunk to nothing, ours drawn after it)."""
     rules = "".join(f"{where} {{ font-size: 0; }} {where}::after {{ content: {_css_text(t(key))}; font-size: {px}px; }}"
                     for where, key, px in _BUILTIN_TEXTS)
-    st.html(f"<style>{rules}</style>")
+    st.html(f"<style>{_APP_CSS}{rules}</style>")
 
 
 def _css_text(text: str) -> str:
@@ -72,6 +74,15 @@ def show_map(m: folium.Map, key: str, height: int = 520, returned: tuple[str, ..
                     feature_group_to_add=list(layers) or None,
                     on_change=on_change and (lambda: on_change(_map_result(st.session_state.get(key))))) or {}
     return _map_result(out)
+
+
+def static_map(html: str, height: int, label: str) -> None:
+    """A map the page does not read back from, drawn from its HTML page (rendered once per view) in an iframe of
+    its own. st_folium would re-render the same folium object on every rerun and, since it renames the object's
+    elements in place, the second drawing refers to layers that no longer exist (the map vanishes after a
+    rerun); it would also re-run the whole script inside the same frame. `label` names the map for a screen reader.
+    """
+    st.iframe(html, height=height, alt=label)
 
 
 def _map_result(out: dict | None) -> MapResult:

@@ -54,7 +54,7 @@ except DkeError as exc:
     st.stop()
 
 message.info(t("hotspots.summary", n=view.findings, reports=view.reports) if view.findings else t("hotspots.none"))
-widgets.show_map(view.map, key="hotspots_map", height=700, returned=())
+widgets.static_map(view.map_html, height=700, label=t("hotspots.title"))
 
 st.subheader(t("hotspots.charts"))
 left, right = st.columns(2)
