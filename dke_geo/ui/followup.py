@@ -44,15 +44,17 @@ def panel(walk: Walk) -> None:
             st.caption(t("fixes.followup.nothing"))
             return
         st.caption(t("fixes.followup.intro"))
-        if len(items.fixes):
-            st.markdown(f"**{t('fixes.followup.fixes')}**")
-        for row in items.fixes.itertuples():
-            _fix_card(walk, row)
-        if len(items.findings):
-            st.markdown(f"**{t('fixes.followup.findings')}**")
-            if items.open_total > len(items.findings):
-                st.caption(t("fixes.followup.most_serious", shown=len(items.findings), total=items.open_total))
-            _finding_card(walk, items.findings)
+        # folded: on the recording page the walk's own findings come first, this list is for when there is time
+        with st.expander(t("fixes.followup.show"), key="fixes_fu_list"):
+            if len(items.fixes):
+                st.markdown(f"**{t('fixes.followup.fixes')}**")
+            for row in items.fixes.itertuples():
+                _fix_card(walk, row)
+            if len(items.findings):
+                st.markdown(f"**{t('fixes.followup.findings')}**")
+                if items.open_total > len(items.findings):
+                    st.caption(t("fixes.followup.most_serious", shown=len(items.findings), total=items.open_total))
+                _finding_card(walk, items.findings)
 
 
 def _fix_card(walk: Walk, row) -> None:

@@ -42,8 +42,9 @@ def tablet(page: Page, record_app, external_requests) -> Page:
     page.set_default_timeout(WAIT)
     expect.set_options(timeout=WAIT)
     page.goto(url)
-    login(page, open_sidebar=True)
-    page.goto(f"{url}/record")  # the login survives the reload (cookie)
+    login(page)  # staff start on the recording page
+    expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=WAIT)
+    page.reload()  # the login survives the reload (cookie)
     expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=WAIT)
     if page.get_by_test_id("stSidebarCollapseButton").count():
         page.get_by_test_id("stSidebar").hover()
