@@ -110,11 +110,12 @@ def _action(fix, seen: int, seen_key: str, lang: str) -> None:
     if not moves:
         st.caption(t("fixes.action.final"))
         return
-    with st.form(f"fixes_action_{fix.id}", border=True):
+    form = f"{fix.id}_{seen}"  # new, empty fields once a move is stored: its comment is never sent with the next one
+    with st.form(f"fixes_action_{form}", border=True):
         target = st.radio(t("fixes.action.target"), [m.target.value for m in moves], horizontal=True,
-                          format_func=lambda s: t(f"fixes.state.{s}"), key=f"fixes_target_{fix.id}")
-        comment = st.text_area(t("fixes.action.comment"), key=f"fixes_comment_{fix.id}", max_chars=4000)
-        photo = st.file_uploader(t("fixes.action.photo"), type=photos.ACCEPTED_TYPES, key=f"fixes_photo_{fix.id}")
+                          format_func=lambda s: t(f"fixes.state.{s}"), key=f"fixes_target_{form}")
+        comment = st.text_area(t("fixes.action.comment"), key=f"fixes_comment_{form}", max_chars=4000)
+        photo = st.file_uploader(t("fixes.action.photo"), type=photos.ACCEPTED_TYPES, key=f"fixes_photo_{form}")
         submitted = st.form_submit_button(t("fixes.action.submit"), type="primary")
     if submitted:
         try:

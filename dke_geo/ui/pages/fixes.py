@@ -80,7 +80,7 @@ with tabs[0]:
     st.download_button(t("fixes.export"), svc.to_csv(table, lang), file_name="loesningsforslag.csv",
                        mime="text/csv", key="fixes_csv", icon="⬇️")
 
-with tabs[1]:
+with tabs[1], st.container(key="fixes_columns"):  # app.css wraps the columns on a narrow screen
     for col, state in zip(st.columns(len(State)), State, strict=True):
         in_state = table[table["state"] == state.value]
         with col:
