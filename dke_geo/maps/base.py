@@ -29,6 +29,8 @@ ASSETS: dict[str, str | None] = {
     "MarkerCluster.css": "leaflet.markercluster/MarkerCluster.css",
     "MarkerCluster.Default.css": "leaflet.markercluster/MarkerCluster.Default.css",
     "leaflet_heat.min.js": "leaflet.heat/leaflet-heat.js",
+    "leaflet.draw.js": "leaflet.draw/leaflet.draw.js",
+    "leaflet.draw.css": "leaflet.draw/leaflet.draw.css",
     "jquery-3.7.1.min.js": None,
     "bootstrap.bundle.min.js": None,
     "bootstrap.min.css": None,
@@ -191,7 +193,7 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
     group = folium.FeatureGroup(name=t("map.layer_areas", lang))
     by_size = areas.assign(_m2=areas.to_crs(geo.METRIC).area).sort_values("_m2", ascending=False)
     for row in by_size.itertuples():  # larger areas first: their labels win where labels collide
-        approximate = row.confidence not in ("official", "high")
+        approximate = row.confidence not in geo.CERTAIN
         note = t("home.unverified" if row.confidence == "unverified" else "home.approximate", lang)
         lines = [f"<b>{html.escape(row.name)}</b>"]
         if approximate:

@@ -8,7 +8,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from dke_geo import organisations, photos
+from dke_geo import organisations
 from dke_geo.categories import categories
 from dke_geo.errors import DkeError
 from dke_geo.maps.followup import follow_up_layer
@@ -96,7 +96,7 @@ def _verdict_form(key: str, still: bool):
     """Comment, after photo and the verdict buttons (big, side by side); the verdict pressed, or None."""
     with st.form(key, border=False):
         comment = st.text_input(t("fixes.followup.comment"), max_chars=4000, key=f"{key}_comment")
-        photo = st.file_uploader(t("fixes.followup.photo"), type=photos.ACCEPTED_TYPES, key=f"{key}_photo")
+        photo = st.file_uploader(t("fixes.followup.photo"), key=f"{key}_photo")  # any file: see fix_view._action
         fixed_col, still_col = st.columns(2)
         fixed = fixed_col.form_submit_button(t("fixes.followup.fixed"), icon="✅", type="primary", width="stretch")
         again = still and still_col.form_submit_button(t("fixes.followup.still"), icon="⚠️", width="stretch")

@@ -35,16 +35,25 @@ _BUILTIN_TEXTS = (  # (where, string key, font size): Streamlit's English texts 
     ('[data-testid="stFileUploaderDropzoneInstructions"] span', "app.upload_hint", 14),
     ('[data-testid="stCameraInputButton"]', "app.camera_shoot", 16),
     ('[data-testid="stCameraInputWebcamComponent"] p', "app.camera_allow", 16),
+    ('[role="option"][style*="contents"] > span', "app.no_results", 14),  # a list's search found nothing
 )
 
 
 def builtin_texts() -> None:
-    """Streamlit's own texts in its file picker and camera ("Upload", "200MB per file", "Take Photo", ...) are
-    English only and cannot be set (streamlit#13500): our text from the strings table, in the chosen language,
-    replaces them through CSS (the original shrunk to nothing, ours drawn after it)."""
+    """Streamlit's own texts in its file picker, camera and lists ("Upload", "200MB per file", "Take Photo", "No
+    results", ...) are English only and cannot be set (streamlit#13500): our text from the strings table, in the
+    chosen language, replaces them through CSS (the original shrunk to nothing, ours drawn after it). Where
+    Streamlit has a parameter for a text (placeholder=, help=, select_all=), the pages use it instead."""
     rules = "".join(f"{where} {{ font-size: 0; }} {where}::after {{ content: {_css_text(t(key))}; font-size: {px}px; }}"
                     for where, key, px in _BUILTIN_TEXTS)
     st.html(f"<style>{_APP_CSS}{rules}</style>")
+
+
+def all_or_some(label: str, options, key: str, format_func, where=st) -> list:
+    """A multiselect whose empty choice means "all" (the planners' filters): its placeholder says so in the chosen
+    language, and it offers no "Select all" (English only in Streamlit, and the same as choosing nothing)."""
+    return where.multiselect(label, options, key=key, format_func=format_func, placeholder=t("app.all"),
+                             select_all=False)
 
 
 def _css_text(text: str) -> str:
@@ -59,6 +68,7 @@ class MapResult:
     clicked: tuple[float, float] | None  # (lon, lat) of the last click
     zoom: int | None
     bounds: dict | None
+    drawings: tuple[dict, ...] | None = None  # the drawing tool's layer as GeoJSON features (None: not touched yet)
 
 
 def show_map(m: folium.Map, key: str, height: int = 520, returned: tuple[str, ...] = ("last_clicked",),
@@ -88,8 +98,9 @@ def static_map(html: str, height: int, label: str) -> None:
 def _map_result(out: dict | None) -> MapResult:
     out = out or {}
     click = out.get("last_clicked")
+    drawings = out.get("all_drawings")
     return MapResult(clicked=(click["lng"], click["lat"]) if click else None, zoom=out.get("zoom"),
-                     bounds=out.get("bounds"))
+                     bounds=out.get("bounds"), drawings=None if drawings is None else tuple(drawings))
 
 
 def category_buttons(key: str, default: str | None = None) -> str | None:

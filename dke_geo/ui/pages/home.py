@@ -1,7 +1,7 @@
 """Entry page: the municipality with its housing areas outlined and labelled."""
 import streamlit as st
 
-from dke_geo import maps
+from dke_geo import geo, maps
 from dke_geo.services import areas as area_service
 from dke_geo.ui import session, widgets
 from dke_geo.ui.session import t
@@ -16,7 +16,7 @@ html = ctx.cached("home.map", ctx.data_version(), (lang, tuple(sorted(counts.ite
 widgets.static_map(html, height=520, label=t("home.title"))
 st.caption(t("map.attribution_full"))
 table = summary.assign(confidence=[t("home.unverified") if c == "unverified" else t(f"home.confidence_{c}")
-                                   if c in ("official", "high") else t("home.approximate")
+                                   if c in geo.CERTAIN else t("home.approximate")
                                    for c in summary["confidence"]])
 st.subheader(t("home.areas_table"))
 st.dataframe(table[["name", "confidence", "area_ha", "observations"]].rename(columns={
