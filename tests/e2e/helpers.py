@@ -20,9 +20,13 @@ def login(page: Page, name: str = "demo-medarbejder") -> None:
     page.get_by_label("Adgangskode").fill(PASSWORDS[name])
     page.get_by_role("button", name="Log ind").click()
     page.wait_for_function("() => !location.pathname.endsWith('/login')", timeout=WAIT)  # sent on to the start page
+    wait_for_login_cookie(page)
+
+
+def wait_for_login_cookie(page: Page) -> None:
+    """The login cookie is written by a component after the page shows the login: a test that goes to another URL
+    next needs it there."""
     wait_for_app_run(page)
-    # The login cookie is written by a component after the page shows the login: a test that goes to another URL
-    # next needs it there.
     page.wait_for_function("name => document.cookie.split('; ').some(c => c.startsWith(name + '='))", arg=COOKIE,
                            timeout=WAIT)
 
