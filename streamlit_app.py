@@ -1,11 +1,11 @@
-"""dke-geo: the navigation shell. Page config, language switch, login and the pages a role may see."""
+"""dke-geo: the navigation shell. Page config, settings check, language switch, login, the pages a role may see
+(the table and the rules: dke_geo/ui/navigation.py)."""
 import streamlit as st
 
 from dke_geo.config import StartupError
 from dke_geo.errors import DkeError
-from dke_geo.roles import Permission
 from dke_geo.services import maintenance
-from dke_geo.ui import auth, session, widgets
+from dke_geo.ui import auth, navigation, session, widgets
 from dke_geo.ui.session import t
 
 st.set_page_config(page_title="dke-geo", page_icon="🗺️", layout="wide")
@@ -25,33 +25,10 @@ try:
 except DkeError as exc:  # the database is away: the login cannot be checked now; say why, show the public pages
     st.error(exc.message(session.lang()))
 actor = session.actor()
-internal = actor.can(Permission.VIEW_INTERNAL)  # the entry page counts unpublished findings: not for the public
 
-pages = [st.Page("dke_geo/ui/pages/home.py", title=t("nav.home"), icon="🗺️", url_path="home", default=True)] \
-    if internal else []
-pages.append(st.Page("dke_geo/ui/pages/public.py", title=t("nav.public"), icon="🏘️", url_path="public",
-                     default=not internal))
-pages.append(st.Page("dke_geo/ui/pages/accessibility.py", title=t("nav.accessibility"), icon="♿",
-                     url_path="tilgaengelighed"))
-if actor.can(Permission.PUBLISH):
-    pages.append(st.Page("dke_geo/ui/pages/publish.py", title=t("nav.publish"), icon="📣", url_path="publish"))
-if actor.can(Permission.MANAGE_USERS):
-    pages.append(st.Page("dke_geo/ui/pages/admin.py", title=t("nav.admin"), icon="👥", url_path="admin"))
-if actor.can(Permission.RECORD):
-    pages.append(st.Page("dke_geo/ui/pages/record.py", title=t("record.nav"), icon="📝", url_path="record"))
-if actor.can(Permission.VIEW_INTERNAL):
-    pages.append(st.Page("dke_geo/ui/pages/fixes.py", title=t("fixes.nav"), icon="🛠️", url_path="fixes"))
-if internal:
-    pages.append(st.Page("dke_geo/ui/pages/hotspots.py", title=t("nav.hotspots"), icon="🔥", url_path="hotspots"))
-if actor.can(Permission.IMPORT):
-    pages.append(st.Page("dke_geo/ui/pages/data.py", title=t("data.nav"), icon="📦", url_path="data"))
-
-# The organisations' report-back link (no login): registered for everyone, hidden from the menu, and run alone.
-report_back = st.Page("dke_geo/ui/pages/report_back.py", title=t("reportback.nav"), url_path="report",
-                      visibility="hidden")
-navigation = st.navigation([*pages, report_back], position="top")
-if navigation.url_path == report_back.url_path:
-    navigation.run()
+page = st.navigation(navigation.pages(actor), position="top")
+if page.url_path == navigation.REPORT_BACK_URL:  # the organisations' report-back link: its page alone
+    page.run()
     st.stop()
 widgets.language_switch()
 widgets.builtin_texts()
@@ -63,5 +40,5 @@ with st.sidebar:
         demo = False
     if demo:
         st.warning(f"**{t('app.demo_badge')}** · {t('app.demo_notice')}")
-    auth.login_box()
-navigation.run()
+navigation.keep_login(page, actor)
+page.run()

@@ -45,15 +45,6 @@ READS = 5
 TARGETS = {100_000: {"cached": 0.5, "cold": 1.5, "mb": 2.0, "draw": 1.5}, 1_000_000: {"cold": 3.0, "mb": 5.0}}
 
 
-def _median_time(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
 class _Site:
     """Serves a folder on 127.0.0.1 with our static/ at /app/static (as Streamlit does)."""
 
@@ -138,19 +129,18 @@ def _measure_store(db: str, n: int, browser, site: _Site) -> dict:
     def view(context, filt=Filter()):
         return hotspots_view.view(context, PLANNER, filt, tiles=False)
 
-    cold_s, html = _fresh_times(ctx, lambda context: render(view(context).map))
+    cold_s, html = _fresh_times(ctx, lambda context: view(context).map_html)
     view(ctx)  # the store's own context now holds the view, as a running app does after its first rerun
-    lookup_s, _ = _median_time(lambda: view(ctx), 5)
-    cached_s, _ = _median_time(lambda: render(view(ctx).map), 5)
-    refilter_s, _ = _fresh_times(ctx, lambda context: render(view(context, Filter(severities=(2, 3))).map),
+    lookup_s, _ = common.timed(lambda: view(ctx), 5)
+    refilter_s, _ = _fresh_times(ctx, lambda context: view(context, Filter(severities=(2, 3))).map_html,
                                  prepare=lambda context: hotspots.load(context, PLANNER))
     draw_s = _draw_seconds(browser, site.url(f"hotspots-{db}-{n}.html", html))
     read_s, in_process_s = _column_reads(ctx)
-    out = {"db": db, "n": n, "cold": cold_s, "lookup": lookup_s, "cached": cached_s, "refilter": refilter_s,
+    out = {"db": db, "n": n, "cold": cold_s, "cached": lookup_s, "refilter": refilter_s,
            "mb": len(html.encode()) / 1e6, "draw": draw_s, "read": read_s, "in_process": in_process_s}
     baseline = f" (in-process ADBC, baseline: {in_process_s:.2f} s)" if in_process_s is not None else ""
-    print(f"  {common.LABELS[db]} {n:,}: cold {cold_s:.2f} s, cache hit {lookup_s * 1000:.1f} ms "
-          f"(+ render {cached_s:.2f} s), new filter {refilter_s:.2f} s, {out['mb']:.2f} MB, drawn in {draw_s:.2f} s, "
+    print(f"  {common.LABELS[db]} {n:,}: cold {cold_s:.2f} s, cache hit {lookup_s * 1000:.1f} ms, "
+          f"new filter {refilter_s:.2f} s, {out['mb']:.2f} MB, drawn in {draw_s:.2f} s, "
           f"column read {read_s:.2f} s{baseline}", flush=True)
     return out
 
@@ -167,7 +157,7 @@ def _naive(n: int, browser, site: _Site) -> dict:
             folium.Marker([lat, lon]).add_to(cluster)
         return render(localise(m, STREAMLIT_ASSETS))
 
-    build_s, html = _median_time(build, 1)
+    build_s, html = common.timed(build, 1)
     draw_s = _draw_seconds(browser, site.url("naive.html", html), repeat=1)
     out = {"n": n, "cold": build_s, "mb": len(html.encode()) / 1e6, "draw": draw_s}
     print(f"  naive MarkerCluster, {n:,}: built {build_s:.1f} s, {out['mb']:.1f} MB, drawn in {draw_s:.1f} s",
@@ -196,28 +186,27 @@ def main() -> str:
              "density, Gi* hotspots); tiles off. *Cold*: a fresh app context (its own engine, nothing cached; its "
              "column reader's worker already running, as the app starts it with the context), database read "
              "included, map built and rendered to HTML. *Cache hit*: the view for this data version and filter "
-             "served from the context's cache; *+ render*: plus turning it into HTML, which st_folium does on every "
-             "rerun. *New filter*: a fresh context with the data already read, map built and rendered. *Drawn*: "
+             "served from the context's cache, its HTML included (rendered once per view). *New filter*: a fresh "
+             "context with the data already read, map built and rendered. *Drawn*: "
              "headless chromium, navigation to the first frame painted after load (median of 3). *Column read*: the "
              "page's two frames (findings, incident reports) through the context's reader: on SQLite its worker "
              "process, on PostGIS libpq in the process (median of 5); *in-process ADBC*: the same read the way it was "
              "before issue 13, with ADBC's SQLite inside the reading process, in a throwaway process taking turns "
              "with the worker (bench/adbc_in_process.py).", "",
-             "| database | findings | cold (s) | cache hit (ms) | cache hit + render (s) | new filter (s) "
-             "| HTML (MB) | drawn (s) | column read (s) | in-process ADBC, baseline (s) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| database | findings | cold (s) | cache hit (ms) | new filter (s) | HTML (MB) | drawn (s) "
+             "| column read (s) | in-process ADBC, baseline (s) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         baseline = f"{r['in_process']:.2f}" if r["in_process"] is not None else "–"
-        lines.append(f"| {common.LABELS[r['db']]} | {r['n']:,} | {r['cold']:.2f} | {r['lookup'] * 1000:.1f} "
-                     f"| {r['cached']:.2f} | {r['refilter']:.2f} | {r['mb']:.2f} | {r['draw']:.2f} "
-                     f"| {r['read']:.2f} | {baseline} |")
-    lines.append(f"| – | {naive['n']:,}, naive folium MarkerCluster (same run) | {naive['cold']:.1f} | – | – | – | "
+        lines.append(f"| {common.LABELS[r['db']]} | {r['n']:,} | {r['cold']:.2f} | {r['cached'] * 1000:.1f} "
+                     f"| {r['refilter']:.2f} | {r['mb']:.2f} | {r['draw']:.2f} | {r['read']:.2f} | {baseline} |")
+    lines.append(f"| – | {naive['n']:,}, naive folium MarkerCluster (same run) | {naive['cold']:.1f} | – | – | "
                  f"{naive['mb']:.1f} | {naive['draw']:.1f} | – | – |")
     lines += ["", "| target (issue 4) | measured | verdict |", "|---|---:|---|"]
     for r in results:
         if r["n"] not in TARGETS:
             continue
-        for key, label, unit in (("cached", "cache hit + render", "s"), ("cold", "cold", "s"), ("mb", "HTML", "MB"),
+        for key, label, unit in (("cached", "cache hit", "s"), ("cold", "cold", "s"), ("mb", "HTML", "MB"),
                                  ("draw", "drawn in chromium", "s")):
             target = TARGETS[r["n"]].get(key)
             if target is not None:

@@ -27,7 +27,16 @@ _TO_WGS84 = Transformer.from_crs(METRIC, WGS84, always_xy=True)
 
 
 class AreaFileError(DkeError):
-    """An areas file that cannot replace the shipped outlines (bad CRS, geometry or names)."""
+    """An areas file or a drawn outline that cannot become an area (bad CRS, geometry or names)."""
+
+
+CERTAIN = ("official", "high", "corrected")
+"""Outline confidences drawn solid: the municipality's own, a certain one, one corrected on the map by the unit.
+Every other one (medium, low, unverified) is drawn dashed and marked approximate."""
+MIN_AREA_M2 = 100.0
+"""A drawn outline smaller than this is a slip of the finger, not an area."""
+OVERLAP_M2 = 1.0
+"""Two outlines sharing more than this overlap (less is where two drawn edges touch)."""
 
 
 def check_crs(gdf: gpd.GeoDataFrame, epsg: int, what: str) -> gpd.GeoDataFrame:
@@ -107,6 +116,50 @@ def assign_areas(lon, lat, areas: gpd.GeoDataFrame) -> np.ndarray:
         point_idx, area_idx = tree.query(points, predicate="within")
         out[point_idx] = areas["id"].to_numpy()[area_idx]
     return out
+
+
+def check_outline(geometry: dict, name: str) -> shapely.Geometry:
+    """An outline drawn on the map (GeoJSON geometry in EPSG:4326) checked for use as the area `name`: one or more
+    polygons, valid (no edge crossing another), at least MIN_AREA_M2, and inside the municipality (with the
+    boundary margin). Raises AreaFileError saying what is wrong.
+
+    >>> box = {"type": "Polygon", "coordinates": [[[12.35, 55.66], [12.351, 55.66], [12.351, 55.661], [12.35, 55.66]]]}
+    >>> check_outline(box, "Blokland").geom_type
+    'Polygon'
+    """
+    try:
+        geom = shapely.geometry.shape(geometry)
+    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException):
+        raise AreaFileError("error.area_empty", name=name) from None
+    if geom.is_empty:
+        raise AreaFileError("error.area_empty", name=name)
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise AreaFileError("error.area_not_polygon", name=name, type=geom.geom_type)
+    if not geom.is_valid:
+        raise AreaFileError("error.area_invalid", name=name, reason=explain_validity(geom))
+    metric = _metric(geom)
+    if metric.area < MIN_AREA_M2:
+        raise AreaFileError("error.area_too_small", name=name, m2=round(metric.area), min_m2=round(MIN_AREA_M2))
+    if not _boundary_metric().buffer(boundary_margin()).contains(metric):
+        raise AreaFileError("error.area_outside", name=name)
+    return geom
+
+
+def area_m2(geom: shapely.Geometry) -> float:
+    """The area of a lon/lat geometry in square metres (computed in EPSG:25832)."""
+    return float(_metric(geom).area)
+
+
+def _metric(geom: shapely.Geometry) -> shapely.Geometry:
+    return shapely.transform(geom, lambda xy: np.column_stack(to_metric(xy[:, 0], xy[:, 1])))
+
+
+def overlapping(geom: shapely.Geometry, areas: gpd.GeoDataFrame, except_id: str | None = None) -> list[str]:
+    """The names of the `areas` (other than `except_id`) that share more than OVERLAP_M2 with `geom` (EPSG:4326)."""
+    check_crs(areas, WGS84, "areas")
+    others = areas[areas["id"] != except_id]
+    shared = others.to_crs(METRIC).intersection(gpd.GeoSeries([geom], crs=WGS84).to_crs(METRIC).iloc[0]).area
+    return others["name"][shared.to_numpy() > OVERLAP_M2].tolist()
 
 
 def slug(name: str) -> str:

@@ -22,13 +22,13 @@ class Permission(StrEnum):
     MANAGE_FIXES = "manage_fixes"      # create and move solution proposals
     PUBLISH = "publish"                # publish findings and approve photos
     IMPORT = "import"                  # import findings and incident reports
-    MANAGE_AREAS = "manage_areas"      # replace the area outlines
+    MANAGE_AREAS = "manage_areas"      # correct an area's outline on the map, replace all outlines
     MANAGE_USERS = "manage_users"      # accounts and roles
     MANAGE_CONTACTS = "manage_contacts"  # the organisations' contact e-mails and the outbox of messages to them
 
 
 _STAFF = {Permission.RECORD, Permission.VIEW_INTERNAL}
-_PLANNER = _STAFF | {Permission.MANAGE_FIXES, Permission.PUBLISH, Permission.IMPORT}
+_PLANNER = _STAFF | {Permission.MANAGE_FIXES, Permission.PUBLISH, Permission.IMPORT, Permission.MANAGE_AREAS}
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PUBLIC: frozenset(),
     Role.STAFF: frozenset(_STAFF),

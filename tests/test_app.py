@@ -19,13 +19,20 @@ def app(app_test, data_env):
 
 
 def _map_html(at) -> str:
-    maps = [e for e in at.get("component_instance")]
-    assert maps, "no map component on the page"
-    return maps[0].proto.json_args
+    maps = at.get("iframe")  # a map the page does not read back from: its own HTML page in an iframe
+    assert maps, "no map on the page"
+    return maps[0].proto.srcdoc
 
 
 def _as_staff(app) -> AppTest:
-    return app(Actor("demo-medarbejder", Role.STAFF)).run()
+    """Staff on the entry page (they start on the recording page)."""
+    at = app(Actor("demo-medarbejder", Role.STAFF)).run()
+    return at.switch_page("dke_geo/ui/pages/home.py").run()
+
+
+def _login_page(app) -> AppTest:
+    at = app().run()
+    return at.switch_page("dke_geo/ui/pages/login.py").run()
 
 
 def test_entry_page_shows_the_area_map_in_danish(app):
@@ -48,22 +55,29 @@ def test_language_switch_to_english(app):
 
 
 def test_wrong_login_shows_a_message_not_a_trace(app):
-    at = app().run()
+    at = _login_page(app)
     at.text_input(key="login_name").input("demo-medarbejder")
     at.text_input(key="login_password").input("forkert-kode-123")
-    next(b for b in at.sidebar.button if b.label == "Log ind").click().run()
+    next(b for b in at.button if b.label == "Log ind").click().run()
     assert not at.exception
-    assert [e.value for e in at.sidebar.error] == ["Forkert brugernavn eller adgangskode."]
+    assert [e.value for e in at.error] == ["Forkert brugernavn eller adgangskode."]
     assert at.text_input(key="login_name").value == "demo-medarbejder"  # the form keeps what was typed
 
 
-def test_right_login_shows_who_is_logged_in(app):
-    at = app().run()
+def test_right_login_shows_who_is_logged_in_and_the_start_page(app):
+    at = _login_page(app)
     at.text_input(key="login_name").input("demo-planlaegger")
     at.text_input(key="login_password").input("demo-planlaegger-2017")
-    next(b for b in at.sidebar.button if b.label == "Log ind").click().run()
+    next(b for b in at.button if b.label == "Log ind").click().run()
     assert not at.exception
     assert any("demo-planlaegger (Planlægger)" in c.value for c in at.sidebar.caption)
+    assert at.title[0].value == "Hotspots: hvor skal vi handle først?"  # planners start on Hotspots
+
+
+def test_nobody_sees_no_login_form_on_the_public_map(app):
+    at = app().run()
+    assert at.title[0].value.startswith("Tryghed i boligområderne")
+    assert not at.text_input  # a "Medarbejder-login" link, no form in a resident's way
 
 
 def test_demo_data_is_announced_on_every_page(app):

@@ -36,7 +36,7 @@ HOSTILE = "<img src=x onerror=alert(1)> ${alert(2)} </script><script>alert(3)</s
 
 
 def _html(ctx, filt=Filter(), **kw) -> str:
-    return render(hotspots_view.view(ctx, PLANNER, filt, "da", tiles=False, **kw).map)
+    return hotspots_view.view(ctx, PLANNER, filt, "da", tiles=False, **kw).map_html
 
 
 def _shows(html: str, text: str) -> bool:
@@ -80,7 +80,7 @@ def test_layers_legend_and_attribution_are_there_and_nothing_comes_from_a_cdn(de
 
 
 def test_english_map(demo_ctx):
-    html = render(hotspots_view.view(demo_ctx, PLANNER, Filter(), "en", tiles=False).map)
+    html = hotspots_view.view(demo_ctx, PLANNER, Filter(), "en", tiles=False).map_html
     assert _shows(html, "Findings (300)") and _shows(html, "Significant hotspots (Gi*)")
     assert _shows(html, "are expected to be false alarms")
 
@@ -138,7 +138,7 @@ def test_incident_reports_are_their_own_density_layer_and_follow_the_filter(ctx)
     _add_reports(ctx, 3)
     _add_reports(ctx, 2, is_demo=True)
     view = hotspots_view.view(ctx, PLANNER, Filter(), tiles=False)
-    assert view.reports == 5 and _shows(render(view.map), "Tæthed af indmeldte hændelser (5)")
+    assert view.reports == 5 and _shows(view.map_html, "Tæthed af indmeldte hændelser (5)")
     assert hotspots_view.view(ctx, PLANNER, Filter(include_demo=False), tiles=False).reports == 3
     assert hotspots_view.view(ctx, PLANNER, Filter(areas=("galgebakken",)), tiles=False).reports == 0
     table = view.areas

@@ -120,8 +120,10 @@ def test_municipality_login_maps_the_email_to_a_role(app, data_env):
     at = app()
     at.secrets["auth"] = AUTH
     at.run()
-    assert [b.label for b in at.sidebar.button] == ["Log ind med kommunens konto"]
-    assert not at.sidebar.text_input  # no local password form beside it
+    assert not at.button and not at.text_input  # the public map: a login link, no form
+    at.switch_page("dke_geo/ui/pages/login.py").run()  # the "Medarbejder-login" link's page
+    assert [b.label for b in at.button] == ["Log ind med kommunens konto"]
+    assert not at.text_input  # no local password form beside it
     at.user = {"is_logged_in": True, "email": "anna.jensen@albertslund.dk", "name": "Anna Jensen", **_login()}
     at.run()
     assert any("anna (Planlægger)" in c.value for c in at.sidebar.caption)
@@ -134,8 +136,10 @@ def test_municipality_login_with_an_unknown_email_gets_no_role(app):
     at.user = {"is_logged_in": True, "email": "stranger@example.org", **_login()}
     at.run()
     assert not at.exception
-    assert [e.value for e in at.sidebar.error] == ["stranger@example.org har ingen adgang til værktøjet. Kontakt DKE."]
+    # back from the provider at `/`, the login page says why
+    assert [e.value for e in at.error] == ["stranger@example.org har ingen adgang til værktøjet. Kontakt DKE."]
     assert _reachable(at) == {"public", "accessibility"}
+
 
 
 def test_accessibility_statement_says_what_is_tested_and_whom_to_contact(app_test, data_env):

@@ -90,8 +90,7 @@ class FakeGps:
 def _page(app_test, env: dict, role=Role.STAFF) -> AppTest:
     """The recording page (reached from the app, as a browser would), run; `env` is an app's environment."""
     at = app_test(env, actor=Actor("demo-medarbejder", role))
-    at.run()
-    return at.switch_page(PAGE).run()
+    return at.switch_page(PAGE).run()  # its address is its file's name: found before the first run
 
 
 def _start_walk(at: AppTest, title="Aftenvandring i Blokland") -> AppTest:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from shapely.geometry import mapping
 from sqlalchemy import update
 
 from dke_geo import config, organisations
@@ -58,6 +59,11 @@ class World:
 
     def __init__(self, ctx: AppContext, tmp: Path):
         self.ctx, self.tmp = ctx, tmp
+
+    def outline(self, area_id: str) -> dict:
+        """The stored outline of `area_id` as GeoJSON (as the map's drawing tool would send it back)."""
+        areas_now = self.ctx.areas()
+        return mapping(areas_now[areas_now["id"] == area_id].geometry.iloc[0])
 
     def walk(self, ended: bool = False) -> str:
         walk = recording.start_walk(self.ctx, SYSTEM, {"title": "Opfølgning i Blokland", "area_ids": ["blokland"]})
@@ -163,6 +169,10 @@ CASES = [
     Case("areas.replace_from_file", Permission.MANAGE_AREAS,
          lambda w, a, _: areas.replace_from_file(w.ctx, a, config.geo_dir() / "areas.geojson", "name")),
     Case("areas.summary", Permission.VIEW_INTERNAL, lambda w, a, _: areas.summary(w.ctx, a)),
+    Case("areas.save_outline", Permission.MANAGE_AREAS,
+         lambda w, a, outline: areas.save_outline(w.ctx, a, "blokland", "Blokland", outline),
+         lambda w: w.outline("blokland")),
+    Case("areas.outline_history", Permission.MANAGE_AREAS, lambda w, a, _: areas.outline_history(w.ctx, a)),
     # users
     Case("users.add_user", Permission.MANAGE_USERS,
          lambda w, a, _: users.add_user(w.ctx, a, f"ny-{uuid.uuid4().hex[:8]}", Role.STAFF, "en-lang-kode-123")),
@@ -374,5 +384,5 @@ def test_the_grants_table():
     assert GRANTS[Role.PUBLIC] == frozenset()
     assert GRANTS[Role.STAFF] == {Permission.RECORD, Permission.VIEW_INTERNAL}
     assert GRANTS[Role.PLANNER] == GRANTS[Role.STAFF] | {Permission.MANAGE_FIXES, Permission.PUBLISH,
-                                                         Permission.IMPORT}
+                                                         Permission.IMPORT, Permission.MANAGE_AREAS}
     assert GRANTS[Role.ADMIN] == frozenset(Permission)

@@ -29,6 +29,8 @@ ASSETS: dict[str, str | None] = {
     "MarkerCluster.css": "leaflet.markercluster/MarkerCluster.css",
     "MarkerCluster.Default.css": "leaflet.markercluster/MarkerCluster.Default.css",
     "leaflet_heat.min.js": "leaflet.heat/leaflet-heat.js",
+    "leaflet.draw.js": "leaflet.draw/leaflet.draw.js",
+    "leaflet.draw.css": "leaflet.draw/leaflet.draw.css",
     "jquery-3.7.1.min.js": None,
     "bootstrap.bundle.min.js": None,
     "bootstrap.min.css": None,
@@ -103,7 +105,7 @@ def _render_once(self: MacroElement, **kwargs) -> None:
 MacroElement.render = _render_once
 
 
-class _Script(MacroElement):
+class MapScript(MacroElement):
     """A few lines of JavaScript run after the map exists (`map` is the Leaflet map)."""
 
     def __init__(self, js: str):
@@ -167,7 +169,7 @@ def base_map(lang: str = "da", *, asset_base: str = STREAMLIT_ASSETS, bounds=Non
         folium.GeoJson(geo.layer("paths")[["geometry"]].__geo_interface__, name=t("map.layer_paths", lang),
                        style_function=lambda _f: {"color": "#8a6d3b", "weight": 1.5, "opacity": 0.7},
                        interactive=False).add_to(m)
-    _Script("L.Icon.Default.imagePath=" + js_string(f"{asset_base}/leaflet/images/") + ";"
+    MapScript("L.Icon.Default.imagePath=" + js_string(f"{asset_base}/leaflet/images/") + ";"
             "map.attributionControl.setPrefix(false);"
             "map.attributionControl.addAttribution(" + js_string(html.escape(t("map.attribution_geo", lang))) + ");"
             ).add_to(m)
@@ -191,7 +193,7 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
     group = folium.FeatureGroup(name=t("map.layer_areas", lang))
     by_size = areas.assign(_m2=areas.to_crs(geo.METRIC).area).sort_values("_m2", ascending=False)
     for row in by_size.itertuples():  # larger areas first: their labels win where labels collide
-        approximate = row.confidence not in ("official", "high")
+        approximate = row.confidence not in geo.CERTAIN
         note = t("home.unverified" if row.confidence == "unverified" else "home.approximate", lang)
         lines = [f"<b>{html.escape(row.name)}</b>"]
         if approximate:
@@ -211,7 +213,7 @@ def add_areas(m: folium.Map, areas: gpd.GeoDataFrame, lang: str = "da", counts: 
                  f'font:600 12px sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff;white-space:nowrap">'
                  f'{label}</div>', icon_size=(1, 1)), interactive=False, keyboard=False).add_to(group)
     group.add_to(m)
-    _Script(_DECLUTTER).add_to(m)
+    MapScript(_DECLUTTER).add_to(m)
     return m
 
 

@@ -27,7 +27,7 @@ from dke_geo import density, geo, getis_ord
 from dke_geo.categories import categories
 from dke_geo.density import CellCounts, Grid
 from dke_geo.i18n import t
-from dke_geo.maps.base import STREAMLIT_ASSETS, add_areas, base_map, localise
+from dke_geo.maps.base import STREAMLIT_ASSETS, MapScript, add_areas, base_map, localise
 from dke_geo.model import TZ
 
 PIN_LIMIT = 2000
@@ -91,8 +91,21 @@ def hotspots_map(findings: pd.DataFrame, reports: pd.DataFrame, areas: gpd.GeoDa
                  show=False).add_to(m)
     _Legend(_legend_html(lang, breaks, grid, pins, len(findings), pin_limit, len(result.i),
                          ", ".join(study["name"]) or "–")).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    control = folium.LayerControl(collapsed=False).add_to(m)
+    MapScript(_FOLD_WHEN_NARROW.replace("CONTROL", control.get_name())).add_to(m)
     return localise(m, asset_base)
+
+
+NARROW_PX = 800
+"""Below this map width (a tablet in portrait) the layer list and the legend start folded."""
+_FOLD_WHEN_NARROW = f"""
+if (map.getSize().x < {NARROW_PX}) {{  // open, they would cover half of a narrow map: a tap on their button opens them
+    CONTROL.collapse();
+    map.on("click", function () {{ CONTROL.collapse(); }});
+    var legend = map.getContainer().querySelector(".dke-legend details");
+    if (legend) {{ legend.open = false; }}
+}}
+"""
 
 
 def _extent(findings: pd.DataFrame, study: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:

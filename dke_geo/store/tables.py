@@ -40,6 +40,21 @@ areas = Table(
     Column("geojson", Text, nullable=False),
 )
 
+area_events = Table(  # every change of an outline: who, when, what it was and what it became
+    "area_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("area_id", String(64), nullable=False, index=True),  # no foreign key: `areas import` replaces the rows
+    Column("at", UtcDateTime, nullable=False),
+    Column("by", String(120), nullable=False),
+    Column("action", String(16), nullable=False),  # created, changed, imported
+    Column("old_name", String(200)),
+    Column("new_name", String(200), nullable=False),
+    Column("old_geojson", Text),
+    Column("new_geojson", Text, nullable=False),
+    Column("reassigned", Integer, nullable=False, default=0),
+    Column("overlap_confirmed", Boolean, nullable=False, default=False),
+)
+
 walks = Table(
     "walks", metadata,
     Column("id", UUID, primary_key=True),

@@ -31,6 +31,11 @@ def when(value: datetime | date | None) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+def money(value) -> str:
+    """An amount in DKK as Danes write it ("12.500 kr."); nothing when there is none."""
+    return "" if value is None or pd.isna(value) else f"{int(value):,} kr.".replace(",", ".")
+
+
 def upload(file) -> photos.Upload | None:
     """A Streamlit upload as the photos module's Upload."""
     return photos.Upload(file.name, file.getvalue()) if file is not None else None
@@ -80,7 +85,7 @@ def show(fix_id: str) -> None:
 def _details(detail: svc.FixDetail, lang: str) -> None:
     fix = detail.fix
     org = organisations.label(fix.organisation, lang) if fix.organisation else t("fixes.unassigned")
-    cost = f"{fix.cost_dkk:,} kr.".replace(",", ".") if fix.cost_dkk is not None else t("fixes.detail.none")
+    cost = money(fix.cost_dkk) or t("fixes.detail.none")
     cols = st.columns(5)
     for col, label, value in zip(cols, ("organisation", "contact_role", "due_date", "cost", "priority"),
                                  (org, fix.contact_role or t("fixes.detail.none"), when(fix.due_date), cost,
@@ -95,14 +100,14 @@ def _details(detail: svc.FixDetail, lang: str) -> None:
     counts = Counter(detail.statuses.values())
     st.markdown(t("fixes.detail.finding_statuses", summary=", ".join(
         f"{t(f'fixes.group.{g}')}: {counts[g]}" for g in ("open", "planned", "resolved") if counts[g])))
-    cats = categories()
+    cats, names = categories(), session.context().area_names()
     st.dataframe(pd.DataFrame({
         t("fixes.col.category"): [cats[o.category].label(lang) for o in detail.findings],
         t("fixes.col.severity"): [t(f"severity.{o.severity}") for o in detail.findings],
         t("fixes.col.observed_at"): [when(o.observed_at) for o in detail.findings],
-        t("fixes.col.areas"): [o.area_id or "" for o in detail.findings],
+        t("fixes.col.areas"): [names.get(o.area_id, "") for o in detail.findings],
         t("fixes.col.status"): [t(f"fixes.group.{detail.statuses.get(str(o.id), 'open')}") for o in detail.findings],
-        t("fixes.col.note"): [o.internal_note for o in detail.findings],
+        t("fixes.col.note"): [o.internal_note or "" for o in detail.findings],
     }), hide_index=True, width="stretch")
 
 
@@ -113,11 +118,13 @@ def _action(fix, seen: int, seen_key: str, lang: str) -> None:
     if not moves:
         st.caption(t("fixes.action.final"))
         return
-    with st.form(f"fixes_action_{fix.id}", border=True):
+    form = f"{fix.id}_{seen}"  # new, empty fields once a move is stored: its comment is never sent with the next one
+    with st.form(f"fixes_action_{form}", border=True):
         target = st.radio(t("fixes.action.target"), [m.target.value for m in moves], horizontal=True,
-                          format_func=lambda s: t(f"fixes.state.{s}"), key=f"fixes_target_{fix.id}")
-        comment = st.text_area(t("fixes.action.comment"), key=f"fixes_comment_{fix.id}", max_chars=4000)
-        photo = st.file_uploader(t("fixes.action.photo"), type=photos.ACCEPTED_TYPES, key=f"fixes_photo_{fix.id}")
+                          format_func=lambda s: t(f"fixes.state.{s}"), key=f"fixes_target_{form}")
+        comment = st.text_area(t("fixes.action.comment"), key=f"fixes_comment_{form}", max_chars=4000)
+        # no `type=`: a file that is not a photo gets the service's message in the chosen language, not Streamlit's
+        photo = st.file_uploader(t("fixes.action.photo"), key=f"fixes_photo_{form}")
         submitted = st.form_submit_button(t("fixes.action.submit"), type="primary")
     if submitted:
         try:

@@ -8,7 +8,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from dke_geo import organisations, photos
+from dke_geo import organisations
 from dke_geo.categories import categories
 from dke_geo.errors import DkeError
 from dke_geo.maps.followup import follow_up_layer
@@ -46,15 +46,17 @@ def panel(walk: Walk) -> None:
             st.caption(t("fixes.followup.nothing"))
             return
         st.caption(t("fixes.followup.intro"))
-        if len(items.fixes):
-            st.markdown(f"**{t('fixes.followup.fixes')}**")
-        for row in items.fixes.itertuples():
-            _fix_card(walk, row)
-        if len(items.findings):
-            st.markdown(f"**{t('fixes.followup.findings')}**")
-            if items.open_total > len(items.findings):
-                st.caption(t("fixes.followup.most_serious", shown=len(items.findings), total=items.open_total))
-            _finding_card(walk, items.findings)
+        # folded: on the recording page the walk's own findings come first, this list is for when there is time
+        with st.expander(t("fixes.followup.show"), key="fixes_fu_list"):
+            if len(items.fixes):
+                st.markdown(f"**{t('fixes.followup.fixes')}**")
+            for row in items.fixes.itertuples():
+                _fix_card(walk, row)
+            if len(items.findings):
+                st.markdown(f"**{t('fixes.followup.findings')}**")
+                if items.open_total > len(items.findings):
+                    st.caption(t("fixes.followup.most_serious", shown=len(items.findings), total=items.open_total))
+                _finding_card(walk, items.findings)
 
 
 def _answers(walk: Walk) -> None:
@@ -106,7 +108,7 @@ def _verdict_form(key: str, still: bool):
     """Comment, after photo and the verdict buttons (big, side by side); the verdict pressed, or None."""
     with st.form(key, border=False):
         comment = st.text_input(t("fixes.followup.comment"), max_chars=4000, key=f"{key}_comment")
-        photo = st.file_uploader(t("fixes.followup.photo"), type=photos.ACCEPTED_TYPES, key=f"{key}_photo")
+        photo = st.file_uploader(t("fixes.followup.photo"), key=f"{key}_photo")  # any file: see fix_view._action
         fixed_col, still_col = st.columns(2)
         fixed = fixed_col.form_submit_button(t("fixes.followup.fixed"), icon="✅", type="primary", width="stretch")
         again = still and still_col.form_submit_button(t("fixes.followup.still"), icon="⚠️", width="stretch")

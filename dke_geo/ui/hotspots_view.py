@@ -1,19 +1,21 @@
 """What the Hotspots page draws for one filter: the map, the charts and the area table, all from the same
 selected rows (services/hotspots.py), kept in the app context until the data or the filter changes, so a rerun
-with the same filter costs a lookup. No streamlit here (tests and benchmarks build it directly)."""
+with the same filter costs a lookup. The map is kept as the HTML page it renders to, made once per view: a folium
+map object cannot be drawn twice (streamlit-folium renames its elements in place, so a second drawing of the same
+object refers to layers that no longer exist and the map comes up empty). No streamlit here (tests and benchmarks
+build it directly)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import altair as alt
-import folium
 import pandas as pd
 
 from dke_geo import charts
 from dke_geo.context import AppContext
 from dke_geo.density import Grid
 from dke_geo.filters import Filter
-from dke_geo.maps import STREAMLIT_ASSETS
+from dke_geo.maps import STREAMLIT_ASSETS, render
 from dke_geo.maps.hotspots import PIN_LIMIT, hotspots_map
 from dke_geo.roles import Actor
 from dke_geo.services import hotspots
@@ -22,8 +24,8 @@ from dke_geo.services.hotspots import Selection
 
 @dataclass(frozen=True)
 class HotspotsView:
-    """The map, charts and table for one filter, all from the same filtered rows."""
-    map: folium.Map
+    """The map (a standalone HTML page), charts and table for one filter, all from the same filtered rows."""
+    map_html: str
     findings: int
     reports: int
     by_category_area: alt.Chart
@@ -45,8 +47,9 @@ def build(selection: Selection, lang: str = "da", grid: Grid = Grid(), *, asset_
     """Draw the map and the charts of `selection`."""
     findings, reports, names = selection.findings, selection.reports, selection.area_names
     return HotspotsView(
-        map=hotspots_map(findings, reports, selection.areas, grid=grid, selected_areas=selection.filter.areas,
-                         lang=lang, pin_limit=selection.pin_limit, asset_base=asset_base, tiles=tiles),
+        map_html=render(hotspots_map(findings, reports, selection.areas, grid=grid,
+                                     selected_areas=selection.filter.areas, lang=lang, pin_limit=selection.pin_limit,
+                                     asset_base=asset_base, tiles=tiles)),
         findings=len(findings), reports=len(reports),
         by_category_area=charts.by_category_area(findings, names, lang),
         open_resolved=charts.open_resolved(findings, lang),

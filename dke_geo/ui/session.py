@@ -38,11 +38,19 @@ def context() -> AppContext:
     return _context(config.load().values)
 
 
+def default_lang() -> str:
+    """The configured default language (DKE_GEO_LANGUAGE)."""
+    default = config.get("DKE_GEO_LANGUAGE")
+    return default if default in LANGUAGES else "da"
+
+
 def lang() -> str:
-    if st.session_state.get("lang") not in LANGUAGES:
-        default = config.get("DKE_GEO_LANGUAGE")
-        st.session_state["lang"] = default if default in LANGUAGES else "da"
-    return st.session_state["lang"]
+    """The session's language: the switch's choice, kept in the address as `?lang=en` (so over a reload and in a
+    shared link), else the default. Read before the switch is drawn too (the menu's labels come first)."""
+    for chosen in (st.session_state.get("lang"), st.query_params.get("lang")):
+        if chosen in LANGUAGES:
+            return chosen
+    return default_lang()
 
 
 def t(key: str, **values) -> str:

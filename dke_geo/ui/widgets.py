@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import folium
 import streamlit as st
@@ -22,28 +23,38 @@ def plain(text: str | None) -> str:
 
 
 def language_switch() -> None:
-    """DA | EN, at the top of every page (Danish by default); the page's `lang` follows it."""
-    session.lang()
-    st.segmented_control(t("app.language"), LANGUAGES, key="lang", format_func=str.upper,
-                         label_visibility="collapsed", required=True)
+    """DA | EN, at the top of every page (Danish by default); a choice other than the default is kept in the
+    address (`?lang=en`), so it survives a reload and travels with a shared link; the page's `lang` follows it."""
+    st.segmented_control(t("app.language"), LANGUAGES, key="lang", default=session.default_lang(),
+                         label_visibility="collapsed", required=True, bind="query-params")  # shown as DA | EN: app.css
     browser.page_lang(session.lang())
 
 
+_APP_CSS = Path(__file__).with_name("app.css").read_text(encoding="utf-8")  # rules for every page, read once
 _BUILTIN_TEXTS = (  # (where, string key, font size): Streamlit's English texts and the size they are shown at
     ('[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p', "app.upload_button", 14),
     ('[data-testid="stFileUploaderDropzoneInstructions"] span', "app.upload_hint", 14),
     ('[data-testid="stCameraInputButton"]', "app.camera_shoot", 16),
     ('[data-testid="stCameraInputWebcamComponent"] p', "app.camera_allow", 16),
+    ('[role="option"][style*="contents"] > span', "app.no_results", 14),  # a list's search found nothing
 )
 
 
 def builtin_texts() -> None:
-    """Streamlit's own texts in its file picker and camera ("Upload", "200MB per file", "Take Photo", ...) are
-    English only and cannot be set (streamlit#13500): our text from the strings table, in the chosen language,
-    replaces them through CSS (the original shrunk to nothing, ours drawn after it)."""
+    """Streamlit's own texts in its file picker, camera and lists ("Upload", "200MB per file", "Take Photo", "No
+    results", ...) are English only and cannot be set (streamlit#13500): our text from the strings table, in the
+    chosen language, replaces them through CSS (the original shrunk to nothing, ours drawn after it). Where
+    Streamlit has a parameter for a text (placeholder=, help=, select_all=), the pages use it instead."""
     rules = "".join(f"{where} {{ font-size: 0; }} {where}::after {{ content: {_css_text(t(key))}; font-size: {px}px; }}"
                     for where, key, px in _BUILTIN_TEXTS)
-    st.html(f"<style>{rules}</style>")
+    st.html(f"<style>{_APP_CSS}{rules}</style>")
+
+
+def all_or_some(label: str, options, key: str, format_func, where=st) -> list:
+    """A multiselect whose empty choice means "all" (the planners' filters): its placeholder says so in the chosen
+    language, and it offers no "Select all" (English only in Streamlit, and the same as choosing nothing)."""
+    return where.multiselect(label, options, key=key, format_func=format_func, placeholder=t("app.all"),
+                             select_all=False)
 
 
 def _css_text(text: str) -> str:
@@ -58,6 +69,7 @@ class MapResult:
     clicked: tuple[float, float] | None  # (lon, lat) of the last click
     zoom: int | None
     bounds: dict | None
+    drawings: tuple[dict, ...] | None = None  # the drawing tool's layer as GeoJSON features (None: not touched yet)
 
 
 def show_map(m: folium.Map, key: str, height: int = 520, returned: tuple[str, ...] = ("last_clicked",),
@@ -75,11 +87,21 @@ def show_map(m: folium.Map, key: str, height: int = 520, returned: tuple[str, ..
     return _map_result(out)
 
 
+def static_map(html: str, height: int, label: str) -> None:
+    """A map the page does not read back from, drawn from its HTML page (rendered once per view) in an iframe of
+    its own. st_folium would re-render the same folium object on every rerun and, since it renames the object's
+    elements in place, the second drawing refers to layers that no longer exist (the map vanishes after a
+    rerun); it would also re-run the whole script inside the same frame. `label` names the map for a screen reader.
+    """
+    st.iframe(html, height=height, alt=label)
+
+
 def _map_result(out: dict | None) -> MapResult:
     out = out or {}
     click = out.get("last_clicked")
+    drawings = out.get("all_drawings")
     return MapResult(clicked=(click["lng"], click["lat"]) if click else None, zoom=out.get("zoom"),
-                     bounds=out.get("bounds"))
+                     bounds=out.get("bounds"), drawings=None if drawings is None else tuple(drawings))
 
 
 def category_buttons(key: str, default: str | None = None) -> str | None:

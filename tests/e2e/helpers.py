@@ -1,8 +1,10 @@
-"""What the browser tests share: the one timeout they wait with, logging in through the sidebar form as one of the
-demo accounts, waiting for conditions (the app idle, the page settled) instead of for a fixed time, and looking into
-the app's process from outside (its open files, locks and mapped libraries, from /proc)."""
+"""What the browser tests share: the one timeout they wait with, logging in on the login page as one of the demo
+accounts (or any account with its password), waiting for conditions (the app idle, the page settled) instead of for
+a fixed time, and looking into the app's process from outside (its open files, locks and mapped libraries, from
+/proc)."""
 import mmap
 import os
+import re
 from contextlib import suppress
 from pathlib import Path
 
@@ -18,18 +20,21 @@ LOGGED_OUT = "Du er logget ud (i denne eller en anden fane eller browser). Log i
 """What a tab says at its next interaction when its login was ended by a logout (its own, or a copy's)."""
 
 
-def login(page: Page, name: str = "demo-medarbejder", *, password: str | None = None,
-          open_sidebar: bool = False) -> None:
-    """Log in on the page that is open as a demo account, or as any account with its `password`; `open_sidebar`
-    for a tablet-sized viewport, where the sidebar starts closed."""
-    if open_sidebar:
-        page.get_by_test_id("stExpandSidebarButton").click()
+def login(page: Page, name: str = "demo-medarbejder", *, password: str | None = None) -> None:
+    """Log in on the login page (the public map's "Medarbejder-login" link leads there) of the app that is open, as
+    a demo account or as any account with its `password`; the app then shows the role's start page."""
+    page.goto(re.match(r"https?://[^/]+", page.url).group(0) + "/login")
     page.get_by_label("Brugernavn").fill(name)
     page.get_by_label("Adgangskode").fill(password or PASSWORDS[name])
     page.get_by_role("button", name="Log ind").click()
-    expect(page.get_by_text(f"Logget ind som {name}")).to_be_visible(timeout=WAIT)
-    # The login cookie is written by a component after the page shows the login: a test that goes to another URL
-    # next needs it there.
+    page.wait_for_function("() => !location.pathname.endsWith('/login')", timeout=WAIT)  # sent on to the start page
+    wait_for_login_cookie(page)
+
+
+def wait_for_login_cookie(page: Page) -> None:
+    """The login cookie is written by a component after the page shows the login: a test that goes to another URL
+    next needs it there."""
+    wait_for_app_run(page)
     page.wait_for_function("name => document.cookie.split('; ').some(c => c.startsWith(name + '='))", arg=COOKIE,
                            timeout=WAIT)
 

@@ -93,8 +93,7 @@ def _static(page: Page, lang: str, _url: str, site: dict) -> list[Callable[[], N
 def _staff_page(page: Page, lang: str, url: str, user: str, link: dict[str, str]) -> None:
     page.goto(url)
     wait_for_app_run(page)
-    sidebar_closed = page.get_by_test_id("stExpandSidebarButton").is_visible()
-    login(page, user, open_sidebar=sidebar_closed)
+    login(page, user)
     _language(page, lang)
     page.get_by_role("link", name=link[lang]).click()
     wait_for_app_run(page)

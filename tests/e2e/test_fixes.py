@@ -33,10 +33,13 @@ def _resolved_on_planner_map(page):
     return page.get_by_text("indmeldte hændelser i filteret")
 
 
-def _move(page, state: str) -> None:
+def _move(page, state: str, comment: str = "") -> None:
     page.get_by_role("radiogroup").get_by_text(state, exact=True).click()
+    if comment:
+        page.get_by_label("Kommentar").fill(comment)
     page.get_by_role("button", name="Gem", exact=True).click()
     expect(page.get_by_text(f"Status er nu »{state}«.")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_label("Kommentar")).to_have_value("", timeout=WAIT)  # the next move starts empty
 
 
 def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, external_requests):
@@ -48,7 +51,7 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     expect(_resolved_on_planner_map(page)).to_contain_text("5 fund og", timeout=WAIT)
 
     # The board: choose Blokland, then two findings without a fix, and propose the fix.
-    page.get_by_role("link", name="Løsningsforslag").click()
+    page.get_by_role("link", name="Løsninger").click()
     expect(page.get_by_role("heading", name="Løsningsforslag: fra forslag til kontrolleret løsning")).to_be_visible(
         timeout=WAIT)
     expect(page.get_by_text("6 forslag, heraf 3 overskredne")).to_be_visible(timeout=WAIT)
@@ -72,9 +75,11 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible(timeout=WAIT)
     expect(page.get_by_text(f"Forslaget »{TITLE}« er oprettet.")).to_be_visible(timeout=WAIT)
     expect(page.get_by_text("Fundenes status nu: Åben: 2")).to_be_visible(timeout=WAIT)
-    for state in ("Godkendt", "I gang", "Udført"):
+    _move(page, "Godkendt", "Aftalt med Bo-Vest på mødet")
+    for state in ("I gang", "Udført"):
         _move(page, state)
     expect(page.get_by_text("»I gang« → »Udført«")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Aftalt med Bo-Vest på mødet", exact=True)).to_have_count(1)  # in the history once
     fix_url = page.url
 
     # A later walk in Blokland: the follow-up panel lists the done fix; staff mark it fixed.
@@ -82,6 +87,7 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     page.locator(".st-key-record_new_title input").fill("Opfølgning i Blokland")
     page.locator(".st-key-record_new_areas").get_by_role("button", name="Blokland").click()
     page.get_by_role("button", name="Start vandringen").click()
+    page.locator(".st-key-fixes_fu_list summary").click()  # the follow-up list, folded below the walk's findings
     card = page.locator("[class*='st-key-fixes_fu_fix_']", has_text=TITLE)
     expect(card).to_be_visible(timeout=WAIT)
     card.get_by_label("Kommentar (valgfri)").fill("Lamperne lyser")
@@ -102,9 +108,10 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
 
     # The planner map now counts the two findings as resolved.
     expect(_resolved_on_planner_map(page)).to_contain_text("7 fund og", timeout=WAIT)
-    maps = page.locator('iframe[title="streamlit_folium.st_folium"]')
-    expect(maps).to_have_count(1, timeout=WAIT)  # the previous page's map is gone
-    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    maps = page.locator('iframe[title="Hotspots: hvor skal vi handle først?"]')
+    expect(maps).to_have_count(1, timeout=WAIT)
+    expect(page.locator("iframe")).to_have_count(1)  # the previous page's map is gone
+    frame = page.frame_locator('iframe[title="Hotspots: hvor skal vi handle først?"]')
     expect(frame.locator(".leaflet-container")).to_be_visible(timeout=WAIT)
     page.screenshot(path=str(ARTIFACTS / "fixes-planner-map.png"), full_page=True)
     assert external_requests == []

@@ -37,7 +37,7 @@ def hostile_app(tmp_path_factory, streamlit_server):
 
 def _login(page: Page, url: str) -> None:
     page.goto(url)
-    login(page, open_sidebar=True)
+    login(page)
     page.goto(f"{url}/record")
     expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=WAIT)
 

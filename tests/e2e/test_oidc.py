@@ -46,7 +46,8 @@ server_metadata_url = "http://127.0.0.1:{idp.server_port}/.well-known/openid-con
 
 
 def _login_as(page: Page, url: str, sub: str) -> None:
-    page.goto(url)
+    page.goto(url)  # the public map, with the staff's login link
+    page.get_by_role("link", name="Medarbejder-login").click()
     expect(page.get_by_text("Log ind med kommunens konto (OpenID Connect).")).to_be_visible(timeout=WAIT)
     expect(page.get_by_label("Brugernavn")).to_have_count(0)  # no local password form beside the municipality's
     page.get_by_role("button", name="Log ind med kommunens konto").click()
@@ -63,7 +64,7 @@ def test_a_municipality_login_gets_the_role_of_its_e_mail(page: Page, sso_url, e
     page.get_by_role("button", name="Log ud").click()  # ends the provider's session too (RP-initiated logout)
     page.wait_for_url("**/oauth2/end_session**", timeout=WAIT)
     page.get_by_role("button", name="End session").click()
-    expect(page.get_by_role("button", name="Log ind med kommunens konto")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("link", name="Medarbejder-login")).to_be_visible(timeout=WAIT)  # back on the public map
     expect(page.get_by_role("link", name="Hotspots")).to_have_count(0)
     assert set(external_requests) <= {IDP_STYLESHEET}  # our pages asked no other host for anything
 

@@ -1,6 +1,9 @@
 """Recording on a tablet in Debian chromium (768x1024): start a walk, tap the map, choose a category, attach a
 photo, save; the pin and the confirmation appear and the finding is in the database where it was tapped. A
-double tap on save stores one finding; the tablet's GPS places a finding with its accuracy.
+double tap on save stores one finding; the tablet's GPS places a finding with its accuracy. The save bar never
+lies over an input (at 768x1024, 1024x768 and 390x844), a refused photo is dropped with its message while the
+rest of the form stays, a tap in the form leaves the map alone, the categories fit on one screen, and the walk's
+own findings come before the (folded) follow-up list.
 
 The app runs on its own database here, so the findings made by these tests change no other test's counts.
 """
@@ -43,8 +46,9 @@ def tablet(page: Page, record_app, external_requests) -> Page:
     page.set_default_timeout(WAIT)
     expect.set_options(timeout=WAIT)
     page.goto(url)
-    login(page, open_sidebar=True)
-    page.goto(f"{url}/record")  # the login survives the reload (cookie)
+    login(page)  # staff start on the recording page
+    expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=WAIT)
+    page.reload()  # the login survives the reload (cookie)
     expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=WAIT)
     if page.get_by_test_id("stSidebarCollapseButton").count():
         page.get_by_test_id("stSidebar").hover()
@@ -232,3 +236,83 @@ def test_a_reload_brings_back_only_the_photos_that_passed_the_checks(tablet: Pag
     expect(page.get_by_text("kaempe.png")).to_have_count(0)
     assert external_requests == []
     shutil.rmtree(data_dir / "drafts")  # the next test in this app starts without a draft
+
+
+def _visible_main(page: Page) -> dict:
+    """The part of the screen the page scrolls in, and the save bar's box."""
+    return page.evaluate("""() => { const m = document.querySelector('[data-testid=stMain]').getBoundingClientRect();
+        const b = document.querySelector('.st-key-record_save_bar').getBoundingClientRect();
+        return {top: m.top, bottom: m.bottom, bar_top: b.top, bar_bottom: b.bottom, height: innerHeight}; }""")
+
+
+@pytest.mark.parametrize("size", [(768, 1024), (1024, 768), (390, 844)])
+def test_the_save_bar_never_covers_an_input(tablet: Page, record_app, size):
+    page, (_, data_dir) = tablet, record_app
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    title = _start_walk(page)
+    box = _visible_main(page)
+    assert box["bottom"] <= box["bar_top"] + 0.5 and box["bar_bottom"] >= box["height"] - 0.5, box
+    # What the user did: scroll until the safety row sits at the very bottom of what can be seen, and tap it.
+    row = page.locator(".st-key-record_page [data-testid=stButtonGroup]").filter(has_text="5").last
+    handle = row.element_handle()
+    page.evaluate("""([row, bottom]) => { const main = document.querySelector('[data-testid=stMain]');
+        main.scrollTop += row.getBoundingClientRect().bottom - bottom + 2; }""", [handle, box["bottom"]])
+    target = page.get_by_role("radio", name="4", exact=True)
+    target_box = target.bounding_box()
+    assert target_box["y"] + target_box["height"] / 2 < box["bar_top"]  # still above the bar
+    page.mouse.click(target_box["x"] + target_box["width"] / 2, target_box["y"] + target_box["height"] - 4)
+    expect(target).to_be_checked()
+    _idle(page)
+    assert _rows(data_dir, title) == []  # the tap chose the score; it never reached the save button
+    expect(page.get_by_text("Gemt kl.")).to_have_count(0)
+
+
+def test_a_refused_photo_is_dropped_with_its_message_and_the_form_is_kept(tablet: Page, record_app, tmp_path):
+    page, (_, data_dir) = tablet, record_app
+    title = _start_walk(page)
+    _tap(page, 0.5, 0.5)
+    page.get_by_role("radio", name="Storskrald", exact=True).click()  # one of the checklists' categories
+    page.get_by_label("Intern note").fill("Sofa sat ud ved cykelskuret")
+    _idle(page)
+    bad, good = tmp_path / "referat.pdf", tmp_path / "sofa.jpg"
+    bad.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+    good.write_bytes(images.jpeg(images.striped(800, 600)))
+    page.locator('.st-key-record_page input[type="file"]').first.set_input_files([bad, good])
+    expect(page.get_by_text("referat.pdf er ikke et billede (JPEG, PNG eller HEIC). Resten af formularen er bevaret.")
+           ).to_be_visible()
+    expect(page.get_by_text("not allowed")).to_have_count(0)  # never Streamlit's English refusal
+    expect(page.get_by_text("sofa.jpg", exact=True)).to_be_visible()  # held, with its thumbnail
+    expect(page.get_by_label("Intern note")).to_have_value("Sofa sat ud ved cykelskuret")
+    expect(page.get_by_role("radio", name="Storskrald", exact=True)).to_be_checked()
+    page.get_by_role("button", name="Gem fund").click()
+    expect(page.get_by_text("Gemt kl.").first).to_be_visible()
+    (row,) = _rows(data_dir, title)
+    assert (row.category, row.internal_note) == ("bulky_waste", "Sofa sat ud ved cykelskuret")
+    expect(page.get_by_text("1 foto(s)").first).to_be_visible()
+
+
+def test_a_tap_in_the_form_leaves_the_map_alone_and_the_page_puts_the_walk_first(tablet: Page, record_app):
+    page = tablet
+    _start_walk(page)
+    frame = page.locator('iframe[title="streamlit_folium.st_folium"]').element_handle().content_frame()
+    frame.evaluate("() => { window.dkeStillHere = true; }")
+    # the categories fit on one screen: scrolled to their top, the last one is in view too, every one >= 48 px
+    grid = page.locator(".st-key-record_categories")
+    grid.evaluate("e => e.scrollIntoView({block: 'start'})")
+    main = _visible_main(page)
+    boxes = grid.locator("button").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().toJSON())")
+    assert len(boxes) == 19 and all(b["height"] >= 48 for b in boxes)
+    assert max(b["bottom"] for b in boxes) <= main["bottom"], (boxes[-1], main)
+    for label in ("Graffiti", "Tunneller og underføringer", "3 Alvorlig", "2"):
+        page.get_by_role("radio", name=label, exact=True).click()
+        _idle(page)
+    assert frame.evaluate("() => window.dkeStillHere") is True  # the map was not drawn again
+    page.get_by_label("Intern note").fill("Mørk underføring")
+    page.get_by_label("Intern note").blur()
+    _idle(page)
+    assert frame.evaluate("() => window.dkeStillHere") is True
+    # below the form: the walk's own findings, then the follow-up of earlier walks, folded
+    own = page.get_by_role("heading", name="Vandringens fund (0)").bounding_box()
+    follow_up = page.locator(".st-key-fixes_fu_panel").bounding_box()
+    assert own["y"] < follow_up["y"]
+    assert page.locator(".st-key-fixes_fu_list details").evaluate("d => d.open") is False

@@ -133,7 +133,7 @@ def _session(browser: Browser, app: App, name: str, *, tablet: bool = False) -> 
     page = context.new_page()
     page.set_default_timeout(WAIT)
     page.goto(app.server.url)
-    login(page, name, open_sidebar=tablet)
+    login(page, name)
     return page
 
 

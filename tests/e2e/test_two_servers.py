@@ -36,7 +36,7 @@ def _tablet(browser: Browser, url: str) -> Page:
     page = context.new_page()
     page.set_default_timeout(WAIT)
     page.goto(url)
-    login(page, open_sidebar=True)
+    login(page)
     page.goto(f"{url}/record")
     expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible(timeout=WAIT)
     return page

@@ -14,7 +14,7 @@ from dke_geo.filters import Filter
 from dke_geo.interop import readers, records, writers
 from dke_geo.services import exports, hotspots, imports
 from dke_geo.services import reports as report_service
-from dke_geo.ui import session
+from dke_geo.ui import session, widgets
 from dke_geo.ui.session import t
 
 IMPORT_UPLOAD_MB = 200
@@ -150,11 +150,10 @@ with tab_export:
     left, right = st.columns(2)
     span = (choices.first, choices.last) if choices.first else ()
     dates = left.date_input(t("data.f_dates"), value=span, key="data_dates", format="DD.MM.YYYY")
-    areas = left.multiselect(t("data.f_areas"), list(choices.areas), format_func=choices.areas.get, key="data_areas")
-    chosen = right.multiselect(t("data.f_categories"), list(cats), key="data_categories",
-                               format_func=lambda c: f"{cats[c].icon} {cats[c].label(lang)}")
-    walks = right.multiselect(t("data.f_walks"), list(choices.walks), format_func=choices.walks.get,
-                              key="data_walks")
+    areas = widgets.all_or_some(t("data.f_areas"), list(choices.areas), "data_areas", choices.areas.get, left)
+    chosen = widgets.all_or_some(t("data.f_categories"), list(cats), "data_categories",
+                                 lambda c: f"{cats[c].icon} {cats[c].label(lang)}", right)
+    walks = widgets.all_or_some(t("data.f_walks"), list(choices.walks), "data_walks", choices.walks.get, right)
     include_demo = st.toggle(t("data.f_demo"), value=True, key="data_demo")
     public = st.toggle(t("data.public"), value=False, key="data_public", help=t("data.public_help"))
     fmt = st.segmented_control(t("data.format"), list(writers.FORMATS), default="gpkg", required=True,

@@ -13,7 +13,7 @@ from dke_geo.roles import Permission
 from dke_geo.services import fixes as svc
 from dke_geo.services import notifications
 from dke_geo.ui import fix_view, session
-from dke_geo.ui.fix_view import when
+from dke_geo.ui.fix_view import money, when
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
@@ -82,7 +82,7 @@ with tabs[0]:
             t("fixes.col.due_date"): table["due_date"].map(lambda d: when(d) if d else ""),
             t("fixes.col.overdue"): table["overdue"].map(lambda o: "⚠ " + t("fixes.overdue") if o else ""),
             t("fixes.col.priority"): [t(f"fixes.priority.{p}") for p in table["priority"]],
-            t("fixes.col.cost_dkk"): table["cost_dkk"],
+            t("fixes.col.cost_dkk"): table["cost_dkk"].map(money),
             t("fixes.col.areas"): table["area_ids"].map(lambda ids: ", ".join(choices.areas.get(a, a) for a in ids)),
             t("fixes.col.findings"): table["observation_ids"].map(len),
             t("fixes.col.message"): table["id"].map(_last_message),
@@ -99,7 +99,7 @@ with tabs[0]:
     st.download_button(t("fixes.export"), svc.to_csv(table, lang), file_name="loesningsforslag.csv",
                        mime="text/csv", key="fixes_csv", icon="⬇️")
 
-with tabs[1]:
+with tabs[1], st.container(key="fixes_columns"):  # app.css wraps the columns on a narrow screen
     for col, state in zip(st.columns(len(State)), State, strict=True):
         in_state = table[table["state"] == state.value]
         with col:
@@ -140,7 +140,7 @@ if actor.can(Permission.MANAGE_FIXES):
                 t("fixes.col.severity"): [t(f"severity.{s}") for s in found["severity"]],
                 t("fixes.col.observed_at"): found["observed_at"].map(when),
                 t("fixes.col.status"): [t(f"fixes.group.{s}") for s in found["status"]],
-                t("fixes.col.note"): found["internal_note"],
+                t("fixes.col.note"): found["internal_note"].fillna(""),
             }), hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
                 key="fixes_new_findings", height=320)
             chosen = found.loc[picked.selection.rows, "id"].tolist()

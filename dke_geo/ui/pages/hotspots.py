@@ -23,18 +23,16 @@ with st.sidebar:
     st.subheader(t("hotspots.filters"))
     span = (choices.first, choices.last) if choices.first else ()
     dates = st.date_input(t("hotspots.f_dates"), value=span, key="hotspots_dates", format="DD.MM.YYYY")
-    areas = st.multiselect(t("hotspots.f_areas"), list(choices.areas), format_func=choices.areas.get,
-                           key="hotspots_areas")
-    chosen_cats = st.multiselect(t("hotspots.f_categories"), list(cats), key="hotspots_categories",
-                                 format_func=lambda c: f"{cats[c].icon} {cats[c].label(lang)}")
+    areas = widgets.all_or_some(t("hotspots.f_areas"), list(choices.areas), "hotspots_areas", choices.areas.get)
+    chosen_cats = widgets.all_or_some(t("hotspots.f_categories"), list(cats), "hotspots_categories",
+                                      lambda c: f"{cats[c].icon} {cats[c].label(lang)}")
     severities = st.pills(t("hotspots.f_severity"), SEVERITIES, selection_mode="multi", key="hotspots_severity",
                           format_func=lambda s: t(f"severity.{s}"))
     statuses = st.pills(t("hotspots.f_status"), [s.value for s in STATUSES], selection_mode="multi",
                         key="hotspots_status", format_func=lambda s: t(f"fixes.group.{s}"))
     light = st.pills(t("hotspots.f_light"), [c.value for c in LightCondition], selection_mode="multi",
                      key="hotspots_light", format_func=lambda c: t(f"light.{c}"))
-    walks = st.multiselect(t("hotspots.f_walks"), list(choices.walks), format_func=choices.walks.get,
-                           key="hotspots_walks")
+    walks = widgets.all_or_some(t("hotspots.f_walks"), list(choices.walks), "hotspots_walks", choices.walks.get)
     include_demo = st.toggle(t("hotspots.f_demo"), value=True, key="hotspots_demo")
     kind = st.segmented_control(t("hotspots.f_grid"), list(GridKind), default=GridKind.SQUARE, required=True,
                                 key="hotspots_grid", format_func=lambda k: t(f"hotspots.grid.{k}"))
@@ -54,7 +52,7 @@ except DkeError as exc:
     st.stop()
 
 message.info(t("hotspots.summary", n=view.findings, reports=view.reports) if view.findings else t("hotspots.none"))
-widgets.show_map(view.map, key="hotspots_map", height=700, returned=())
+widgets.static_map(view.map_html, height=700, label=t("hotspots.title"))
 
 st.subheader(t("hotspots.charts"))
 left, right = st.columns(2)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dke_geo.errors import DkeError
 from dke_geo.services import answers
-from dke_geo.ui import public_frame, public_page, session
+from dke_geo.ui import navigation, public_frame, public_page, session
 from dke_geo.ui.session import t
 
 _ANSWER_KEYS = ("public_answer_still", "public_answer_text")
@@ -63,6 +63,7 @@ lang = session.lang()
 page = public_page.page(ctx, lang)
 view = page.view
 
+navigation.login_link()  # staff log in from here; residents see no form
 st.title(t("public.title"))
 st.caption(t("public.from"))
 st.write(t("public.what_is_a_walk"))

@@ -27,8 +27,7 @@ def _run(call, *args, done: str | None = None, **kwargs):
         return None
     if done is not None:
         st.session_state["publish_message"] = done.format(n=result)
-        st.session_state.pop("publish_finding", None)  # it may have left the filtered list
-        st.rerun()
+        st.rerun()  # the finding stays chosen (it is kept in the list below), so the next tap acts on it again
     return result
 
 
@@ -49,9 +48,19 @@ table = everything if walk_id is None else everything[everything["walk_id"] == w
 if walk_id is not None:
     waiting = int((~table["published"].astype(bool)).sum())
     if waiting and st.button(t("publish.publish_walk", n=waiting), key="publish_walk_all", help=t("publish.walk_help")):
-        _run(public.publish_walk, walk_id, lang=lang, done=t("publish.walk_done", n="{n}"))
-if shown != "all":
-    table = table[table["published"].astype(bool) == (shown == "published")]
+        st.session_state["publish_confirm_walk"] = walk_id  # many findings at once: asked for first
+    if waiting and st.session_state.get("publish_confirm_walk") == walk_id:
+        st.warning(t("publish.walk_confirm", n=waiting, walk=plain(titles[walk_id])))
+        yes, no = st.columns(2)
+        if yes.button(t("publish.walk_confirm_yes", n=waiting), key="publish_walk_yes", type="primary",
+                      width="stretch"):
+            st.session_state.pop("publish_confirm_walk", None)
+            _run(public.publish_walk, walk_id, lang=lang, done=t("publish.walk_done", n="{n}"))
+        no.button(t("publish.walk_confirm_no"), key="publish_walk_no", width="stretch",
+                  on_click=st.session_state.pop, args=("publish_confirm_walk", None))
+if shown != "all":  # the finding being worked on stays in the list after it is published or withdrawn
+    table = table[(table["published"].astype(bool) == (shown == "published"))
+                  | (table["id"] == st.session_state.get("publish_finding"))]
 if table.empty:
     st.info(t("publish.none"))
     st.stop()
@@ -60,16 +69,22 @@ st.dataframe(pd.DataFrame({
     t("public.col.month"): table["month"], t("public.col.area"): table["area"],
     t("public.col.category"): table["category_label"], t("publish.col.published"): table["published"].astype(bool),
     t("publish.col.photos"): [f"{n} ({a})" for n, a in zip(table["n_photos"], table["n_approved"], strict=True)],
-    t("publish.internal_note"): table["internal_note"], t("publish.public_text"): table["public_text"],
+    t("publish.internal_note"): table["internal_note"].fillna(""),
+    t("publish.public_text"): table["public_text"].fillna(""),
     t("publish.col.walk"): table["walk_title"]}), hide_index=True, width="stretch", height=280)
 
 rows = table.set_index("id")
 
 
-def _label(i: str) -> str:
+def _short(i: str) -> str:
+    """The finding in a few words: category, area, time, and the start of its id."""
     r = rows.loc[i]
-    return (f"{r['observed_at']:%d.%m.%Y %H:%M} · {r['area']} · {r['category_label']} · "
-            f"{str(r['internal_note'])[:60]} · #{i[:6]}")
+    return f"{r['category_label']} · {r['area']} · {r['observed_at']:%d.%m.%Y %H:%M} · #{i[:6]}"
+
+
+def _label(i: str) -> str:
+    note = rows.loc[i, "internal_note"]
+    return f"{_short(i)} · {str(note or '')[:60]}"
 
 
 obs_id = st.selectbox(t("publish.pick"), list(rows.index), key="publish_finding", format_func=_label)
@@ -108,8 +123,8 @@ if photos:
                 st.image(str(path))
             else:
                 st.warning(t("publish.photo_missing"))
-            approved = st.checkbox(t("publish.photo_approve"), value=bool(photo["public_approved"]),
-                                   key=f"publish_photo_{photo['id']}")
+            approved = st.checkbox(t("publish.photo_approve_for", finding=_short(obs_id)),
+                                   value=bool(photo["public_approved"]), key=f"publish_photo_{photo['id']}")
             if approved != bool(photo["public_approved"]):
                 _run(public.approve_photo, photo["id"], approved)
 

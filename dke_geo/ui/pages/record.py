@@ -2,7 +2,8 @@
 tablet's GPS or from a photo's position; choose category and severity, add a note and photos; save; correct
 earlier findings.
 
-Sections, top to bottom: the walk, recording (messages, map, form, save), the walk's findings. The sections live
+Sections, top to bottom: the walk, recording (messages, map, form, save), the walk's findings, the follow-up of
+earlier walks in its areas (folded). The sections live
 in dke_geo/ui/record/ (one module each, described there); this page only lays them out. Session keys start
 with `record_`.
 """
@@ -35,8 +36,8 @@ with st.container(key="record_page"):
             walk_header.show(detail, names)
             if detail.walk.is_open:
                 finding_form.show(detail, areas)
+            findings_list.show(detail, names)  # the walk's own work first, then what to follow up (folded)
             followup.panel(detail.walk)
-            findings_list.show(detail, names)
     except DkeError as exc:
         state.flash("error", exc.message(session.lang()))
     state.show_flash(messages)

@@ -1,6 +1,14 @@
 """Recording a finding while a walk is open: the walk's map (tap to place the pending pin), "use my position"
 (the tablet's GPS), the form (category, severity, safety, note, photos from the picker or the camera, a
-photo's EXIF position) and the save bar that stays in reach at the bottom of the screen.
+photo's EXIF position) and the save bar that stays in reach at the bottom of the screen (save_bar.py).
+
+The form is a fragment: a tap on a category, severity, safety or a note reruns the form only, not the page with
+its map, so a tap answers at once. What changes the map (a tap on it, the GPS, a photo's position, a save) reruns
+the page, so the pending pin and the form never disagree.
+
+Photos, picked or shot, are checked as they arrive and held by the page (`record_camera_photos`, which the draft
+keeps over a reload); the picker is emptied each time. A file that is not a usable photo is dropped with its
+reason, and everything else in the form stays.
 
 Saving calls dke_geo/services/recording.py once with the pending finding's id (see state.py), so a second
 tap stores nothing twice; the unsaved form is kept as a draft on the server on every rerun.
@@ -20,6 +28,7 @@ from dke_geo.maps import field
 from dke_geo.model import LocationSource, Observation
 from dke_geo.services import recording
 from dke_geo.ui import browser, followup, session, widgets
+from dke_geo.ui.record import save_bar
 from dke_geo.ui.record.state import call, flash, keep_draft, new_form, scroll_to, set_value, ss, uploads
 from dke_geo.ui.session import t
 
@@ -39,10 +48,8 @@ def show(detail: recording.WalkDetail, areas) -> None:
             widgets.show_map(m, key="record_map", height=430, layers=layers, on_change=_tapped)
             _location_panel()
         with form_col:
-            _finding_form(ss.record_gen)
-    with st.container(key="record_save_bar"):
-        st.button(t("record.save"), type="primary", icon="💾", width="stretch", key=f"record_save_{ss.record_gen}",
-                  on_click=_save, args=(ss.record_gen,))
+            _finding_form()
+    save_bar.show(t("record.save"), key=f"record_save_{ss.record_gen}", on_click=_save, args=(ss.record_gen,))
 
 
 def gps_probe() -> None:
@@ -75,7 +82,10 @@ def _location_panel() -> None:
     st.button(t("record.use_gps"), icon="🛰️", width="stretch", key="record_gps", on_click=_request_gps)
 
 
-def _finding_form(gen: int) -> None:
+@st.fragment
+def _finding_form() -> None:
+    """The finding's fields. A fragment: its taps rerun only this form (see the module's doc)."""
+    gen = ss.record_gen
     with st.container(key="record_categories"):
         widgets.category_buttons("record_category")
     st.segmented_control(t("field.severity"), [1, 2, 3], format_func=lambda s: f"{s} {t(f'severity.{s}')}",
@@ -84,8 +94,11 @@ def _finding_form(gen: int) -> None:
                          help=t("record.safety_help"), key=f"record_safety_{gen}")
     st.text_area(t("field.internal_note"), height=90, max_chars=4000, placeholder=t("record.note_hint"),
                  key=f"record_note_{gen}")
-    st.file_uploader(t("record.photos"), type=photos.ACCEPTED_TYPES,
-                     accept_multiple_files=True, key=f"record_files_{gen}")
+    picker = f"record_pick_{gen}_{ss.get('record_pick_n', 0)}"  # a new, empty picker after each pick
+    st.file_uploader(t("record.photos"), accept_multiple_files=True, key=picker, on_change=_take_files,
+                     args=(picker,))  # no `type=`: a wrong file gets our message below, not Streamlit's English one
+    for message in ss.pop("record_refused", []):
+        st.error(message, icon="🚫")
     camera_on = ss.get("record_camera_on", False)
     st.button(t("record.camera"), icon="📷", width="stretch", type="primary" if camera_on else "secondary",
               key="record_camera_toggle", on_click=set_value, args=("record_camera_on", not camera_on))
@@ -96,29 +109,27 @@ def _finding_form(gen: int) -> None:
     unsaved = ss.get("record_location") is not None or bool(ss.get(f"record_note_{gen}")) or bool(uploads(gen))
     browser.leave_guard(unsaved, t("auth.leave_warning"), key="record_leave_guard")  # where the browser asks
     keep_draft(gen, unsaved)  # and where it does not (iOS Safari), a reload brings the form back
+    if ss.pop("record_map_stale", False):  # a photo's position was chosen: the map shows the pin at once
+        st.rerun()
 
 
 def _attached_photos(gen: int) -> None:
-    """Thumbnails of the attached photos, a bad file named at once, and the offer to use a photo's position."""
-    attached = uploads(gen)
-    n_files = len(attached) - len(ss.get("record_camera_photos", []))
+    """Thumbnails of the attached photos, each with a remove button, and the offer to use a photo's position."""
     cols = st.columns(3)
-    for i, upload in enumerate(attached):
+    for i, upload in enumerate(uploads(gen)):
         with cols[i % 3]:
-            try:
+            try:  # checked when it arrived (_hold); a draft from an older version may hold one that is not
                 preview = _preview(upload.data, upload.name)
             except DkeError as exc:
                 preview = None
                 st.error(exc.message(session.lang()))
             else:
                 st.image(preview.thumb, caption=upload.name, width="stretch")
-            if i >= n_files:
-                st.button(t("record.camera_remove"), icon="✖️", key=f"record_drop_{gen}_{i}",
-                          on_click=_drop_camera_photo, args=(i - n_files,))
+            st.button(t("record.camera_remove"), icon="✖️", key=f"record_drop_{gen}_{i}",
+                      on_click=_drop_photo, args=(i,))
             if preview is not None and preview.gps:
                 st.button(t("record.use_photo_gps"), icon="📷", key=f"record_photo_gps_{gen}_{i}", width="stretch",
-                          on_click=_use_point, args=(preview.gps.lon, preview.gps.lat, LocationSource.PHOTO_EXIF,
-                                                     preview.gps.accuracy_m))
+                          on_click=_use_photo_point, args=(preview.gps.lon, preview.gps.lat, preview.gps.accuracy_m))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -160,6 +171,12 @@ def _use_point(lon: float, lat: float, source: LocationSource, accuracy: float |
     ss.record_location = {"lon": lon, "lat": lat, "source": source, "accuracy": accuracy}
 
 
+def _use_photo_point(lon: float, lat: float, accuracy: float | None) -> None:
+    """The photo's position as the pending point; the form's fragment then reruns the page for the map's pin."""
+    _use_point(lon, lat, LocationSource.PHOTO_EXIF, accuracy)
+    ss.record_map_stale = True
+
+
 def _tapped(result: widgets.MapResult) -> None:
     """A tap on the map: the pending point (the rerun it causes draws the pin)."""
     if result.clicked:
@@ -178,14 +195,30 @@ def _gps_answer(key: str) -> None:
         flash("error", t("record.gps_failed", reason=(answer or {}).get("error", {}).get("message", "")))
 
 
+def _take_files(key: str) -> None:
+    """Photos picked in the file picker: each usable one is held by the page, each other one is dropped with its
+    reason (shown under the picker); the picker starts empty again."""
+    for file in ss.get(key) or []:
+        _hold(photos.Upload(file.name, file.getvalue()))
+    ss.record_pick_n = ss.get("record_pick_n", 0) + 1
+
+
 def _keep_camera_photo(key: str) -> None:
     picture = ss.get(key)
     if picture is not None:
-        n = len(ss.record_camera_photos) + 1
-        ss.record_camera_photos = [*ss.record_camera_photos, photos.Upload(f"{t('record.camera_name')}-{n}.jpg",
-                                                                           picture.getvalue())]
+        _hold(photos.Upload(f"{t('record.camera_name')}-{len(ss.record_camera_photos) + 1}.jpg", picture.getvalue()))
         ss.record_camera_n = ss.get("record_camera_n", 0) + 1  # a fresh camera for the next shot
 
 
-def _drop_camera_photo(index: int) -> None:
+def _hold(upload: photos.Upload) -> None:
+    """Hold `upload` with the form if it is a photo we can store; else note why not, for the form to show."""
+    try:
+        _preview(upload.data, upload.name)
+    except DkeError as exc:
+        ss.record_refused = [*ss.get("record_refused", []), exc.message(session.lang())]
+    else:
+        ss.record_camera_photos = [*ss.record_camera_photos, upload]
+
+
+def _drop_photo(index: int) -> None:
     ss.record_camera_photos = [p for i, p in enumerate(ss.record_camera_photos) if i != index]
