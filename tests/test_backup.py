@@ -276,5 +276,5 @@ def test_command_line_round_trip(tmp_path):
     assert restored.returncode == 0, restored.stderr
     assert findings in restored.stdout
     again = run(target, "restore", str(archive))
-    assert again.returncode == 1 and "already holds data" in again.stderr and "--force" in again.stderr
+    assert again.returncode == 1 and "allerede data" in again.stderr and "--force" in again.stderr
     assert run(target, "restore", str(archive), "--force").returncode == 0
