@@ -172,6 +172,14 @@ def insert_ignoring_duplicates(conn: Connection, table, rows: list[dict]) -> int
     return len(inserted)
 
 
+def existing_values(conn: Connection, column, values: list[str], batch: int = 500) -> set[str]:
+    """Which of `values` occur in `column` (asked for in batches: PostgreSQL takes at most 65,535 parameters)."""
+    found: set[str] = set()
+    for start in range(0, len(values), batch):
+        found |= set(conn.execute(select(column).where(column.in_(values[start:start + batch]))).scalars())
+    return found
+
+
 def bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame, chunk: int = 100_000, *,
                 skip_existing: bool = False) -> int:
     """Insert the rows of a DataFrame (columns named as the table's) in the caller's transaction, in bulk: on
