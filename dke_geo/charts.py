@@ -82,10 +82,22 @@ def open_resolved(findings: pd.DataFrame, lang: str = "da") -> alt.Chart:
              .rename(columns={"month": col_month, "series": col_series, "n": col_n}))
     return (alt.Chart(table, title=t("hotspots.chart_open_resolved", lang))
             .mark_line(point=True, interpolate="step-after")
-            .encode(x=alt.X(f"{col_month}:T", title=col_month), y=alt.Y(f"{col_n}:Q", title=col_n),
+            .encode(x=alt.X(f"{col_month}:T", title=col_month, axis=alt.Axis(labelExpr=_month_labels(lang))),
+                    y=alt.Y(f"{col_n}:Q", title=col_n),
                     color=alt.Color(f"{col_series}:N", title=col_series,
                                     scale=alt.Scale(domain=list(labels.values()), range=["#d62728", "#2ca02c"])),
                     tooltip=[alt.Tooltip(f"{col_month}:T", format="%m.%Y"), col_series, col_n]))
+
+
+def _month_labels(lang: str) -> str:
+    """A Vega expression naming an axis tick's month in `lang` (Vega's own names are English only), with the year
+    at January.
+
+    >>> _month_labels("da")[:40]
+    "['jan.', 'feb.', 'mar.', 'apr.', 'maj', "
+    """
+    names = [t(f"hotspots.month.{m}", lang) for m in range(1, 13)]
+    return f"{names}[month(datum.value)] + (month(datum.value) == 0 ? ' ' + year(datum.value) : '')"
 
 
 def days_to_resolve(findings: pd.DataFrame) -> pd.Series:
