@@ -15,11 +15,14 @@ folder that is removed, with the server, when the run ends.
 from __future__ import annotations
 
 import atexit
+import functools
+import http.server
 import os
 import platform
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,11 +36,14 @@ from dke_geo.services import maintenance
 from dke_geo.store.db import make_engine, migrate, transaction
 from dke_geo.store.tables import meta, observations
 
+ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = config.load()
 SIZES = tuple(int(s) for s in (SETTINGS["DKE_GEO_BENCH_SIZES"] or "10000,100000,1000000").split(","))
 DATABASES = tuple(s.strip() for s in (SETTINGS["DKE_GEO_BENCH_DATABASES"] or "sqlite,postgis").split(","))
 LABELS = {"sqlite": "SQLite", "postgis": "PostGIS"}
 PUBLISHED_SHARE = "1 in 16"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 _state: dict = {"stores": {}, "load_s": {}, "server": None, "folder": None, "contexts": []}
 
@@ -134,6 +140,55 @@ def timed(action: Callable, repeat: int = 1) -> tuple[float, object]:
         result = action()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+class Site:
+    """Serves a folder on 127.0.0.1 with our static/ at /app/static (as Streamlit does)."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-site-", dir=folder()))
+        (self.dir / "app").mkdir()
+        (self.dir / "app" / "static").symlink_to(ROOT / "static")
+        handler = functools.partial(_QuietHandler, directory=str(self.dir))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, name: str, html: str | None = None) -> str:
+        """The address of the file `name` in the served folder, written first when `html` is given."""
+        if html is not None:
+            (self.dir / name).write_text(html, encoding="utf-8")
+        return f"http://127.0.0.1:{self.server.server_port}/{name}"
+
+    def close(self):
+        self.server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def draw_seconds(browser, url: str, *, viewport: tuple[int, int] = (1280, 800), ready: str | None = None,
+                 frame: str | None = None, repeat: int = 3, timeout_s: float = 180) -> float:
+    """The median of `repeat` draws of `url` in a new page of `browser` (headless chromium) of `viewport`: from
+    navigation to the second animation frame after the page (with its frames) has loaded and, if given, the
+    JavaScript condition `ready` holds in the frame whose address ends with `frame` (default: the page itself).
+    Only 127.0.0.1 is reached: anything else (map tiles) is refused at once."""
+    times = []
+    for _ in range(repeat):
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        try:
+            page.route(lambda u: not u.startswith("http://127.0.0.1"), lambda route: route.abort())
+            page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+            target = page.frame(url=lambda u: u.endswith(frame)) if frame else page.main_frame
+            if ready:
+                target.wait_for_function(ready, timeout=timeout_s * 1000)
+            drawn = target.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame("
+                                    "() => r(performance.timeOrigin + performance.now()))))")
+            times.append((drawn - page.evaluate("performance.timeOrigin")) / 1000)
+        finally:
+            page.close()
+    return statistics.median(times)
 
 
 def machine() -> str:
