@@ -7,8 +7,11 @@ machine, and timing.
 - `store(db, n)`: the app context of a migrated database holding n synthetic findings and n/20 incident reports
   (maintenance.load_synthetic: generated with numpy, bulk-inserted in one transaction), 1 in 16 findings published
   with a public text. Built on first use and shared by every script of the run, so the 1M stores are loaded once;
-  scripts add rows but never delete any. `fresh(ctx)` is a new context on the same database (its own engine,
-  nothing cached), for what is measured cold.
+  scripts add rows but never delete any. `published_store(db, n)`: the same with every finding published, each
+  with a text of its own. `fresh(ctx)` is a new context on the same database (its own engine, nothing cached), for
+  what is measured cold.
+- Chromium: `Site` serves pages on 127.0.0.1 (our static/ at /app/static, as Streamlit does); `draw_seconds`
+  measures a page drawn in headless Debian chromium. `naive_html` is the per-marker folium baseline.
 Both settings are checked at start-up like every DKE_GEO_* setting (config.load). Everything lives in one temporary
 folder that is removed, with the server, when the run ends.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import html
 import http.server
 import os
 import platform
@@ -27,10 +31,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import folium
 from sqlalchemy import select, update
 
 from dke_geo import config
 from dke_geo.context import AppContext
+from dke_geo.maps.base import CENTRE, STREAMLIT_ASSETS, localise, render, safe_popup, safe_tooltip
 from dke_geo.services import areas as area_service
 from dke_geo.services import maintenance
 from dke_geo.store.db import make_engine, migrate, transaction
@@ -89,16 +95,31 @@ def fresh(context: AppContext) -> AppContext:
 def store(db: str, n: int) -> AppContext:
     """The app context of the shared store of n synthetic findings on `db` ("sqlite" or "postgis"), built on first
     use."""
-    key = (db, n)
+    return _store(db, n, every=False)
+
+
+def published_store(db: str, n: int) -> AppContext:
+    """The app context of a store like `store(db, n)` in which every finding is published, each with a public text
+    of its own (its id in it: no two alike, so none is written once for many in the public page's data), built on
+    first use."""
+    return _store(db, n, every=True)
+
+
+def _store(db: str, n: int, every: bool) -> AppContext:
+    key = (db, n, every)
     if key not in _state["stores"]:
-        context = empty(db, f"store_{n}")
+        context = empty(db, f"{'published' if every else 'store'}_{n}")
         started = time.perf_counter()
         maintenance.load_synthetic(context, n, reports=n // 20)
         _state["load_s"][key] = time.perf_counter() - started
-        with transaction(context.engine) as conn:   # ids are random hex: those starting with 0 are 1 in 16
-            conn.execute(update(observations).where(observations.c.id < "1")
-                         .values(published=True, public_text="Syntetisk: offentlig tekst om fundet."))
-        print(f"   store {LABELS[db]} {n:,}: loaded in {time.perf_counter() - started:.0f} s", flush=True)
+        rows = update(observations)
+        if not every:  # ids are random hex: those starting with 0 are 1 in 16
+            rows = rows.where(observations.c.id < "1")
+        text = "Syntetisk: offentlig tekst om fundet" + (" " + observations.c.id + "." if every else ".")
+        with transaction(context.engine) as conn:
+            conn.execute(rows.values(published=True, public_text=text))
+        print(f"   store {LABELS[db]} {n:,}{', all published' if every else ''}: loaded in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
         _state["stores"][key] = context
     return _state["stores"][key]
 
@@ -106,7 +127,7 @@ def store(db: str, n: int) -> AppContext:
 def load_seconds(db: str, n: int) -> float:
     """How long the bulk insert of `store(db, n)` took: the no-checks baseline an import is compared with."""
     store(db, n)
-    return _state["load_s"][(db, n)]
+    return _state["load_s"][(db, n, False)]
 
 
 def _server():
@@ -140,6 +161,18 @@ def timed(action: Callable, repeat: int = 1) -> tuple[float, object]:
         result = action()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def naive_html(points: list[tuple[float, float, str]]) -> str:
+    """A plain folium map with one Marker, popup and tooltip per point (lon, lat, text), as HTML with our copies of
+    its scripts: the per-marker way the public map is measured against. The popup is bound as Leaflet HTML
+    (maps.base.safe_popup): folium's own Popup needs jQuery, which our maps never load, and would not draw."""
+    m = folium.Map(location=CENTRE, zoom_start=14, tiles=None)
+    for lon, lat, text in points:
+        marker = folium.Marker([lat, lon]).add_to(m)
+        safe_popup(html.escape(text)).add_to(marker)
+        safe_tooltip(html.escape(text[:40])).add_to(marker)
+    return render(localise(m, STREAMLIT_ASSETS))
 
 
 class Site:
