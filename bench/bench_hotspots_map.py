@@ -14,7 +14,6 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
 
 import folium
 from folium.plugins import MarkerCluster
@@ -35,23 +34,6 @@ PLANNER = Actor("bench", Role.PLANNER)
 READS = 5
 """Column reads per store, the app's and the baseline's taking turns, so that both meet the same load."""
 TARGETS = {100_000: {"cached": 0.5, "cold": 1.5, "mb": 2.0, "draw": 1.5}, 1_000_000: {"cold": 3.0, "mb": 5.0}}
-
-
-def _fresh_times(ctx, measure, prepare=None, repeat: int = 3) -> tuple[float, object]:
-    """The median of `measure(context)` on `repeat` fresh contexts on the database of `ctx` (nothing cached, a new
-    engine), each after the untimed `prepare(context)`."""
-    times, out = [], None
-    for _ in range(repeat):
-        context = common.fresh(ctx)
-        try:
-            if prepare:
-                prepare(context)
-            start = time.perf_counter()
-            out = measure(context)
-            times.append(time.perf_counter() - start)
-        finally:
-            context.close()
-    return statistics.median(times), out
 
 
 def _column_reads(ctx) -> tuple[float, float | None]:
@@ -83,10 +65,10 @@ def _measure_store(db: str, n: int, browser, site: common.Site) -> dict:
     def view(context, filt=Filter()):
         return hotspots_view.view(context, PLANNER, filt, tiles=False)
 
-    cold_s, html = _fresh_times(ctx, lambda context: view(context).map_html)
+    cold_s, html = common.fresh_times(ctx, lambda context: view(context).map_html)
     view(ctx)  # the store's own context now holds the view, as a running app does after its first rerun
     lookup_s, _ = common.timed(lambda: view(ctx), 5)
-    refilter_s, _ = _fresh_times(ctx, lambda context: view(context, Filter(severities=(2, 3))).map_html,
+    refilter_s, _ = common.fresh_times(ctx, lambda context: view(context, Filter(severities=(2, 3))).map_html,
                                  prepare=lambda context: hotspots.load(context, PLANNER))
     draw_s = common.draw_seconds(browser, site.url(f"hotspots-{db}-{n}.html", html))
     read_s, in_process_s = _column_reads(ctx)

@@ -28,7 +28,7 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import folium
@@ -37,6 +37,7 @@ from sqlalchemy import select, update
 from dke_geo import config
 from dke_geo.context import AppContext
 from dke_geo.maps.base import CENTRE, STREAMLIT_ASSETS, localise, render, safe_popup, safe_tooltip
+from dke_geo.public import PublicFinding
 from dke_geo.services import areas as area_service
 from dke_geo.services import maintenance
 from dke_geo.store.db import make_engine, migrate, transaction
@@ -90,6 +91,23 @@ def fresh(context: AppContext) -> AppContext:
     new.columns.start()
     new.columns.frame(select(meta.c.key))
     return new
+
+
+def fresh_times(ctx, measure, prepare=None, repeat: int = 3) -> tuple[float, object]:
+    """The median of `measure(context)` on `repeat` fresh contexts on the database of `ctx` (nothing cached, a new
+    engine), each after the untimed `prepare(context)`."""
+    times, out = [], None
+    for _ in range(repeat):
+        context = fresh(ctx)
+        try:
+            if prepare:
+                prepare(context)
+            start = time.perf_counter()
+            out = measure(context)
+            times.append(time.perf_counter() - start)
+        finally:
+            context.close()
+    return statistics.median(times), out
 
 
 def store(db: str, n: int) -> AppContext:
@@ -163,13 +181,14 @@ def timed(action: Callable, repeat: int = 1) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def naive_html(points: list[tuple[float, float, str]]) -> str:
-    """A plain folium map with one Marker, popup and tooltip per point (lon, lat, text), as HTML with our copies of
-    its scripts: the per-marker way the public map is measured against. The popup is bound as Leaflet HTML
+def naive_html(findings: Sequence[PublicFinding]) -> str:
+    """A plain folium map with one Marker, popup and tooltip per published finding, as HTML with our copies of its
+    scripts: the per-marker way the public map is measured against. The popup is bound as Leaflet HTML
     (maps.base.safe_popup): folium's own Popup needs jQuery, which our maps never load, and would not draw."""
     m = folium.Map(location=CENTRE, zoom_start=14, tiles=None)
-    for lon, lat, text in points:
-        marker = folium.Marker([lat, lon]).add_to(m)
+    for f in findings:
+        text = f"{f.category_label}, {f.area}, {f.month}: {f.text}"
+        marker = folium.Marker([f.lat, f.lon]).add_to(m)
         safe_popup(html.escape(text)).add_to(marker)
         safe_tooltip(html.escape(text[:40])).add_to(marker)
     return render(localise(m, STREAMLIT_ASSETS))
