@@ -11,15 +11,9 @@ store of 1,000,000: cold < 3 s, < 5 MB.
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
-import time
-from pathlib import Path
 
 import folium
 from folium.plugins import MarkerCluster
@@ -35,69 +29,11 @@ from dke_geo.store import incidents as incident_store
 from dke_geo.store import observations as obs_store
 from dke_geo.ui import hotspots_view
 
-ROOT = Path(__file__).resolve().parents[1]
 BASELINE = 100_000
 PLANNER = Actor("bench", Role.PLANNER)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 READS = 5
 """Column reads per store, the app's and the baseline's taking turns, so that both meet the same load."""
 TARGETS = {100_000: {"cached": 0.5, "cold": 1.5, "mb": 2.0, "draw": 1.5}, 1_000_000: {"cold": 3.0, "mb": 5.0}}
-
-
-class _Site:
-    """Serves a folder on 127.0.0.1 with our static/ at /app/static (as Streamlit does)."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="bench-site-"))
-        (self.dir / "app").mkdir()
-        (self.dir / "app" / "static").symlink_to(ROOT / "static")
-        handler = functools.partial(_QuietHandler, directory=str(self.dir))
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, name: str, html: str) -> str:
-        (self.dir / name).write_text(html, encoding="utf-8")
-        return f"http://127.0.0.1:{self.server.server_port}/{name}"
-
-    def close(self):
-        self.server.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _draw_seconds(browser, url: str, repeat: int = 3, timeout_s: float = 180) -> float:
-    """From navigation to the first frame painted after the page (every layer) has loaded."""
-    times = []
-    for _ in range(repeat):
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.route(lambda u: not u.startswith("http://127.0.0.1"), lambda route: route.abort())
-        page.goto(url, wait_until="load", timeout=timeout_s * 1000)
-        ms = page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame("
-                           "() => r(performance.now()))))")
-        page.close()
-        times.append(ms / 1000)
-    return statistics.median(times)
-
-
-def _fresh_times(ctx, measure, prepare=None, repeat: int = 3) -> tuple[float, object]:
-    """The median of `measure(context)` on `repeat` fresh contexts on the database of `ctx` (nothing cached, a new
-    engine), each after the untimed `prepare(context)`."""
-    times, out = [], None
-    for _ in range(repeat):
-        context = common.fresh(ctx)
-        try:
-            if prepare:
-                prepare(context)
-            start = time.perf_counter()
-            out = measure(context)
-            times.append(time.perf_counter() - start)
-        finally:
-            context.close()
-    return statistics.median(times), out
 
 
 def _column_reads(ctx) -> tuple[float, float | None]:
@@ -115,26 +51,26 @@ def _column_reads(ctx) -> tuple[float, float | None]:
             ours.append(common.timed(read)[0])
             if ctx.engine.dialect.name == "sqlite":
                 done = subprocess.run([sys.executable, "-m", "bench.adbc_in_process", ctx.settings.database_url],
-                                      cwd=ROOT, capture_output=True, text=True, check=True)
+                                      cwd=common.ROOT, capture_output=True, text=True, check=True)
                 baseline.append(float(done.stdout))
     finally:
         context.close()
     return statistics.median(ours), statistics.median(baseline) if baseline else None
 
 
-def _measure_store(db: str, n: int, browser, site: _Site) -> dict:
+def _measure_store(db: str, n: int, browser, site: common.Site) -> dict:
     """One store (shared by the run's benchmarks, bench/common.py): cold, cached, new filter, size, draw."""
     ctx = common.store(db, n)
 
     def view(context, filt=Filter()):
         return hotspots_view.view(context, PLANNER, filt, tiles=False)
 
-    cold_s, html = _fresh_times(ctx, lambda context: view(context).map_html)
+    cold_s, html = common.fresh_times(ctx, lambda context: view(context).map_html)
     view(ctx)  # the store's own context now holds the view, as a running app does after its first rerun
     lookup_s, _ = common.timed(lambda: view(ctx), 5)
-    refilter_s, _ = _fresh_times(ctx, lambda context: view(context, Filter(severities=(2, 3))).map_html,
+    refilter_s, _ = common.fresh_times(ctx, lambda context: view(context, Filter(severities=(2, 3))).map_html,
                                  prepare=lambda context: hotspots.load(context, PLANNER))
-    draw_s = _draw_seconds(browser, site.url(f"hotspots-{db}-{n}.html", html))
+    draw_s = common.draw_seconds(browser, site.url(f"hotspots-{db}-{n}.html", html))
     read_s, in_process_s = _column_reads(ctx)
     out = {"db": db, "n": n, "cold": cold_s, "cached": lookup_s, "refilter": refilter_s,
            "mb": len(html.encode()) / 1e6, "draw": draw_s, "read": read_s, "in_process": in_process_s}
@@ -145,7 +81,7 @@ def _measure_store(db: str, n: int, browser, site: _Site) -> dict:
     return out
 
 
-def _naive(n: int, browser, site: _Site) -> dict:
+def _naive(n: int, browser, site: common.Site) -> dict:
     """The naive map: one folium Marker per finding, in a MarkerCluster (no database read)."""
     rows = fixtures.synthetic_observation_rows(n)
 
@@ -158,7 +94,7 @@ def _naive(n: int, browser, site: _Site) -> dict:
         return render(localise(m, STREAMLIT_ASSETS))
 
     build_s, html = common.timed(build, 1)
-    draw_s = _draw_seconds(browser, site.url("naive.html", html), repeat=1)
+    draw_s = common.draw_seconds(browser, site.url("naive.html", html), repeat=1)
     out = {"n": n, "cold": build_s, "mb": len(html.encode()) / 1e6, "draw": draw_s}
     print(f"  naive MarkerCluster, {n:,}: built {build_s:.1f} s, {out['mb']:.1f} MB, drawn in {draw_s:.1f} s",
           flush=True)
@@ -172,9 +108,9 @@ def _verdict(value: float, target: float | None) -> str:
 
 
 def main() -> str:
-    site = _Site()
+    site = common.Site()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=common.CHROMIUM, args=common.CHROMIUM_ARGS)
         try:
             results = [_measure_store(db, n, browser, site) for db in common.DATABASES for n in common.SIZES]
             naive = _naive(BASELINE, browser, site)

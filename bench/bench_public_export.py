@@ -11,12 +11,13 @@ measured cost per marker (marked "≈", it grows at least linearly) so the run s
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-import folium
 from sqlalchemy import func, select
 
 from bench import common
+from dke_geo.public import PublicFinding
 from dke_geo.roles import PUBLIC
 from dke_geo.services import exports
 from dke_geo.services import public as public_service
@@ -26,14 +27,9 @@ from dke_geo.store.tables import observations
 BASELINE_MAX = 10_000
 
 
-def naive_folium(points: list[tuple[float, float, str]], out: Path) -> float:
-    """Seconds to build and save a folium map with one Marker and popup per point (lon, lat, text)."""
-    def build():
-        m = folium.Map(location=[55.67, 12.37], zoom_start=14)
-        for lon, lat, text in points:
-            folium.Marker([lat, lon], popup=folium.Popup(text), tooltip=text[:40]).add_to(m)
-        m.save(str(out))
-    seconds, _ = common.timed(build)
+def naive_folium(findings: Sequence[PublicFinding], out: Path) -> float:
+    """Seconds to build and save a folium map with one Marker and popup per published finding."""
+    seconds, _ = common.timed(lambda: out.write_text(common.naive_html(findings), encoding="utf-8"))
     return seconds
 
 
@@ -57,8 +53,7 @@ def run(db: str, n: int) -> dict:
         path = out / f"public.{fmt}"
         figures[f"{fmt}_s"], _ = common.timed(lambda p=path, f=fmt: exports.export(ctx, PUBLIC, f, p, public=True))
         figures[f"{fmt}_mb"] = path.stat().st_size / 1e6
-    sample = [(f.lon, f.lat, f"{f.category_label}, {f.area}, {f.month}: {f.text}")
-              for f in view.findings[:BASELINE_MAX]]
+    sample = view.findings[:BASELINE_MAX]
     baseline = naive_folium(sample, out / "naive.html")
     figures["baseline_s"] = baseline * published / max(len(sample), 1)
     figures["baseline_mb"] = (out / "naive.html").stat().st_size / 1e6 * published / max(len(sample), 1)
