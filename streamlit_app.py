@@ -5,7 +5,7 @@ import streamlit as st
 from dke_geo.config import StartupError
 from dke_geo.errors import DkeError
 from dke_geo.services import maintenance
-from dke_geo.ui import auth, navigation, session, widgets
+from dke_geo.ui import auth, browser, navigation, session, widgets
 from dke_geo.ui.session import t
 
 st.set_page_config(page_title="dke-geo", page_icon="🗺️", layout="wide")
@@ -32,8 +32,12 @@ if page.url_path == navigation.REPORT_BACK_URL:  # the organisations' report-bac
     st.stop()
 widgets.language_switch()
 widgets.builtin_texts()
-with st.sidebar:
-    st.markdown(f"**{t('app.title')}**  \n{t('app.subtitle')}")
+browser.menu_without_broken_lists()
+# Staff have a sidebar (who is logged in, the pages' filters); residents none: an empty one would be a scrolling
+# region with nothing to focus (axe's scrollable-region-focusable), so their demo notice heads the page instead.
+with st.sidebar if actor.name else st.container():
+    if actor.name:
+        st.markdown(f"**{t('app.title')}**  \n{t('app.subtitle')}")
     try:
         demo = maintenance.has_demo_data(context)
     except DkeError:  # the database is away: the page says so, and keeps what the user has entered

@@ -42,7 +42,7 @@
   }
   if (!isFinite(map.getMaxZoom())) map.setMaxZoom(19);  // no tile layer to set it: clustering needs one
   const cluster = L.markerClusterGroup({
-    chunkedLoading: true, disableClusteringAtZoom: 17, showCoverageOnHover: false, maxClusterRadius: 60,
+    disableClusteringAtZoom: 17, showCoverageOnHover: false, maxClusterRadius: 60,
     iconCreateFunction: (c) => {
       const n = c.getChildCount();
       const size = n < 10 ? 34 : n < 100 ? 40 : n < 1000 ? 46 : 54;
@@ -64,8 +64,10 @@
     marker.on("click", () => select(f, {fromMap: true}));
     return marker;
   });
-  cluster.addLayers(markers);
+  // On the map first, then the pins in one go: added to a cluster not yet on a map, every pin is checked against
+  // all pins before it (quadratic: 10,000 pins); added in chunks, the pins would appear after data-ready.
   cluster.addTo(map);
+  cluster.addLayers(markers);
   const overlays = {};
   if (window[data.shading]) overlays[s.shading] = window[data.shading];
   overlays[s.findings] = cluster;

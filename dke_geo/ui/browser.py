@@ -1,6 +1,6 @@
 """Small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code): the login cookie,
 the warning before leaving a page with unsaved input, bringing a part of the page into view, and the page's
-language. Streamlit loads them as modules from blob: URLs, never as inline script, so the Content-Security-Policy
+language, and plain lists in the phone menu. Streamlit loads them as modules from blob: URLs, never as inline script, so the Content-Security-Policy
 of the deployment (docs/deploy/nginx.conf) can refuse inline script on the app's pages.
 
 The cookie holds a local login's random session token (dke_geo/services/sessions.py: the server keeps only
@@ -59,10 +59,27 @@ export default function (component) {
 }
 """
 
+_MENU_JS = """
+export default function () {
+  if (window.dkeMenuLists) return;
+  window.dkeMenuLists = true;
+  const plain = () => {
+    for (const list of document.querySelectorAll("[data-testid=stSidebarNavItems]")) {
+      for (const node of [list, ...list.querySelectorAll("li")]) {
+        if (node.getAttribute("role") !== "none") node.setAttribute("role", "none");
+      }
+    }
+  };
+  plain();
+  new MutationObserver(plain).observe(document.body, {childList: true, subtree: true});
+}
+"""
+
 _cookie = component("dke_geo.login_cookie", js=_COOKIE_JS)
 _lang = component("dke_geo.page_lang", js=_LANG_JS)
 _leave = component("dke_geo.leave_guard", js=_LEAVE_JS)
 _scroll = component("dke_geo.scroll_into_view", js=_SCROLL_JS)
+_menu = component("dke_geo.menu_lists", js=_MENU_JS)
 
 
 def login_cookie(token: str | None) -> None:
@@ -86,3 +103,11 @@ def page_lang(lang: str) -> None:
     """Set the page's `lang` to the chosen language (Streamlit's page says "en" whatever it shows), so a screen
     reader speaks Danish as Danish (WCAG 3.1.1)."""
     _lang(key="page_lang", data={"lang": lang}, height=0)
+
+
+def menu_without_broken_lists() -> None:
+    """Streamlit's menu in the sidebar (a phone's, or a tablet's with the sidebar open) puts a section's heading
+    inside its <ul> and the section's pages in <li>s outside any list, which a screen reader announces wrongly
+    (axe: list, listitem, serious). Its lists are made plain groups; the menu keeps its navigation landmark and its
+    links."""
+    _menu(key="menu_lists", data={}, height=0)

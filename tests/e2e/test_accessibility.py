@@ -58,7 +58,7 @@ def site(app, tmp_path_factory):
 
 def _language(page: Page, lang: str) -> None:
     if lang != "da":
-        switch = page.get_by_role("radio", name=lang.upper(), exact=True)
+        switch = page.get_by_role("radio", name=lang, exact=True)
         switch.click()
         expect(switch).to_be_checked(timeout=WAIT)
         wait_for_app_run(page)
@@ -90,17 +90,18 @@ def _static(page: Page, lang: str, _url: str, site: dict) -> list[Callable[[], N
     return [ready("index.html"), ready("map.html"), ready("tilgaengelighed.html")]
 
 
-def _staff_page(page: Page, lang: str, url: str, user: str, link: dict[str, str]) -> None:
+def _staff_page(page: Page, lang: str, url: str, user: str, path: str) -> None:
+    """Logged in as `user`, the page at `path` in `lang` (kept in the address as the switch keeps it)."""
     page.goto(url)
     wait_for_app_run(page)
     login(page, user)
-    _language(page, lang)
-    page.get_by_role("link", name=link[lang]).click()
+    page.goto(f"{url}/{path}" + ("?lang=en" if lang == "en" else ""))
     wait_for_app_run(page)
+    expect(page.locator(f"html[lang='{lang}']")).to_have_count(1, timeout=WAIT)
 
 
 def _record(page: Page, lang: str, url: str, _site: dict) -> list[Callable[[], None]]:
-    _staff_page(page, lang, url, "demo-medarbejder", {"da": "Registrér fund", "en": "Record findings"})
+    _staff_page(page, lang, url, "demo-medarbejder", "record")
     page.locator("[class*='st-key-record_walk_']").first.get_by_role("button").first.click()
     wait_for_app_run(page)
     expect(page.locator(".st-key-record_walk_header")).to_be_visible(timeout=WAIT)
@@ -121,7 +122,7 @@ def _record(page: Page, lang: str, url: str, _site: dict) -> list[Callable[[], N
 
 
 def _fixes(page: Page, lang: str, url: str, _site: dict) -> list[Callable[[], None]]:
-    _staff_page(page, lang, url, "demo-planlaegger", {"da": "Løsningsforslag", "en": "Solution proposals"})
+    _staff_page(page, lang, url, "demo-planlaegger", "fixes")
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=WAIT)
     return [lambda: wait_for_app_run(page)]
 
