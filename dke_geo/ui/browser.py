@@ -1,7 +1,7 @@
 """Small pieces of JavaScript run in the app page (Streamlit components v2, no third-party code): the login cookie,
-the warning before leaving a page with unsaved input, bringing a part of the page into view, and the page's
-language, and plain lists in the phone menu. Streamlit loads them as modules from blob: URLs, never as inline script, so the Content-Security-Policy
-of the deployment (docs/deploy/nginx.conf) can refuse inline script on the app's pages.
+the warning before leaving a page with unsaved input, bringing a part of the page into view, the page's language,
+and plain lists in the phone menu. Streamlit loads them as modules from blob: URLs, never as inline script, so the
+Content-Security-Policy of the deployment (docs/deploy/nginx.conf) can refuse inline script on the app's pages.
 
 The cookie holds a local login's random session token (dke_geo/services/sessions.py: the server keeps only
 its hash and can end the session), SameSite=Strict, Secure on https, path /. It is set from JavaScript, so it
