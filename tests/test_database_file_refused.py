@@ -127,7 +127,7 @@ def test_the_command_line_refuses_the_database_and_changes_nothing(prepared, com
     size = database.stat().st_size
     done = subprocess.run([sys.executable, "-m", "dke_geo", *[a.format(db=database) for a in command]], cwd=ROOT,
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1 and "is the database itself" in done.stderr, done.stderr
+    assert done.returncode == 1 and "er selve databasen" in done.stderr, done.stderr
     assert database.stat().st_size == size
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
