@@ -38,8 +38,6 @@ from dke_geo.ui import hotspots_view
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = 100_000
 PLANNER = Actor("bench", Role.PLANNER)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 READS = 5
 """Column reads per store, the app's and the baseline's taking turns, so that both meet the same load."""
 TARGETS = {100_000: {"cached": 0.5, "cold": 1.5, "mb": 2.0, "draw": 1.5}, 1_000_000: {"cold": 3.0, "mb": 5.0}}
@@ -174,7 +172,7 @@ def _verdict(value: float, target: float | None) -> str:
 def main() -> str:
     site = _Site()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = common.chromium(p)
         try:
             results = [_measure_store(db, n, browser, site) for db in common.DATABASES for n in common.SIZES]
             naive = _naive(BASELINE, browser, site)
