@@ -110,7 +110,7 @@ def _verdict(value: float, target: float | None) -> str:
 def main() -> str:
     site = common.Site()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=common.CHROMIUM, args=common.CHROMIUM_ARGS)
+        browser = common.chromium(p)
         try:
             results = [_measure_store(db, n, browser, site) for db in common.DATABASES for n in common.SIZES]
             naive = _naive(BASELINE, browser, site)

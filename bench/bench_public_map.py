@@ -73,7 +73,7 @@ def main() -> str:
     load = os.getloadavg()[0]
     site = common.Site()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=common.CHROMIUM, args=common.CHROMIUM_ARGS)
+        browser = common.chromium(p)
         try:
             builds = [_builds(db, site) for db in common.DATABASES]
             first = builds[0]

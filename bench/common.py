@@ -48,9 +48,9 @@ SETTINGS = config.load()
 SIZES = tuple(int(s) for s in (SETTINGS["DKE_GEO_BENCH_SIZES"] or "10000,100000,1000000").split(","))
 DATABASES = tuple(s.strip() for s in (SETTINGS["DKE_GEO_BENCH_DATABASES"] or "sqlite,postgis").split(","))
 LABELS = {"sqlite": "SQLite", "postgis": "PostGIS"}
-PUBLISHED_SHARE = "1 in 16"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+PUBLISHED_SHARE = "1 in 16"
 
 _state: dict = {"stores": {}, "load_s": {}, "server": None, "folder": None, "contexts": []}
 
@@ -169,6 +169,11 @@ def close() -> None:
     if _state["folder"] is not None:
         shutil.rmtree(_state["folder"], ignore_errors=True)
         _state["folder"] = None
+
+
+def chromium(playwright):
+    """Debian's chromium, headless, launched through Playwright (its own browser download does not work here)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 def timed(action: Callable, repeat: int = 1) -> tuple[float, object]:

@@ -206,10 +206,11 @@ def answers_ok(url: str, proc: subprocess.Popen, seconds: float, get=urllib.requ
 
 
 class StreamlitServer:
-    """A real `streamlit run` of the app with the environment `env`, on its own port."""
+    """A real `streamlit run` of the app (or of another `script`) with the environment `env`, on its own port."""
 
-    def __init__(self, env: dict, port: int | None = None, args: tuple[str, ...] = ()):
+    def __init__(self, env: dict, port: int | None = None, args: tuple[str, ...] = (), script: Path = APP):
         self.args = list(args)  # more `streamlit run` options, e.g. --secrets.files
+        self.script = script
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
@@ -218,7 +219,7 @@ class StreamlitServer:
     def start(self):
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
+            [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.headless=true",
              "--server.address=127.0.0.1", f"--server.port={self.port}", "--browser.gatherUsageStats=false",
              "--server.fileWatcherType=none", *self.args],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
