@@ -104,3 +104,14 @@ def sqlite_libraries(pid: int) -> list[str]:
                 if data.find(b"SQLite format 3\x00") >= 0:
                     found.append(path)
     return found
+
+
+def open_from_menu(page: Page, label: str) -> None:
+    """Open a page from the top menu as a user does: its link in the menu itself, or under the Danish "Mere"
+    section (the pages a role uses less, dke_geo/ui/navigation.py); then wait for the page to have run."""
+    link = page.get_by_test_id("stTopNavLink").filter(has_text=label)
+    if not link.count():
+        page.get_by_test_id("stTopNavSection").filter(has_text="Mere").click()
+        link = page.get_by_role("menuitem", name=label)
+    link.first.click()
+    wait_for_app_run(page)

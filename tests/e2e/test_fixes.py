@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import prepare_app_data
-from tests.e2e.helpers import WAIT, login
+from tests.e2e.helpers import WAIT, login, open_from_menu
 from tests.test_cli_fixes import add_formula_fix, assert_formulas_guarded
 
 pytestmark = pytest.mark.browser
@@ -27,19 +27,22 @@ def fixes_url(fixes_env, streamlit_server):
 
 def _resolved_on_planner_map(page):
     """The planner map's summary line with only resolved findings chosen (a fresh visit has no status chosen)."""
-    page.get_by_role("link", name="Hotspots").click()
+    open_from_menu(page, "Hotspots")
     expect(page.get_by_role("heading", name="Hotspots: hvor skal vi handle først?")).to_be_visible(timeout=WAIT)
     page.locator(".st-key-hotspots_status").get_by_role("button", name="Løst").click()
     return page.get_by_text("indmeldte hændelser i filteret")
 
 
+MOVE_COMMENT = "Kommentar (valgfri; ved afvisning: begrundelsen)"
+
+
 def _move(page, state: str, comment: str = "") -> None:
     page.get_by_role("radiogroup").get_by_text(state, exact=True).click()
     if comment:
-        page.get_by_label("Kommentar").fill(comment)
+        page.get_by_label(MOVE_COMMENT).fill(comment)
     page.get_by_role("button", name="Gem", exact=True).click()
     expect(page.get_by_text(f"Status er nu »{state}«.")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_label("Kommentar")).to_have_value("", timeout=WAIT)  # the next move starts empty
+    expect(page.get_by_label(MOVE_COMMENT)).to_have_value("", timeout=WAIT)  # the next move starts empty
 
 
 def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, external_requests):
@@ -51,7 +54,7 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     expect(_resolved_on_planner_map(page)).to_contain_text("5 fund og", timeout=WAIT)
 
     # The board: choose Blokland, then two findings without a fix, and propose the fix.
-    page.get_by_role("link", name="Løsninger").click()
+    open_from_menu(page, "Løsninger")
     expect(page.get_by_role("heading", name="Løsningsforslag: fra forslag til kontrolleret løsning")).to_be_visible(
         timeout=WAIT)
     expect(page.get_by_text("6 forslag, heraf 3 overskredne")).to_be_visible(timeout=WAIT)
@@ -83,7 +86,7 @@ def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, 
     fix_url = page.url
 
     # A later walk in Blokland: the follow-up panel lists the done fix; staff mark it fixed.
-    page.get_by_role("link", name="Registrér fund").click()
+    open_from_menu(page, "Registrér fund")
     page.locator(".st-key-record_new_title input").fill("Opfølgning i Blokland")
     page.locator(".st-key-record_new_areas").get_by_role("button", name="Blokland").click()
     page.get_by_role("button", name="Start vandringen").click()
@@ -124,7 +127,7 @@ def test_the_boards_csv_button_guards_formulas(page, fixes_env, fixes_url, exter
     page.set_default_timeout(WAIT)
     page.goto(fixes_url)
     login(page, "demo-planlaegger")
-    page.get_by_role("link", name="Løsningsforslag").click()
+    open_from_menu(page, "Løsninger")
     expect(page.get_by_role("button", name="Hent som CSV")).to_be_visible(timeout=WAIT)
     with page.expect_download(timeout=WAIT) as download:
         page.get_by_role("button", name="Hent som CSV").click()

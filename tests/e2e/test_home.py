@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import WAIT, login
+from tests.e2e.helpers import WAIT, login, open_from_menu
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -14,9 +14,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 def test_area_map_is_drawn_without_third_party_requests(app_page, external_requests):
     page = app_page
     login(page)
-    page.get_by_role("link", name="Kort over områderne").click()
+    open_from_menu(page, "Kort over områderne")
     expect(page.get_by_role("heading", name="Albertslund Kommune og boligområderne")).to_be_visible(timeout=WAIT)
-    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    frame = page.frame_locator('iframe[title="Albertslund Kommune og boligområderne"]')
     expect(frame.locator(".leaflet-container")).to_be_visible(timeout=WAIT)
     outlines = frame.locator("path.dke-area")
     expect(outlines.first).to_be_attached(timeout=WAIT)
@@ -24,7 +24,7 @@ def test_area_map_is_drawn_without_third_party_requests(app_page, external_reque
     expect(frame.locator(".dke-area-label", has_text="Albertslund Syd")).to_be_visible()  # the largest area
     expect(frame.locator(".leaflet-control-attribution")).to_contain_text("GeoDanmark")
     # Labels never cover each other: at the municipality's zoom some give way, zoomed in they come back.
-    map_frame = page.locator('iframe[title="streamlit_folium.st_folium"]').element_handle().content_frame()
+    map_frame = page.locator('iframe[title="Albertslund Kommune og boligområderne"]').element_handle().content_frame()
     _settled(map_frame)
     shown_wide = _shown_labels(frame)
     assert 0 < len(shown_wide) < 7
@@ -73,9 +73,9 @@ def _shown_labels(frame) -> list[dict]:
 def test_language_switch_is_visible_and_works(app_page):
     page = app_page
     login(page)
-    page.get_by_role("link", name="Kort over områderne").click()
+    open_from_menu(page, "Kort over områderne")
     expect(page.get_by_role("heading", name="Albertslund Kommune og boligområderne")).to_be_visible(timeout=WAIT)
-    page.get_by_role("radio", name="EN").click()
-    expect(page.get_by_role("radio", name="EN")).to_be_checked(timeout=WAIT)
+    page.get_by_role("radio", name="en", exact=True).click()
+    expect(page.get_by_role("radio", name="en", exact=True)).to_be_checked(timeout=WAIT)
     expect(page.get_by_role("heading", name="Albertslund Municipality and its housing areas")).to_be_visible(
         timeout=WAIT)

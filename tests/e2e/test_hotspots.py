@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import WAIT, login, wait_for_app_run
+from tests.e2e.helpers import WAIT, login, open_from_menu, wait_for_app_run
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -88,10 +88,10 @@ def test_the_map_stays_over_reruns_a_reload_and_a_page_switch(app_page):
     _drawn(page)
     page.reload()
     _drawn(page)
-    page.get_by_role("link", name="Løsninger").click()
+    open_from_menu(page, "Løsninger")
     expect(page.get_by_role("heading", name="Løsningsforslag: fra forslag til kontrolleret løsning")).to_be_visible(
         timeout=WAIT)
-    page.get_by_role("link", name="Hotspots").click()
+    open_from_menu(page, "Hotspots")
     _drawn(page)
     assert errors == [] and missing == []
 

@@ -11,7 +11,7 @@ from oidc_provider_mock import User, run_server_in_thread
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import ROOT, prepare_app_data
-from tests.e2e.helpers import LOGGED_OUT, WAIT
+from tests.e2e.helpers import LOGGED_OUT, WAIT, open_from_menu
 from tests.pgserver import free_port
 
 pytestmark = pytest.mark.browser
@@ -93,7 +93,7 @@ def test_a_copied_municipality_login_ends_with_the_logout(page: Page, browser: B
     page.wait_for_url("**/oauth2/end_session**", timeout=WAIT)
     page.get_by_role("button", name="End session").click()
     expect(page.get_by_role("button", name="Log ind med kommunens konto")).to_be_visible(timeout=WAIT)
-    copy.get_by_role("link", name="Offentligt kort").click()
+    open_from_menu(copy, "Offentligt kort")
     expect(copy.get_by_text(LOGGED_OUT)).to_be_visible(timeout=WAIT)
     expect(copy.get_by_text("Logget ind som")).to_have_count(0)
     expect(copy.get_by_role("link", name="Hotspots")).to_have_count(0)

@@ -21,7 +21,7 @@ from dke_geo.services import users as user_service
 from dke_geo.store import areas as area_store
 from dke_geo.store.db import transaction
 from tests.conftest import context_for, open_database
-from tests.e2e.helpers import WAIT, settle
+from tests.e2e.helpers import WAIT, login, open_from_menu, settle
 from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour
 
 pytestmark = pytest.mark.browser
@@ -189,19 +189,17 @@ def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dia
 def test_local_login_survives_a_reload_until_logout(page, public_url):
     page.set_default_timeout(WAIT)
     page.goto(public_url)
-    page.get_by_label("Brugernavn").fill(PLANNER)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
+    login(page, PLANNER, password=PASSWORD)
     expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_role("link", name="Offentliggørelse")).to_be_visible()
+    expect(page.get_by_role("link", name="Offentliggør")).to_be_visible()
     cookie = next(c for c in page.context.cookies() if c["name"] == "dke_geo_session")
     assert cookie["sameSite"] == "Strict" and PASSWORD not in cookie["value"]
     page.reload()
     expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_be_visible(timeout=WAIT)
     page.get_by_role("button", name="Log ud").click()
-    expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("link", name="Medarbejder-login")).to_be_visible(timeout=WAIT)
     page.reload()
-    expect(page.get_by_label("Brugernavn")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("link", name="Medarbejder-login")).to_be_visible(timeout=WAIT)
     expect(page.get_by_text(f"Logget ind som {PLANNER}")).to_have_count(0)
     assert not [c for c in page.context.cookies() if c["name"] == "dke_geo_session"]
 
@@ -211,10 +209,8 @@ def test_reload_with_an_unsaved_finding_asks_first(page, public_url):
     browser asks before leaving. After the note is cleared it no longer asks."""
     page.set_default_timeout(WAIT)
     page.goto(public_url)
-    page.get_by_label("Brugernavn").fill(PLANNER)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.get_by_role("link", name="Registrér fund").click()
+    login(page, PLANNER, password=PASSWORD)
+    open_from_menu(page, "Registrér fund")
     page.get_by_text(WALK).first.wait_for()
     page.locator("[class*='st-key-record_walk_']", has_text=WALK).get_by_role("button").click()
     note = page.get_by_label("Intern note")

@@ -14,7 +14,7 @@ from dke_geo.model import now
 from dke_geo.roles import Actor, Role
 from dke_geo.services import fixes, sessions
 from tests.conftest import context_for, prepare_app_data
-from tests.e2e.helpers import WAIT, login, wait_for_app_run
+from tests.e2e.helpers import WAIT, login, open_from_menu, wait_for_app_run
 from tests.notify_data import jpeg
 from tests.pgserver import free_port
 
@@ -78,7 +78,7 @@ def test_report_back_link_done_with_an_after_photo_tells_dke_and_offers_verifica
     # The next walk in Blokland offers it for verification.
     page.goto(server.url)
     login(page, "demo-medarbejder")
-    page.get_by_role("link", name="Registrér fund").click()
+    open_from_menu(page, "Registrér fund")
     page.locator(".st-key-record_new_title input").fill("Opfølgning efter Bo-Vests tilbagemelding")
     page.locator(".st-key-record_new_areas").get_by_role("button", name="Blokland").click()
     page.get_by_role("button", name="Start vandringen").click()

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests import images
 from tests.conftest import ROOT, answers_ok, prepare_app_data
-from tests.e2e.helpers import WAIT, login, wait_for_app_run
+from tests.e2e.helpers import WAIT, login, open_from_menu, wait_for_app_run
 from tests.pgserver import free_port
 
 pytestmark = pytest.mark.browser
@@ -147,17 +147,15 @@ def test_the_app_works_behind_nginx_with_its_security_headers(tablet, proxy, tmp
 
     page.goto(proxy.url)
     login(page)
-    page.get_by_role("link", name="Kort over områderne").click()
-    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
-    expect(frame.locator("path.dke-area").first).to_be_attached()  # the map draws inside its component frame
+    open_from_menu(page, "Kort over områderne")
+    frame = page.frame_locator('iframe[title="Albertslund Kommune og boligområderne"]')
+    expect(frame.locator("path.dke-area").first).to_be_attached()  # the map draws inside its own frame
     expect(frame.locator(".leaflet-container")).to_be_visible()
 
     main = responses[f"{proxy.url}/"].all_headers()
     _headers_are_secure(main, "the app's page")
     assert "script-src 'self' blob: 'wasm-unsafe-eval' 'sha256-" in main["content-security-policy"]
     assert "unsafe-inline'" not in main["content-security-policy"].split("script-src")[1]
-    (component,) = [r for url, r in responses.items() if "/component/streamlit_folium" in url and url.endswith(".html")]
-    _headers_are_secure(component.all_headers(), "the map's frame")
     script = next(r for url, r in responses.items() if url.endswith(".js") and "/static/" in url)
     _headers_are_secure(script.all_headers(), "a script")
 
@@ -169,6 +167,8 @@ def test_the_app_works_behind_nginx_with_its_security_headers(tablet, proxy, tmp
     page.get_by_role("button", name="Start vandringen").click()
     page.get_by_role("button", name="Brug min position").click()
     expect(page.get_by_text("Placering 55.66031, 12.35705 (GPS) · nøjagtighed ±8 m")).to_be_visible()
+    (component,) = [r for url, r in responses.items() if "/component/streamlit_folium" in url and url.endswith(".html")]
+    _headers_are_secure(component.all_headers(), "the recording map's frame")
     page.get_by_role("radio", name="Belysning", exact=True).click()
     wait_for_app_run(page)
     photo = tmp_path / "lampe.jpg"

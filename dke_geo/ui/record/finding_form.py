@@ -49,7 +49,6 @@ def show(detail: recording.WalkDetail, areas) -> None:
             _location_panel()
         with form_col:
             _finding_form()
-    save_bar.show(t("record.save"), key=f"record_save_{ss.record_gen}", on_click=_save, args=(ss.record_gen,))
 
 
 def gps_probe() -> None:
@@ -84,7 +83,9 @@ def _location_panel() -> None:
 
 @st.fragment
 def _finding_form() -> None:
-    """The finding's fields. A fragment: its taps rerun only this form (see the module's doc)."""
+    """The finding's fields and the save bar. A fragment: its taps rerun only this form (see the module's doc)."""
+    if ss.pop("record_map_stale", False):  # a save, or a photo's position chosen: the map and the list change
+        st.rerun()
     gen = ss.record_gen
     with st.container(key="record_categories"):
         widgets.category_buttons("record_category")
@@ -109,8 +110,9 @@ def _finding_form() -> None:
     unsaved = ss.get("record_location") is not None or bool(ss.get(f"record_note_{gen}")) or bool(uploads(gen))
     browser.leave_guard(unsaved, t("auth.leave_warning"), key="record_leave_guard")  # where the browser asks
     keep_draft(gen, unsaved)  # and where it does not (iOS Safari), a reload brings the form back
-    if ss.pop("record_map_stale", False):  # a photo's position was chosen: the map shows the pin at once
-        st.rerun()
+    # In the fragment, with the fields: a note typed and "Gem fund" tapped at once reach the app as one batch of
+    # one fragment (a button outside it would be dropped from that batch: the save lost).
+    save_bar.show(t("record.save"), key=f"record_save_{gen}", on_click=_save, args=(gen,))
 
 
 def _attached_photos(gen: int) -> None:
@@ -153,6 +155,7 @@ def _save(gen: int) -> None:
     flash("success", _saved_text(obs, created))
     new_form()
     scroll_to("record_layout")
+    ss.record_map_stale = True  # the new pin on the map, the finding in the walk's list: the whole page reruns
 
 
 def _saved_text(obs: Observation, created: bool) -> str:
