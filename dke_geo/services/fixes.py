@@ -454,8 +454,16 @@ FOLLOW_UP_FINDINGS = 50
 def follow_up_items(ctx: AppContext, actor: Actor, walk_id: UUID | str,
                     limit: int = FOLLOW_UP_FINDINGS) -> FollowUpItems:
     """The fixes and findings a follow-up walk should look at, from earlier walks in the walk's areas: every
-    done fix, and the `limit` most serious open findings (newest first)."""
+    done fix, and the `limit` most serious open findings (newest first). Read once per data version and shared
+    (callers must not change the frames): the recording page draws them twice a run (its map's layer and its
+    panel), and a tap on the map changes no data. The version is read first, so what is cached under it is never
+    older than it."""
     require(actor, Permission.VIEW_INTERNAL)
+    return ctx.cached("fixes.follow_up", ctx.data_version(), (str(walk_id), limit),
+                      lambda: _read_follow_up(ctx, walk_id, limit))
+
+
+def _read_follow_up(ctx: AppContext, walk_id: UUID | str, limit: int) -> FollowUpItems:
     with reading(ctx.engine) as conn:
         walk = walk_store.get(conn, walk_id)
         if walk is None:

@@ -81,16 +81,19 @@ def _fix_card(walk: Walk, row) -> None:
                     upload(photo))
 
 
-def _finding_label(finding: pd.Series) -> str:
-    cat = categories()[finding["category"]]
-    severity = t(f"severity.{finding['severity']}")
-    return f"{cat.icon} {cat.label(session.lang())} · {severity} · {when(finding['observed_at'])}"
+def _finding_labels(findings: pd.DataFrame) -> dict:
+    """id -> the finding's line in the list (category, severity, time), made in one pass over the rows: looked up
+    row by row through the frame (`.loc`) they cost 4 ms each, a fifth of a second on every rerun of the page."""
+    cats, lang = categories(), session.lang()
+    return {row.id: f"{cats[row.category].icon} {cats[row.category].label(lang)} · {t(f'severity.{row.severity}')}"
+                    f" · {when(row.observed_at)}" for row in findings.itertuples()}
 
 
 def _finding_card(walk: Walk, findings: pd.DataFrame) -> None:
     by_id = findings.set_index("id")
-    chosen = st.selectbox(t("fixes.followup.choose_finding"), list(by_id.index), key="fixes_fu_finding",
-                          format_func=lambda i: _finding_label(by_id.loc[i]))
+    labels = _finding_labels(findings)
+    chosen = st.selectbox(t("fixes.followup.choose_finding"), list(labels), key="fixes_fu_finding",
+                          format_func=labels.get)
     if chosen is None:
         return
     finding = by_id.loc[chosen]
