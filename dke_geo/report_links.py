@@ -2,17 +2,22 @@
 notices.LINK_DAYS. The token is signed with HMAC-SHA256 (itsdangerous) and stamped with the time it was made;
 it is signed, not encrypted, and holds nothing secret (a fix id and an organisation id). Whether the link still
 applies (the fix still with that organisation, not closed) is checked against the database by the service
-(services/report_back.py), so a link is revoked by reassigning its fix, without a list of links.
+(services/report_back.py), so a link is revoked by reassigning its fix, without a list of links. The signing
+secret is 32 random bytes in `<DKE_GEO_DATA_DIR>/link.key` (0600, made on first use); deleting it revokes every
+link.
 """
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from dke_geo import config, private_files
 from dke_geo.errors import DkeError
 from dke_geo.notices import LINK_DAYS
 
@@ -20,6 +25,28 @@ _SALT = "dke-geo.report-link"
 PAGE = "report"
 """The report-back page's URL path (streamlit_app.py registers it, hidden from the menu)."""
 MAX_AGE_S = LINK_DAYS * 86_400
+
+
+def secret() -> bytes:
+    """The links' signing secret, created (readable by this OS user only) the first time it is needed: written under
+    a temporary name and linked into place, so a process starting at the same moment reads either nothing or the
+    whole secret, never half of it; a secret that is not 32 bytes is refused."""
+    path = config.data_dir() / "link.key"
+    if not path.exists():
+        private_files.make_folder(path.parent)
+        temp = path.with_name(f".link-key-{secrets.token_hex(8)}")
+        with private_files.open_private(temp) as f:
+            f.write(secrets.token_hex(32).encode())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(temp)
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) != 32:
+        raise ValueError(f"{path} must hold 32 random bytes as hex; delete it to make a new one")
+    return key
 
 
 class LinkRefused(DkeError):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dke_geo import drafts
+from dke_geo import drafts, report_links
 from dke_geo.photos import Upload
 from dke_geo.roles import SYSTEM
-from dke_geo.services import exports, maintenance, recording, sessions
+from dke_geo.services import exports, maintenance, recording
 from tests import images
 from tests.conftest import ROOT, context_for
 
@@ -61,14 +61,14 @@ def test_everything_saved_into_the_data_folder_is_private(tmp_path):
                                                                 "internal_note": "Lampe ud"},
                                                   photos=[Upload("lampe.jpg", photo)])
             drafts.save("demo-medarbejder", {"note": "Graffiti ved nr. 12"}, [Upload("graffiti.jpg", photo)])
-            sessions.server_secret()
+            report_links.secret()
             maintenance.backup(ctx, data / "backup.zip")
             exports.export(ctx, SYSTEM, "gpkg", data / "export.gpkg")
             exports.export(ctx, SYSTEM, "csv", data / "export.csv")
             written = _modes(data)  # while the app holds the database open: its -wal and -shm files are there
             (stored,) = obs.photos
             for name in ("dke_geo.sqlite", "dke_geo.sqlite-wal", "dke_geo.sqlite-shm", stored.original_path,
-                         stored.full_path, stored.thumb_path, "session.key", "backup.zip", "export.gpkg",
+                         stored.full_path, stored.thumb_path, "link.key", "backup.zip", "export.gpkg",
                          "export.csv"):
                 assert name in written, name
             assert len(list((data / "drafts").rglob("*"))) == 3  # the draft, its folder and its photo

@@ -24,7 +24,7 @@ from dke_geo.model import now
 from dke_geo.photos import Upload
 from dke_geo.roles import PUBLIC, SYSTEM, Actor, Role
 from dke_geo.services import areas as area_service
-from dke_geo.services import exports, notifications, sessions
+from dke_geo.services import exports, notifications
 from dke_geo.services import fixes as fix_service
 from dke_geo.services import public as public_service
 from dke_geo.services import reports as report_service
@@ -138,7 +138,7 @@ def test_forum_report_pdf(leaky, leak_ids):
     text = re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in reader.pages))
     _clean(text, "the forum report (PDF text)")
     _clean(repr(reader.metadata), "the forum report (PDF metadata)")
-    assert PUBLIC_TEXT in text and "Planned" in text and "20 April 2017" in text
+    assert PUBLIC_TEXT_EN in text and "Planned" in text and "20 April 2017" in text
     jpegs = [image.data for page in reader.pages for image in page.images if image.data[:3] == b"\xff\xd8\xff"]
     assert len(jpegs) == 1 and is_good_colour(colour_of(jpegs[0]))
 
@@ -234,7 +234,7 @@ def test_every_message_to_an_organisation_and_to_dke_holds_nothing_internal(engi
         notifications.queue_due(ctx)                       # overdue
         fix = fix_service.transition_fix(ctx, LEAKY_PLANNER, fix.id, fix.version, "in_progress", f"{MARK}-comment")
         fix = fix_service.edit_fix(ctx, LEAKY_PLANNER, fix.id, fix.version, {"organisation": "forsyning"})
-        token = report_links.token(sessions.server_secret(), ids["fix"], "forsyning")
+        token = report_links.token(report_links.secret(), ids["fix"], "forsyning")
         fix_service.report_via_link(ctx, token, fix.version, "done", REPORT, Upload("efter.jpg", jpeg_with_exif(MARK)))
         notifications.queue_digests(ctx)
         rows = notifications.outbox(ctx, SYSTEM)
@@ -261,7 +261,7 @@ def test_the_report_back_page_holds_nothing_internal(tmp_path, app_test):
     with context_for(env) as ctx:
         _sendable_fix(ctx.engine, ids["fix"], now().date() - timedelta(days=4))
     at = app_test(env, ROOT / "dke_geo/ui/pages/report_back.py")
-    at.query_params["t"] = report_links.token(sessions.server_secret(), ids["fix"], "bo-vest")
+    at.query_params["t"] = report_links.token(report_links.secret(), ids["fix"], "bo-vest")
     at.run()
     assert not at.exception and not at.error
     page = _everything(at)

@@ -16,7 +16,7 @@ from dke_geo.model import now
 from dke_geo.photos import Upload
 from dke_geo.report_links import LinkRefused
 from dke_geo.roles import SYSTEM, Actor, Role
-from dke_geo.services import fixes, notifications, recording, report_back, sessions
+from dke_geo.services import fixes, notifications, recording, report_back
 from dke_geo.store.db import reading
 from dke_geo.store.tables import outbox
 from tests.notify_data import PLANNER, jpeg, mail_context, make_fix
@@ -33,7 +33,7 @@ def ctx(engine, tmp_path, monkeypatch):
 
 
 def _token(fix, organisation: str = "bo-vest", issued_at=None) -> str:
-    return report_links.token(sessions.server_secret(), str(fix.id), organisation, issued_at)
+    return report_links.token(report_links.secret(), str(fix.id), organisation, issued_at)
 
 
 def _outbox(ctx, kind: str) -> list:

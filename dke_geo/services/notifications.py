@@ -32,7 +32,6 @@ from dke_geo.lifecycle import FINAL, State
 from dke_geo.model import TZ, Fix, now
 from dke_geo.notices import Kind
 from dke_geo.roles import Actor, Permission, require
-from dke_geo.services import sessions
 from dke_geo.store import contacts as contact_store
 from dke_geo.store import notices as notice_store
 from dke_geo.store import outbox as outbox_store
@@ -108,7 +107,7 @@ def _link(ctx: AppContext, fix_id: str, organisation: str) -> str | None:
     public_url = ctx.settings["DKE_GEO_PUBLIC_URL"]
     if not public_url:
         return None
-    return report_links.url(public_url, report_links.token(sessions.server_secret(), fix_id, organisation))
+    return report_links.url(public_url, report_links.token(report_links.secret(), fix_id, organisation))
 
 
 def _row(ctx: AppContext, kind: Kind, contact: Contact, message: messages.Message, key: str, by: str, at: datetime,

@@ -15,7 +15,6 @@ from dke_geo.context import AppContext
 from dke_geo.lifecycle import FINAL, State
 from dke_geo.model import now
 from dke_geo.report_links import Grant, LinkRefused
-from dke_geo.services import sessions
 from dke_geo.services.notifications import contact_of
 from dke_geo.store import fixes as fix_store
 from dke_geo.store import notices as notice_store
@@ -57,7 +56,7 @@ def grant(ctx: AppContext, token: str, client: str = "", *, kind: str = "view") 
     """The grant of a link, counted against its limit (`kind`: "view" or "report"). LinkRefused when the link is
     forged, damaged, expired or revoked, or over a limit; a refused link counts against its client."""
     try:
-        checked = report_links.read(sessions.server_secret(), token or "")
+        checked = report_links.read(report_links.secret(), token or "")
     except LinkRefused:
         _throttle(ctx, "refused", client or "local")
         raise

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from dke_geo import report_links
 from dke_geo.model import now
 from dke_geo.roles import Actor, Role
-from dke_geo.services import fixes, sessions
+from dke_geo.services import fixes
 from tests.conftest import context_for, prepare_app_data
 from tests.e2e.helpers import WAIT, login, open_from_menu, wait_for_app_run
 from tests.notify_data import jpeg
@@ -89,7 +89,7 @@ def test_report_back_link_done_with_an_after_photo_tells_dke_and_offers_verifica
     # A tampered and an expired link are refused, saying so.
     page.goto(link[:-4] + ("AAAA" if not link.endswith("AAAA") else "BBBB"))
     expect(page.get_by_text("Dette link er ikke gyldigt")).to_be_visible()
-    expired = report_links.token(sessions.server_secret(), fix_id, "bo-vest", now() - timedelta(days=31))
+    expired = report_links.token(report_links.secret(), fix_id, "bo-vest", now() - timedelta(days=31))
     page.goto(report_links.url(server.url, expired))
     expect(page.get_by_text("Linket er udløbet: et link virker i 30 dage.")).to_be_visible()
     expect(page.get_by_role("button", name="Send tilbagemelding")).to_have_count(0)
