@@ -81,5 +81,5 @@ def test_nobody_sees_no_login_form_on_the_public_map(app):
 
 
 def test_demo_data_is_announced_on_every_page(app):
-    at = app().run()  # the public page
-    assert any("DEMO" in w.value for w in at.sidebar.warning)
+    at = app().run()  # the public page: no sidebar for residents, the notice heads the page
+    assert any("DEMO" in w.value for w in at.warning) and not at.sidebar.warning

@@ -115,4 +115,4 @@ def test_import_refuses_areas_far_away_and_needs_the_role(ctx, tmp_path):
     with pytest.raises(DkeError, match="outside"):
         area_service.replace_from_file(ctx, SYSTEM, path, "name")
     with pytest.raises(PermissionDenied):
-        area_service.replace_from_file(ctx, Actor("p", Role.PLANNER), path, "name")
+        area_service.replace_from_file(ctx, Actor("s", Role.STAFF), path, "name")

@@ -181,7 +181,7 @@ def test_cli_user_add_with_password_from_stdin_list_set_role_remove(tmp_path):
     ctx = AppContext.open(config.load({"DKE_GEO_DATA_DIR": str(tmp_path)}))
     assert user_service.authenticate(ctx, "Anna Jensen", PASSWORD).role == Role.PLANNER
     short = _cli(env, "user", "add", "bo", "--role", "staff", "--password-stdin", stdin="kort\n")
-    assert short.returncode == 1 and "at least 10" in short.stderr
+    assert short.returncode == 1 and "mindst 10" in short.stderr
     assert _cli(env, "user", "set-role", "Anna Jensen", "staff").returncode == 0
     listed = _cli(env, "user", "list").stdout
     assert "Anna Jensen" in listed and "staff" in listed and "bo" not in listed

@@ -273,7 +273,7 @@ def _identify(accepted: pd.DataFrame, converter: Converter, model: type, report:
     from its content (point to the centimetre, time as given, and CONTENT_FIELDS), so that the same record
     imported again, from this file or another export of it, is recognised. The report says how many of each."""
     if not len(accepted):
-        return accepted
+        return accepted.assign(content_id=pd.Series(dtype=bool))
     own = accepted["has_id"].to_numpy(dtype=bool)
     external = ~own & accepted["external_id"].notna().to_numpy()
     content = ~own & ~external
