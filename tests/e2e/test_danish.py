@@ -54,8 +54,8 @@ SEEN = """() => {
   }
   return out;
 }"""
-OURS_APPLIED = """() => getComputedStyle(document.querySelector('[data-testid=stSkipToContent]'), '::after')
-  .content !== 'none'"""
+OURS_APPLIED = """() => { const link = document.querySelector('[data-testid=stSkipToContent]');
+  return !link || getComputedStyle(link, '::after').content !== 'none'; }"""
 PAGES = ("hotspots", "fixes", "publish", "data", "home", "outlines", "admin", "public", "tilgaengelighed")
 
 

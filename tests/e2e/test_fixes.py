@@ -42,7 +42,9 @@ def _move(page, state: str, comment: str = "") -> None:
         page.get_by_label(MOVE_COMMENT).fill(comment)
     page.get_by_role("button", name="Gem", exact=True).click()
     expect(page.get_by_text(f"Status er nu »{state}«.")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_label(MOVE_COMMENT)).to_have_value("", timeout=WAIT)  # the next move starts empty
+    comment = page.get_by_label(MOVE_COMMENT)
+    expect(comment).to_have_count(1, timeout=WAIT)  # the form of the move just stored is gone
+    expect(comment).to_have_value("", timeout=WAIT)  # the next move starts empty
 
 
 def test_fix_from_two_findings_to_verified_on_a_follow_up_walk(page, fixes_url, external_requests):

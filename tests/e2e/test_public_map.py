@@ -100,14 +100,14 @@ def test_list_and_map_are_linked_both_ways(page, site):
 
 def test_the_list_sorts_and_filters_for_a_screen_reader(page, site):
     page = _map_page(page, site)
-    page.get_by_label("Område").select_option("Galgebakken")
+    page.get_by_label("Område", exact=True).select_option("Galgebakken")
     expect(page.locator("#dke-live")).to_contain_text("Viser fund 1-")
     assert set(page.locator(".dke-item .dke-where").all_inner_texts()) <= {"Galgebakken · marts 2017"}
-    page.get_by_label("Område").select_option("")
+    page.get_by_label("Område", exact=True).select_option("")
     page.get_by_label("Sortér efter").select_option("status")
     badges = page.locator(".dke-item .dke-badge").all_inner_texts()
     assert badges == sorted(badges, key=lambda b: (not b.startswith("Noteret"), not b.startswith("Planlagt")))
-    page.get_by_label("Status").select_option("resolved")
+    page.get_by_label("Status", exact=True).select_option("resolved")
     assert page.locator(".dke-item .dke-badge").all_inner_texts()[0].startswith("Udbedret den")
 
 

@@ -82,6 +82,7 @@ def test_report_back_link_done_with_an_after_photo_tells_dke_and_offers_verifica
     page.locator(".st-key-record_new_title input").fill("Opfølgning efter Bo-Vests tilbagemelding")
     page.locator(".st-key-record_new_areas").get_by_role("button", name="Blokland").click()
     page.get_by_role("button", name="Start vandringen").click()
+    page.locator(".st-key-fixes_fu_list summary").click()  # the follow-up list starts folded, after the walk's own
     card = page.locator("[class*='st-key-fixes_fu_fix_']", has_text=TITLE)
     expect(card).to_be_visible()
     expect(card.get_by_role("button", name="Udbedret")).to_be_visible()

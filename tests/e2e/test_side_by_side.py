@@ -142,7 +142,7 @@ def _open_hotspots(page: Page, app: App) -> None:
     page.goto(f"{app.server.url}/hotspots")
     expect(page.get_by_role("heading", name="Hotspots: hvor skal vi handle først?")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^\d+ fund og 0 indmeldte hændelser i filteret\.$"))).to_be_visible()
-    expect(page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(".leaflet-container")
+    expect(page.frame_locator('iframe[title="Hotspots: hvor skal vi handle først?"]').locator(".leaflet-container")
            ).to_be_visible()
 
 
