@@ -37,14 +37,18 @@ _BUILTIN_TEXTS = (  # (where, string key, font size): Streamlit's English texts 
     ('[data-testid="stCameraInputButton"]', "app.camera_shoot", 16),
     ('[data-testid="stCameraInputWebcamComponent"] p', "app.camera_allow", 16),
     ('[role="option"][style*="contents"] > span', "app.no_results", 14),  # a list's search found nothing
+    ('[data-testid="stSkipToContent"]', "app.skip_to_content", 16),  # the keyboard's first stop on every page
+    # the menu's "N more", when the pages do not fit beside an open sidebar (our own sections have a chevron)
+    ('[data-testid="stTopNavSection"]:not(:has(> [aria-hidden="true"])) p', "nav.overflow", 14),
 )
 
 
 def builtin_texts() -> None:
-    """Streamlit's own texts in its file picker, camera and lists ("Upload", "200MB per file", "Take Photo", "No
-    results", ...) are English only and cannot be set (streamlit#13500): our text from the strings table, in the
-    chosen language, replaces them through CSS (the original shrunk to nothing, ours drawn after it). Where
-    Streamlit has a parameter for a text (placeholder=, help=, select_all=), the pages use it instead."""
+    """Streamlit's own texts in its file picker, camera, lists, menu and skip link ("Upload", "200MB per file",
+    "Take Photo", "No results", "6 more", "Skip to main content", ...) are English only and cannot be set
+    (streamlit#13500): our text from the strings table, in the chosen language, replaces them through CSS (the
+    original shrunk to nothing, ours drawn after it). Where Streamlit has a parameter for a text (placeholder=,
+    help=, select_all=), the pages use it instead. tests/e2e/test_danish.py reads every page for English left."""
     rules = "".join(f"{where} {{ font-size: 0; }} {where}::after {{ content: {_css_text(t(key))}; font-size: {px}px; }}"
                     for where, key, px in _BUILTIN_TEXTS)
     st.html(f"<style>{_APP_CSS}{rules}</style>")
