@@ -13,8 +13,6 @@ from dke_geo.services import answers
 from dke_geo.ui import navigation, public_frame, public_page, session
 from dke_geo.ui.session import t
 
-_ANSWER_KEYS = ("public_answer_still", "public_answer_text")
-
 
 def _asked() -> None:
     """A resident pressed "Er det stadig et problem?" in the map or the list: go to the form (see public_frame)."""
@@ -24,9 +22,8 @@ def _asked() -> None:
 def _answer_form(findings, chosen: str | None) -> None:
     """The answer form: which finding (preselected from the map or list), yes or no, an optional short text."""
     if st.session_state.pop("public_answer_sent", False):
-        for key in _ANSWER_KEYS:
-            st.session_state.pop(key, None)
         st.success(t("answers.thanks"))
+    sent_before = st.session_state.get("public_answers_sent", 0)  # each answer sent: a new, empty form
     with st.container(key="public_answer"):
         st.subheader(t("answers.question"))
         st.write(t("answers.intro"))
@@ -41,8 +38,8 @@ def _answer_form(findings, chosen: str | None) -> None:
                                format_func=lambda k: " · ".join((f"{by_key[k].icon} {by_key[k].category_label}",
                                                                  by_key[k].area, by_key[k].month, by_key[k].status)))
             still = st.radio(t("answers.question"), [t("answers.yes"), t("answers.no")], index=None,
-                             key="public_answer_still")
-            text = st.text_area(t("answers.text"), max_chars=500, key="public_answer_text")
+                             key=f"public_answer_still_{sent_before}")
+            text = st.text_area(t("answers.text"), max_chars=500, key=f"public_answer_text_{sent_before}")
             sent = st.form_submit_button(t("answers.send"), type="primary")
     if not sent:
         return
@@ -55,6 +52,7 @@ def _answer_form(findings, chosen: str | None) -> None:
         st.error(exc.message(lang))  # the form keeps what was typed
         return
     st.session_state["public_answer_sent"] = True
+    st.session_state["public_answers_sent"] = sent_before + 1
     st.rerun()
 
 
