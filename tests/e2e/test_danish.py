@@ -113,4 +113,4 @@ def test_every_page_reads_in_danish(page: Page, app_url, tmp_path):
 
     english = {name: _english(texts) for name, texts in seen.items()}
     assert {name: texts for name, texts in english.items() if texts} == {}
-    assert all(len(texts) > 10 for texts in seen.values()), {n: len(t) for n, t in seen.items()}  # pages were read
+    assert all(len(texts) >= 5 for texts in seen.values()), {n: len(t) for n, t in seen.items()}  # pages were read
