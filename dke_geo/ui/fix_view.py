@@ -203,15 +203,23 @@ def _messages(fix_id: str, lang: str) -> None:
     if sent.empty:
         st.caption(t("fixes.messages.none"))
         return
-    st.dataframe(pd.DataFrame({
-        t("fixes.messages.col.created"): sent["created_at"].map(when),
-        t("fixes.messages.col.kind"): [t(f"notify.kind.{k}") for k in sent["kind"]],
-        t("fixes.messages.col.to"): [organisations.label(o, lang) for o in sent["organisation"]],
-        t("fixes.messages.col.state"): [t(f"notify.state.{s}") for s in sent["state"]],
-        t("fixes.messages.col.sent"): sent["sent_at"].map(lambda v: when(v) if v is not None and not pd.isna(v)
-                                                         else ""),
-        t("fixes.messages.col.error"): sent["last_error"],
-    }), hide_index=True, width="stretch")
+    messages_table(sent, lang)
+
+
+def messages_table(rows: pd.DataFrame, lang: str, *, detail: bool = False) -> None:
+    """Outbox rows as a table in the reader's language: when, what, to whom, its state, when sent, the last error;
+    `detail` adds the subject and the attempts (the administrator's outbox)."""
+    columns = {t("fixes.messages.col.created"): rows["created_at"].map(when),
+               t("fixes.messages.col.kind"): [t(f"notify.kind.{k}") for k in rows["kind"]],
+               t("fixes.messages.col.to"): [organisations.label(o, lang) for o in rows["organisation"]]}
+    if detail:
+        columns[t("admin.outbox.subject")] = rows["subject"]
+    columns[t("fixes.messages.col.state")] = [t(f"notify.state.{s}") for s in rows["state"]]
+    if detail:
+        columns[t("admin.outbox.attempts")] = rows["attempts"]
+    columns[t("fixes.messages.col.sent")] = rows["sent_at"].map(lambda v: "" if v is None or pd.isna(v) else when(v))
+    columns[t("fixes.messages.col.error")] = rows["last_error"]
+    st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch")
 
 
 def _answers(fix_id) -> None:

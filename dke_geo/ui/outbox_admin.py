@@ -11,7 +11,7 @@ from dke_geo.errors import DkeError
 from dke_geo.i18n import LANGUAGES
 from dke_geo.services import notifications
 from dke_geo.ui import session
-from dke_geo.ui.fix_view import when
+from dke_geo.ui.fix_view import messages_table, when
 from dke_geo.ui.session import t
 from dke_geo.ui.widgets import plain
 
@@ -34,17 +34,7 @@ def outbox() -> None:
     if table.empty:
         st.caption(t("admin.outbox.none"))
         return
-    st.dataframe(pd.DataFrame({
-        t("fixes.messages.col.created"): table["created_at"].map(when),
-        t("fixes.messages.col.kind"): [t(f"notify.kind.{k}") for k in table["kind"]],
-        t("fixes.messages.col.to"): [organisations.label(o, lang) for o in table["organisation"]],
-        t("admin.outbox.subject"): table["subject"],
-        t("fixes.messages.col.state"): [t(f"notify.state.{s}") for s in table["state"]],
-        t("admin.outbox.attempts"): table["attempts"],
-        t("fixes.messages.col.sent"): table["sent_at"].map(lambda v: when(v) if v is not None and not pd.isna(v)
-                                                           else ""),
-        t("fixes.messages.col.error"): table["last_error"],
-    }), hide_index=True, width="stretch")
+    messages_table(table, lang, detail=True)
     done = table[table["state"].isin(["sent", "failed"])].set_index("id")
     if done.empty:
         return

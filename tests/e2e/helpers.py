@@ -2,10 +2,14 @@
 accounts (or any account with its password), waiting for conditions (the app idle, the page settled) instead of for
 a fixed time, and looking into the app's process from outside (its open files, locks and mapped libraries, from
 /proc)."""
+import functools
+import http.server
 import mmap
 import os
 import re
-from contextlib import suppress
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from playwright.sync_api import Frame, Page, expect
@@ -115,3 +119,20 @@ def open_from_menu(page: Page, label: str) -> None:
         link = page.get_by_role("menuitem", name=label)
     link.first.click()
     wait_for_app_run(page)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """`folder` served over http on 127.0.0.1, as a web host serves the static site: its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

@@ -4,10 +4,8 @@ theme, the fixes board), in each of its languages and at each of its widths. The
 that file says, so it never claims a page, language or width this module does not test."""
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,7 +14,7 @@ from dke_geo.accessibility import tested
 from dke_geo.services import public as public_service
 from tests.conftest import context_for, prepare_app_data
 from tests.e2e.a11y import violations
-from tests.e2e.helpers import WAIT, login, wait_for_app_run
+from tests.e2e.helpers import WAIT, login, serving, wait_for_app_run
 
 pytestmark = pytest.mark.browser
 PUBLIC_FRAME = "iframe[title='{}']"
@@ -30,30 +28,20 @@ def app(tmp_path_factory, streamlit_server) -> tuple[str, dict]:
     return streamlit_server(env).url, env
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(app, tmp_path_factory):
     """The static site of the demo in each language, served over http: lang -> base URL."""
     _url, env = app
-    urls, servers = {}, []
-    with pytest.MonkeyPatch.context() as patch, context_for(env) as ctx:
-        for key, value in env.items():
-            patch.setenv(key, value)
-        for lang in tested()["languages"]:
-            folder = tmp_path_factory.mktemp(f"site-{lang}")
-            public_service.write_site(ctx, folder / "site", lang)
-            server = http.server.ThreadingHTTPServer(
-                ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder / "site")))
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            servers.append(server)
-            urls[lang] = f"http://127.0.0.1:{server.server_address[1]}"
-    yield urls
-    for server in servers:
-        server.shutdown()
+    urls = {}
+    with ExitStack() as servers:
+        with pytest.MonkeyPatch.context() as patch, context_for(env) as ctx:
+            for key, value in env.items():
+                patch.setenv(key, value)
+            for lang in tested()["languages"]:
+                folder = tmp_path_factory.mktemp(f"site-{lang}")
+                public_service.write_site(ctx, folder / "site", lang)
+                urls[lang] = servers.enter_context(serving(folder / "site"))
+        yield urls
 
 
 def _language(page: Page, lang: str) -> None:

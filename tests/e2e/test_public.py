@@ -4,10 +4,7 @@ local login survives a page reload."""
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
 import io
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from dke_geo.services import users as user_service
 from dke_geo.store import areas as area_store
 from dke_geo.store.db import transaction
 from tests.conftest import context_for, open_database
-from tests.e2e.helpers import WAIT, login, open_from_menu, settle
+from tests.e2e.helpers import WAIT, login, open_from_menu, serving, settle
 from tests.public_data import MARK, PUBLIC_TEXT, colour_of, fill_leak_database, is_good_colour
 
 pytestmark = pytest.mark.browser
@@ -148,21 +145,12 @@ def test_public_photos_served_carry_no_exif(page, public_url):
         assert is_good_colour(colour_of(data))  # the approved photo, not another
 
 
-def _serve(folder: Path):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dialogs, external_requests):
     for key, value in public_env.items():
         monkeypatch.setenv(key, value)
     with context_for(public_env) as ctx:
         public_service.write_site(ctx, tmp_path / "site")
-    server = _serve(tmp_path / "site")
-    try:
-        base = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(tmp_path / "site") as base:
         page.goto(f"{base}/index.html")
         expect(page.get_by_role("heading", name="Tryghed i boligområderne")).to_be_visible()
         _no_marker(page.content(), "index.html")
@@ -182,8 +170,6 @@ def test_static_site_in_the_browser(page, public_env, tmp_path, monkeypatch, dia
         assert not Image.open(io.BytesIO(data)).getexif() and is_good_colour(colour_of(data))
         assert dialogs == []
         assert external_requests == []
-    finally:
-        server.shutdown()
 
 
 def test_local_login_survives_a_reload_until_logout(page, public_url):

@@ -4,10 +4,7 @@ reached and used with the keyboard alone, with a visible focus; a resident answe
 the list with the keyboard, and a client answering too often is held back with the text kept."""
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 
 import pytest
 from playwright.sync_api import Frame, Page, expect
@@ -18,7 +15,7 @@ from dke_geo.services import public as public_service
 from dke_geo.store.db import reading
 from dke_geo.store.tables import resident_answers
 from tests.conftest import context_for, prepare_app_data
-from tests.e2e.helpers import WAIT, wait_for_app_run
+from tests.e2e.helpers import WAIT, serving, wait_for_app_run
 
 pytestmark = pytest.mark.browser
 FRAME = 'iframe[title="Kort og liste over fundene"]'
@@ -40,11 +37,6 @@ def app(tmp_path_factory, streamlit_server) -> tuple[str, dict]:
     return streamlit_server(env).url, env
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(app, tmp_path_factory):
     """The demo's static site, served over http (its base URL)."""
@@ -54,10 +46,8 @@ def site(app, tmp_path_factory):
         for key, value in env.items():
             patch.setenv(key, value)
         public_service.write_site(ctx, folder)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(folder) as url:
+        yield url
 
 
 def _map_page(page: Page, site: str) -> Page:
