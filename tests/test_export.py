@@ -16,6 +16,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from defusedxml import ElementTree
 from sqlalchemy import select
 
 from dke_geo import config, geo
@@ -153,6 +154,9 @@ def test_kml_opens_in_gdal(demo_ctx, tmp_path):
     assert f"Feature Count: {counts['observations']}" in listed.stdout
     placemarks = pyogrio.read_dataframe(path, layer="observations")
     assert placemarks["Name"].str.contains(r"\(Blokland\)").any()
+    document = ElementTree.parse(path).getroot()[0]  # one document; KML 2.2 orders its schemas before its folders
+    kinds = [child.tag.rsplit("}", 1)[1] for child in document]
+    assert kinds == sorted(kinds, key=lambda kind: kind != "Schema") and kinds.count("Folder") == 4
 
 
 def test_csv_has_bom_lon_lat_and_neutralised_formulas(source, tmp_path):

@@ -70,10 +70,7 @@ def _write(data: dict[str, gpd.GeoDataFrame], fmt: str, out: Path, table: str) -
         pyogrio.write_dataframe(_gdal_ready(data[table]), out, layer=table, driver="GeoJSON", use_arrow=True,
                                 layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"})
     elif fmt == "kml":
-        for name, frame in data.items():
-            pyogrio.write_dataframe(_kml_ready(name, frame), out, layer=name, driver="KML",
-                                    dataset_options={"NameField": "name", "DescriptionField": "description"},
-                                    append=out.exists())
+        _kml(data, out)
     elif fmt == "csv":
         out.write_bytes(csv_bytes(_plain(data[table])))
     else:
@@ -138,6 +135,60 @@ def _text_cell(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value if isinstance(value, (str, bool, int, float)) else str(value)
+
+
+_KML_HEAD = b'<Document id="root_doc">\n'
+_KML_TAIL = b"</Document></kml>\n"
+
+
+def _kml(data: dict[str, gpd.GeoDataFrame], out: Path) -> None:
+    """One KML document with a folder per table. GDAL's KML driver adds a layer to an existing file by reading and
+    rewriting all of it (the findings were written four times), so each table is written to a file of its own and
+    the documents' contents are joined under one root: the schemas first, then the folders, as KML 2.2 orders
+    them."""
+    parts = []
+    for name, frame in data.items():
+        part = out.with_name(f"{out.name}.{name}")
+        pyogrio.write_dataframe(_kml_ready(name, frame), part, layer=name, driver="KML", use_arrow=True,
+                                dataset_options={"NameField": "name", "DescriptionField": "description"})
+        parts.append(part)
+    try:
+        sections = [_kml_sections(part) for part in parts]
+        with open(out, "wb") as target:
+            target.write(sections[0][0])
+            for _, schema, _, _ in sections:
+                target.write(schema)
+            for part, (_, _, start, end) in zip(parts, sections):
+                with open(part, "rb") as source:
+                    source.seek(start)
+                    _copy(source, target, end - start)
+            target.write(_KML_TAIL)
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+
+
+def _kml_sections(part: Path) -> tuple[bytes, bytes, int, int]:
+    """The parts of a KML file written by GDAL: its head up to the document's start, the schema, and the byte
+    range of its folder."""
+    size = part.stat().st_size
+    with open(part, "rb") as source:
+        start = source.read(1 << 16)
+        source.seek(size - len(_KML_TAIL))
+        tail = source.read()
+    head_end, folder = start.find(_KML_HEAD) + len(_KML_HEAD), start.find(b"<Folder>")
+    if head_end < len(_KML_HEAD) or folder < head_end or tail != _KML_TAIL:
+        raise ValueError(f"GDAL wrote KML of an unexpected shape: {part.name}")
+    return start[:head_end], start[head_end:folder], folder, size - len(_KML_TAIL)
+
+
+def _copy(source, target, length: int, chunk: int = 1 << 20) -> None:
+    while length > 0:
+        block = source.read(min(chunk, length))
+        if not block:
+            raise ValueError("KML part ended early")
+        target.write(block)
+        length -= len(block)
 
 
 def _kml_ready(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
