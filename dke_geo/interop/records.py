@@ -202,8 +202,10 @@ def check(source: readers.Source, chosen: Mapping, model: type, report: ImportRe
             parts.append(_item_row(item, record, converter, outside))
         if progress and (i + 1) % step == 0:
             progress(total - len(vouched.rest) + i + 1, total)
-    accepted = pd.concat(parts, ignore_index=True) if parts else _item_frame(model)
-    accepted = accepted.sort_values("row", kind="stable").reset_index(drop=True)
+    # each step below keeps the frame it is given when it has nothing to change: a million rows are not copied
+    accepted = (parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)) if parts else _item_frame(model)
+    if not accepted["row"].is_monotonic_increasing:
+        accepted = accepted.sort_values("row", kind="stable").reset_index(drop=True)
     accepted = _identify(accepted, converter, model, report)
     accepted, refused = _file_checks(accepted, model, source.unit, known_walks)
     report.rejected = sorted(rejected + refused, key=lambda r: r.row)
@@ -231,7 +233,7 @@ def _validate(model: type, record, allow_outside: bool) -> tuple[Any, list[DkeEr
 
 # ---------------------------------------------------------------- accepted rows as one frame
 def _vouched_rows(vouched: batch.Columns, converter: Converter) -> pd.DataFrame:
-    frame = vouched.values.copy()
+    frame = vouched.values.copy(deep=False)  # new columns, the same data (copy on write)
     positions = frame.index.to_numpy()
     frame.insert(0, "row", converter.source.row_numbers[positions])
     frame["outside"] = vouched.outside
@@ -277,11 +279,12 @@ def _identify(accepted: pd.DataFrame, converter: Converter, model: type, report:
     own = accepted["has_id"].to_numpy(dtype=bool)
     external = ~own & accepted["external_id"].notna().to_numpy()
     content = ~own & ~external
-    ids = accepted["id"].astype(object).to_numpy().copy()
-    ids[external] = [str(uuid.uuid5(ID_NAMESPACE, str(e))) for e in accepted.loc[external, "external_id"]]
-    if content.any():
-        ids[content] = content_ids(accepted.loc[content], converter, model)
-    accepted["id"] = ids
+    if external.any() or content.any():
+        ids = accepted["id"].astype(object).to_numpy().copy()
+        ids[external] = [str(uuid.uuid5(ID_NAMESPACE, str(e))) for e in accepted.loc[external, "external_id"]]
+        if content.any():
+            ids[content] = content_ids(accepted.loc[content], converter, model)
+        accepted["id"] = ids
     report.identity = {"own": int(own.sum()), "external": int(external.sum()), "content": int(content.sum())}
     report.identity_column = converter.columns.get("external_id", "")
     accepted["content_id"] = content
@@ -332,6 +335,8 @@ def _file_checks(accepted: pd.DataFrame, model: type, unit: str, known_walks: se
             refused[i] = errors
         elif collide[i]:
             seen.update(dict.fromkeys(keys, int(rows[i])))
+    if not refused:
+        return accepted, []
     keep = np.ones(len(accepted), dtype=bool)
     keep[list(refused)] = False
     return (accepted.loc[keep].reset_index(drop=True),

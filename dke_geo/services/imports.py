@@ -111,21 +111,23 @@ def _run(ctx: AppContext, actor: Actor, target: _Target, path: Path, mapping_pat
         stored_walks = walk_store.ids(conn)
     checked = records.check(source, chosen, target.model, report, base, overrides, stored_walks, allow_outside,
                             progress)
+    attachments = source.attachments
+    del source  # the file's rows are checked: a million of them are not held through the write
     accepted = checked.accepted
     accepted["area_id"] = geo.assign_areas(accepted["lon"], accepted["lat"], ctx.areas())  # never from the file
     ids, externals = target.stored_keys(ctx.columns)
     stored = (accepted["id"].isin(ids) | accepted["external_id"].isin(externals)).to_numpy(dtype=bool)
-    fresh = accepted.loc[~stored]
+    fresh = accepted.loc[~stored] if stored.any() else accepted  # a million new rows are not copied
     report.new, report.existing = len(fresh), int(stored.sum())
     report.new_walks = len([w for w in checked.walks if str(w.id) not in stored_walks])
     report.preview = records.preview(accepted, stored, target.model)
-    with_photos = fresh.loc[fresh["photo"].notna()] if source.attachments is not None else fresh.iloc[:0]
+    with_photos = fresh.loc[fresh["photo"].notna()] if attachments is not None else fresh.iloc[:0]
     report.photos = len(with_photos)
     if dry_run:
         return report
     if report.rejected:
         raise ImportRefused(report)
-    processed = _photos(source, with_photos)  # every photo checked before anything is written
+    processed = _photos(attachments, with_photos)  # every photo checked before anything is written
     files = photo_files.PhotoFiles()
     try:
         photo_rows = [files.stage(UUID(obs_id), photo, actor.name) for obs_id, photo in processed]
@@ -146,11 +148,12 @@ def _run(ctx: AppContext, actor: Actor, target: _Target, path: Path, mapping_pat
     return report
 
 
-def _photos(source: readers.Source, rows: pd.DataFrame) -> list[tuple[str, photo_files.ProcessedPhoto]]:
+def _photos(attachments: readers.Attachments | None, rows: pd.DataFrame
+            ) -> list[tuple[str, photo_files.ProcessedPhoto]]:
     """The photos the file carries for these findings, decoded and checked (a damaged one is named)."""
     out = []
     for obs_id, name in zip(rows["id"], rows["photo"], strict=True):
-        data = source.attachments.get(name)
+        data = attachments.get(name)
         if data is not None:
             out.append((obs_id, photo_files.process(photo_files.Upload(str(name), data))))
     return out
