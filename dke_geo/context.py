@@ -42,6 +42,7 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _recent: dict = field(default_factory=dict, repr=False)
+    _building: dict = field(default_factory=dict, repr=False)
     max_entries: int = 32
 
     def __post_init__(self) -> None:
@@ -75,25 +76,45 @@ class AppContext:
 
     def cached(self, kind: str, version: int, key: Hashable, build: Callable[[], T]) -> T:
         """`build()`, kept under (kind, key) for `version`: a newer version of `kind` drops the older entries, and
-        the least recently used entries go when there are more than `max_entries`. Built outside the lock (two
-        sessions may build the same value at once; both results are equal)."""
+        the least recently used entries go when there are more than `max_entries`. One build per entry at a time:
+        who asks while another session (or the warm-up at start) builds it waits for that value instead of
+        building it again beside it, which on a 2-core server would slow both."""
         entry_key = (kind, key)
         with self._lock:
-            entry = self._entries.get(entry_key)
-            if entry is not None and entry[0] == version:
-                self._entries.move_to_end(entry_key)
-                return entry[1]
-        value = build()
-        with self._lock:
-            for old in [k for k, (v, _) in self._entries.items() if k[0] == kind and v < version]:
-                del self._entries[old]
-            current = self._entries.get(entry_key)
-            if current is None or current[0] <= version:
-                self._entries[entry_key] = (version, value)
-                self._entries.move_to_end(entry_key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            found = self._found(entry_key, version)
+            if found is not None:
+                return found[0]
+            building = self._building.setdefault((entry_key, version), threading.Lock())
+        with building:
+            with self._lock:
+                found = self._found(entry_key, version)
+            if found is not None:
+                return found[0]
+            try:
+                value = build()
+                with self._lock:
+                    self._keep(kind, entry_key, version, value)
+            finally:
+                with self._lock:
+                    self._building.pop((entry_key, version), None)
         return value
+
+    def _found(self, entry_key: tuple, version: int) -> tuple | None:
+        entry = self._entries.get(entry_key)
+        if entry is not None and entry[0] == version:
+            self._entries.move_to_end(entry_key)
+            return (entry[1],)
+        return None
+
+    def _keep(self, kind: str, entry_key: tuple, version: int, value) -> None:
+        for old in [k for k, (v, _) in self._entries.items() if k[0] == kind and v < version]:
+            del self._entries[old]
+        current = self._entries.get(entry_key)
+        if current is None or current[0] <= version:
+            self._entries[entry_key] = (version, value)
+            self._entries.move_to_end(entry_key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
 
     def refuse_database_file(self, path: Path) -> Path:
         """`path`, unless it is the SQLite database or one of its companion files (-wal, -shm, -journal): then

@@ -78,6 +78,12 @@ def load(ctx: AppContext, actor: Actor) -> HotspotsData:
     return _load(ctx)
 
 
+def prefetch(ctx: AppContext) -> None:
+    """Read what the page is made from into the context's cache, for no one in particular: the app's warm-up at
+    start (nothing is returned, so no role is needed)."""
+    _load(ctx)
+
+
 def _load(ctx: AppContext) -> HotspotsData:
     """The findings (with their status from the fix workflow), reports, walks and areas, read once per data
     version. Statuses are derived only for findings that have a fix: the rest are open. The version is read
