@@ -34,8 +34,7 @@ from dke_geo.i18n import t
 from dke_geo.roles import SYSTEM, Role
 from dke_geo.services import users
 from tests.conftest import StreamlitServer
-from tests.e2e.helpers import login, wait_for_app_run
-from tests.e2e.test_record import _start_walk, _tap
+from tests.e2e.helpers import login, start_walk, tap_map, wait_for_app_run
 
 N = 100_000
 """The store size the targets are for; smaller sizes of DKE_GEO_BENCH_SIZES are measured too, larger ones not."""
@@ -189,7 +188,7 @@ def _saves(watch: _Stopwatch) -> list[float]:
     page, rng, times = watch.page, np.random.default_rng(14), []
     category = page.locator(".st-key-record_categories").get_by_role("radio", name=_categories()[0], exact=True)
     for k in range(1, SAVES + 1):
-        _tap(page, *rng.uniform(0.3, 0.7, 2))
+        tap_map(page, *rng.uniform(0.3, 0.7, 2))
         wait_for_app_run(page)
         if not category.is_checked():
             watch.time(category.tap)
@@ -233,7 +232,7 @@ def _on_one_server(watch: _Stopwatch) -> dict[str, list[float]]:
     page = watch.page
     record = page.get_by_role("link", name=t("nav.record"))
     watch.time(record.tap)
-    _start_walk(page)
+    start_walk(page)
     wait_for_app_run(page)
     out = _form_taps(watch)
     out["warm"] = []

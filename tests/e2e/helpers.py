@@ -8,6 +8,7 @@ import mmap
 import os
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -136,3 +137,38 @@ def serving(folder: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
+
+
+def start_walk(page: Page) -> str:
+    """Start a walk in Blokland from the recording page (a fresh title each time); returns its title."""
+    title = f"Aftenvandring {uuid.uuid4().hex[:6]}"
+    expect(page.get_by_role("heading", name="Seneste vandringer")).to_be_visible()
+    start = page.locator('[data-testid="stExpander"] details').first
+    if start.get_attribute("open") is None:  # closed while another walk is open
+        start.locator("summary").click()
+    expect(page.get_by_label("Titel")).to_be_editable()
+    page.get_by_label("Titel").fill(title)
+    page.get_by_role("button", name="Blokland", exact=True).click()
+    expect(page.get_by_role("button", name="Blokland", exact=True)).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="Start vandringen").click()
+    expect(page.get_by_text(title).first).to_be_visible()
+    expect(field_map(page).locator(".leaflet-container")).to_be_visible()
+    return title
+
+
+def field_map(page: Page):
+    """The recording page's map frame."""
+    return page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+
+
+def tap_map(page: Page, fx: float, fy: float) -> tuple[float, float]:
+    """Tap the map at a fraction of its size; returns the (lon, lat) Leaflet itself reports for the tap."""
+    container = field_map(page).locator(".leaflet-container")
+    container.scroll_into_view_if_needed()
+    box = container.bounding_box()
+    frame = page.locator('iframe[title="streamlit_folium.st_folium"]').element_handle().content_frame()
+    frame.evaluate("() => window.map.once('click', e => { window.dkeTap = [e.latlng.lng, e.latlng.lat]; })")
+    container.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+    expect(field_map(page).locator(".dke-pending")).to_be_visible()
+    expect(page.get_by_text("(Tryk på kortet)")).to_be_visible()
+    return tuple(frame.evaluate("() => window.dkeTap"))

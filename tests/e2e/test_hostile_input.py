@@ -15,8 +15,7 @@ from dke_geo.store.tables import observations, walks
 from dke_geo.store.tables import photos as photo_rows
 from tests import images
 from tests.conftest import prepare_app_data
-from tests.e2e.helpers import WAIT, login
-from tests.e2e.test_record import _idle, _map, _tap
+from tests.e2e.helpers import WAIT, field_map, login, tap_map, wait_for_app_run
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.browser_context_args(viewport={"width": 768, "height": 1024})]
@@ -68,12 +67,12 @@ def test_hostile_text_in_every_field_comes_back_as_typed(page: Page, hostile_app
     page.get_by_role("button", name="Start vandringen").click()
     expect(page.get_by_text(TITLE, exact=True).first).to_be_visible()        # the title as typed, not rendered
     expect(page.get_by_text(FOCUS, exact=False).first).to_be_visible()
-    expect(_map(page).locator(".leaflet-container")).to_be_visible()
+    expect(field_map(page).locator(".leaflet-container")).to_be_visible()
 
-    _tap(page, 0.5, 0.5)
+    tap_map(page, 0.5, 0.5)
     page.get_by_role("radio", name="Belysning", exact=True).click()
     expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
-    _idle(page)  # a file given while that rerun runs can be lost with it
+    wait_for_app_run(page)  # a file given while that rerun runs can be lost with it
     photo = tmp_path / PHOTO_NAME.replace("/", "_")
     photo.write_bytes(images.jpeg(images.striped(400, 300)))
     page.locator('.st-key-record_page input[type="file"]').first.set_input_files(photo)
@@ -83,7 +82,7 @@ def test_hostile_text_in_every_field_comes_back_as_typed(page: Page, hostile_app
     _nothing_ran(page, dialogs)
     page.get_by_role("button", name="Gem fund").click()
     expect(page.get_by_text("Gemt kl.").first).to_be_visible()
-    _idle(page)
+    wait_for_app_run(page)
 
     engine = make_engine(f"sqlite:///{data_dir / 'dke_geo.sqlite'}")
     try:
@@ -101,7 +100,7 @@ def test_hostile_text_in_every_field_comes_back_as_typed(page: Page, hostile_app
     expect(note_on_page).to_contain_text("# Overskrift")                        # not a heading
     expect(note_on_page.locator("h1, h2, h3, li, code, del, b")).to_have_count(0)
     expect(note_on_page.locator("strong")).to_have_text(["💡 Belysning"])   # the page's own bold label only
-    expect(_map(page).locator(f'.dke-pin[data-obs="{row.id}"]')).to_be_visible()
-    _map(page).locator(f'.dke-pin[data-obs="{row.id}"]').click()                # the pin's popup and tooltip
+    expect(field_map(page).locator(f'.dke-pin[data-obs="{row.id}"]')).to_be_visible()
+    field_map(page).locator(f'.dke-pin[data-obs="{row.id}"]').click()                # the pin's popup and tooltip
     _nothing_ran(page, dialogs)
     assert external_requests == []

@@ -8,7 +8,6 @@ own findings come before the (folded) follow-up list.
 The app runs on its own database here, so the findings made by these tests change no other test's counts.
 """
 import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from dke_geo.store.tables import observations, walks
 from dke_geo.store.tables import photos as photo_rows
 from tests import images
 from tests.conftest import prepare_app_data
-from tests.e2e.helpers import WAIT, login, wait_for_app_run
+from tests.e2e.helpers import WAIT, field_map, login, start_walk, tap_map, wait_for_app_run
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -57,44 +56,6 @@ def tablet(page: Page, record_app, external_requests) -> Page:
     return page
 
 
-def _start_walk(page: Page) -> str:
-    title = f"Aftenvandring {uuid.uuid4().hex[:6]}"
-    expect(page.get_by_role("heading", name="Seneste vandringer")).to_be_visible()
-    start = page.locator('[data-testid="stExpander"] details').first
-    if start.get_attribute("open") is None:  # closed while another walk is open
-        start.locator("summary").click()
-    expect(page.get_by_label("Titel")).to_be_editable()
-    page.get_by_label("Titel").fill(title)
-    page.get_by_role("button", name="Blokland", exact=True).click()
-    expect(page.get_by_role("button", name="Blokland", exact=True)).to_have_attribute("aria-pressed", "true")
-    page.get_by_role("button", name="Start vandringen").click()
-    expect(page.get_by_text(title).first).to_be_visible()
-    expect(_map(page).locator(".leaflet-container")).to_be_visible()
-    return title
-
-
-def _map(page: Page):
-    return page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
-
-
-def _tap(page: Page, fx: float, fy: float) -> tuple[float, float]:
-    """Tap the map at a fraction of its size; returns the (lon, lat) Leaflet itself reports for the tap."""
-    container = _map(page).locator(".leaflet-container")
-    container.scroll_into_view_if_needed()
-    box = container.bounding_box()
-    frame = page.locator('iframe[title="streamlit_folium.st_folium"]').element_handle().content_frame()
-    frame.evaluate("() => window.map.once('click', e => { window.dkeTap = [e.latlng.lng, e.latlng.lat]; })")
-    container.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
-    expect(_map(page).locator(".dke-pending")).to_be_visible()
-    expect(page.get_by_text("(Tryk på kortet)")).to_be_visible()
-    return tuple(frame.evaluate("() => window.dkeTap"))
-
-
-def _idle(page: Page) -> None:
-    """Every rerun asked for so far has finished."""
-    wait_for_app_run(page)
-
-
 def _rows(data_dir: Path, title: str) -> list:
     engine = make_engine(f"sqlite:///{data_dir / 'dke_geo.sqlite'}")
     try:
@@ -127,7 +88,7 @@ def _shown(locator) -> str:
 
 def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_requests, tmp_path):
     page, (_, data_dir) = tablet, record_app
-    title = _start_walk(page)
+    title = start_walk(page)
     _no_sideways_scroll(page)
     # Streamlit's own English texts in the file picker and the camera read in Danish (widgets.builtin_texts).
     picker = page.locator('.st-key-record_page [data-testid="stFileUploaderDropzone"]').first
@@ -137,10 +98,10 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
     assert _shown(page.locator('[data-testid="stCameraInputButton"]')) == "Tag billedet"
     page.get_by_role("button", name="Tag foto med kameraet").click()
     expect(page.locator('[data-testid="stCameraInputButton"]')).to_have_count(0)
-    tapped = _tap(page, 0.55, 0.45)
+    tapped = tap_map(page, 0.55, 0.45)
     page.get_by_role("radio", name="Belysning", exact=True).click()
     expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
-    _idle(page)  # the choice's rerun has drawn the form again: the file goes to the uploader that stays
+    wait_for_app_run(page)  # the choice's rerun has drawn the form again: the file goes to the uploader that stays
     photo = tmp_path / "lampe.jpg"
     photo.write_bytes(images.jpeg(images.striped(1600, 1200), orientation=6, gps=images.BLOKLAND_DMS))
     page.locator('.st-key-record_page input[type="file"]').first.set_input_files(photo)
@@ -150,8 +111,8 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
     expect(page.get_by_text("Gemt kl.").first).to_be_visible()
     expect(page.get_by_text("💡 Belysning (Betydelig) i Blokland, 1 foto(s).").first).to_be_visible()
     (row,) = _rows(data_dir, title)
-    expect(_map(page).locator(f'.dke-pin[data-obs="{row.id}"]')).to_be_visible()
-    expect(_map(page).locator(".dke-pending")).to_have_count(0)
+    expect(field_map(page).locator(f'.dke-pin[data-obs="{row.id}"]')).to_be_visible()
+    expect(field_map(page).locator(".dke-pending")).to_have_count(0)
     assert _metres(tapped, (row.lon, row.lat)) < 2
     assert (row.category, row.severity, row.location_source, row.area_id) == ("lighting", 2, "map_tap", "blokland")
     assert (row.internal_note, row.created_by) == ("Lampe ud ved stien", "demo-medarbejder")
@@ -161,19 +122,19 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
     engine.dispose()
     assert (stored.width, stored.height) == (1200, 1600) and stored.exif["gps"]["GPSLatitudeRef"] == "N"
     assert (data_dir / stored.full_path).is_file() and (data_dir / stored.thumb_path).is_file()
-    _idle(page)
+    wait_for_app_run(page)
     expect(page.get_by_label("Intern note")).to_have_value("")  # the form is ready for the next finding
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "record-tablet.png"))  # the README's docs/ copy is taken from here by hand
 
     # The next finding: the category is still chosen; a double tap on save stores it once.
-    second = _tap(page, 0.62, 0.6)
+    second = tap_map(page, 0.62, 0.6)
     expect(page.get_by_role("radio", name="Belysning", exact=True)).to_be_checked()
     page.get_by_role("button", name="Gem fund").dblclick()
     expect(page.get_by_text("Vandringens fund (2)")).to_be_visible()
     # Both taps were sent long before the first save's run ended: once the app is idle, the second tap's rerun
     # has run too, and stored a duplicate if it were going to.
-    _idle(page)
+    wait_for_app_run(page)
     rows = _rows(data_dir, title)
     assert len(rows) == 2
     expect(page.get_by_text("Vandringens fund (2)")).to_be_visible()
@@ -185,10 +146,10 @@ def test_record_a_finding_on_a_tablet(tablet: Page, record_app, external_request
 
 def test_use_my_position_and_end_the_walk(tablet: Page, record_app, external_requests):
     page, (_, data_dir) = tablet, record_app
-    title = _start_walk(page)
+    title = start_walk(page)
     page.get_by_role("button", name="Brug min position").click()
     expect(page.get_by_text("Placering 55.66031, 12.35705 (GPS) · nøjagtighed ±12 m")).to_be_visible()
-    expect(_map(page).locator(".dke-pending")).to_be_visible()
+    expect(field_map(page).locator(".dke-pending")).to_be_visible()
     page.get_by_role("radio", name="Skjulesteder og dårligt udsyn", exact=True).click()
     page.get_by_role("radio", name="3 Alvorlig").click()
     page.get_by_role("button", name="Gem fund").click()
@@ -211,11 +172,11 @@ def test_a_reload_brings_back_only_the_photos_that_passed_the_checks(tablet: Pag
     and the draft kept on the server holds the real photo only, so a reload brings back that one and no refused file.
     The file picker states the app's own 25 MB limit."""
     page, (_, data_dir) = tablet, record_app
-    _start_walk(page)
+    start_walk(page)
     picker = page.locator('.st-key-record_page [data-testid="stFileUploaderDropzoneInstructions"]').first
     expect(picker).to_contain_text("25MB")
-    _tap(page, 0.5, 0.5)
-    _idle(page)
+    tap_map(page, 0.5, 0.5)
+    wait_for_app_run(page)
     files = {"tegning.png": images.SVG, "kaempe.png": images.huge_png(),
              "lampe.jpg": images.jpeg(gps=images.BLOKLAND_DMS)}
     for name, data in files.items():
@@ -224,14 +185,14 @@ def test_a_reload_brings_back_only_the_photos_that_passed_the_checks(tablet: Pag
     expect(page.get_by_text("tegning.png er ikke et billede")).to_be_visible()
     expect(page.get_by_text("kaempe.png har for mange pixels")).to_be_visible()
     expect(page.get_by_role("button", name="Brug fotoets position")).to_be_visible()
-    _idle(page)
+    wait_for_app_run(page)
     kept = [p for p in (data_dir / "drafts").rglob("*") if p.is_file() and p.suffix != ".json"]
     assert [p.read_bytes() for p in kept] == [files["lampe.jpg"]]
 
     page.reload()
     expect(page.get_by_text("hentet tilbage efter genindlæsningen, med 1 foto(s)")).to_be_visible()
     expect(page.get_by_role("button", name="Brug fotoets position")).to_be_visible()
-    _idle(page)
+    wait_for_app_run(page)
     expect(page.get_by_text("tegning.png")).to_have_count(0)
     expect(page.get_by_text("kaempe.png")).to_have_count(0)
     assert external_requests == []
@@ -249,7 +210,7 @@ def _visible_main(page: Page) -> dict:
 def test_the_save_bar_never_covers_an_input(tablet: Page, record_app, size):
     page, (_, data_dir) = tablet, record_app
     page.set_viewport_size({"width": size[0], "height": size[1]})
-    title = _start_walk(page)
+    title = start_walk(page)
     box = _visible_main(page)
     assert box["bottom"] <= box["bar_top"] + 0.5 and box["bar_bottom"] >= box["height"] - 0.5, box
     # What the user did: scroll until the safety row sits at the very bottom of what can be seen, and tap it.
@@ -262,18 +223,18 @@ def test_the_save_bar_never_covers_an_input(tablet: Page, record_app, size):
     assert target_box["y"] + target_box["height"] / 2 < box["bar_top"]  # still above the bar
     page.mouse.click(target_box["x"] + target_box["width"] / 2, target_box["y"] + target_box["height"] - 4)
     expect(target).to_be_checked()
-    _idle(page)
+    wait_for_app_run(page)
     assert _rows(data_dir, title) == []  # the tap chose the score; it never reached the save button
     expect(page.get_by_text("Gemt kl.")).to_have_count(0)
 
 
 def test_a_refused_photo_is_dropped_with_its_message_and_the_form_is_kept(tablet: Page, record_app, tmp_path):
     page, (_, data_dir) = tablet, record_app
-    title = _start_walk(page)
-    _tap(page, 0.5, 0.5)
+    title = start_walk(page)
+    tap_map(page, 0.5, 0.5)
     page.get_by_role("radio", name="Storskrald", exact=True).click()  # one of the checklists' categories
     page.get_by_label("Intern note").fill("Sofa sat ud ved cykelskuret")
-    _idle(page)
+    wait_for_app_run(page)
     bad, good = tmp_path / "referat.pdf", tmp_path / "sofa.jpg"
     bad.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
     good.write_bytes(images.jpeg(images.striped(800, 600)))
@@ -293,7 +254,7 @@ def test_a_refused_photo_is_dropped_with_its_message_and_the_form_is_kept(tablet
 
 def test_a_tap_in_the_form_leaves_the_map_alone_and_the_page_puts_the_walk_first(tablet: Page, record_app):
     page = tablet
-    _start_walk(page)
+    start_walk(page)
     frame = page.locator('iframe[title="streamlit_folium.st_folium"]').element_handle().content_frame()
     frame.evaluate("() => { window.dkeStillHere = true; }")
     # the categories fit on one screen: scrolled to their top, the last one is in view too, every one >= 48 px
@@ -305,11 +266,11 @@ def test_a_tap_in_the_form_leaves_the_map_alone_and_the_page_puts_the_walk_first
     assert max(b["bottom"] for b in boxes) <= main["bottom"], (boxes[-1], main)
     for label in ("Graffiti", "Tunneller og underføringer", "3 Alvorlig", "2"):
         page.get_by_role("radio", name=label, exact=True).click()
-        _idle(page)
+        wait_for_app_run(page)
     assert frame.evaluate("() => window.dkeStillHere") is True  # the map was not drawn again
     page.get_by_label("Intern note").fill("Mørk underføring")
     page.get_by_label("Intern note").blur()
-    _idle(page)
+    wait_for_app_run(page)
     assert frame.evaluate("() => window.dkeStillHere") is True
     # below the form: the walk's own findings, then the follow-up of earlier walks, folded
     own = page.get_by_role("heading", name="Vandringens fund (0)").bounding_box()

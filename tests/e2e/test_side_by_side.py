@@ -29,8 +29,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import ROOT, StreamlitServer, prepare_app_data
-from tests.e2e.helpers import WAIT, locked_inodes, login, open_files
-from tests.e2e.test_record import _start_walk, _tap
+from tests.e2e.helpers import WAIT, locked_inodes, login, open_files, start_walk, tap_map
 
 pytestmark = pytest.mark.browser
 
@@ -150,8 +149,8 @@ def _save_finding(page: Page, app: App, note: str) -> str:
     """Staff start a walk and save one finding with `note`; returns the walk's title."""
     page.goto(f"{app.server.url}/record")
     expect(page.get_by_role("heading", name="Registrér fund")).to_be_visible()
-    title = _start_walk(page)
-    _tap(page, 0.5, 0.5)
+    title = start_walk(page)
+    tap_map(page, 0.5, 0.5)
     page.get_by_role("radio", name="Belysning", exact=True).click()
     page.get_by_label("Intern note").fill(note)
     page.get_by_role("button", name="Gem fund").click()

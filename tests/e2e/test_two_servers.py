@@ -12,8 +12,7 @@ from sqlalchemy import select
 from dke_geo.store.db import make_engine, reading
 from dke_geo.store.tables import observations, walks
 from tests.conftest import prepare_app_data
-from tests.e2e.helpers import WAIT, login
-from tests.e2e.test_record import _idle, _map, _start_walk, _tap
+from tests.e2e.helpers import WAIT, field_map, login, start_walk, tap_map, wait_for_app_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
@@ -65,27 +64,27 @@ def test_a_finding_saved_on_one_server_appears_on_the_other(browser: Browser, tw
     a, b = _tablet(browser, url_a), _tablet(browser, url_b)
     try:
         expect.set_options(timeout=WAIT)
-        title = _start_walk(a)                               # server A starts the walk ...
+        title = start_walk(a)                               # server A starts the walk ...
         walk_id = _walk_id(database_url, title)
         b.reload()                                           # ... and B lists it: the other tablet joins the walk
         expect(b.get_by_text(title).first).to_be_visible()
         b.locator(f".st-key-record_open_{walk_id} button").click()
-        expect(_map(b).locator(".leaflet-container")).to_be_visible()
+        expect(field_map(b).locator(".leaflet-container")).to_be_visible()
         expect(b.get_by_text("Vandringens fund (0)")).to_be_visible()
-        expect(_map(b).locator(".dke-pin")).to_have_count(0)
+        expect(field_map(b).locator(".dke-pin")).to_have_count(0)
 
-        _tap(a, 0.5, 0.5)                                    # a finding saved through A
+        tap_map(a, 0.5, 0.5)                                    # a finding saved through A
         a.get_by_role("radio", name="Belysning", exact=True).click()
         a.get_by_label("Intern note").fill("Gemt via server A")
         a.get_by_role("button", name="Gem fund").click()
         expect(a.get_by_text("Gemt kl.").first).to_be_visible()
         (row,) = _findings(database_url, walk_id)
 
-        _idle(b)
-        expect(_map(b).locator(".dke-pin")).to_have_count(0)   # B has not rerun since
+        wait_for_app_run(b)
+        expect(field_map(b).locator(".dke-pin")).to_have_count(0)   # B has not rerun since
         b.get_by_role("heading", name="Registrér fund").click()   # focus on the page, not in a field
         b.keyboard.press("r")                                # a rerun on B (Streamlit's rerun key) ...
-        expect(_map(b).locator(f'.dke-pin[data-obs="{row.id}"]')).to_be_visible()   # ... shows it on B's map
+        expect(field_map(b).locator(f'.dke-pin[data-obs="{row.id}"]')).to_be_visible()   # ... shows it on B's map
         expect(b.get_by_text("Vandringens fund (1)")).to_be_visible()
         expect(b.get_by_text("Gemt via server A")).to_be_visible()
         expect(b.get_by_test_id("stException")).to_have_count(0)
