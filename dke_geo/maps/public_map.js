@@ -35,10 +35,11 @@
   map.getContainer().setAttribute("aria-describedby", "dke-map-desc");
   map.invalidateSize();
 
+  const icons = {};  // one icon per status group, shared by its pins (an icon makes a new element for each pin shown)
   function pinIcon(f) {
     const html = '<span class="dke-pin-dot" aria-hidden="true"></span><span class="dke-sr"></span>';
-    return L.divIcon({className: "dke-pin dke-s-" + f.group.id, html: html, iconSize: [30, 30], iconAnchor: [15, 15],
-                      popupAnchor: [0, -12]});
+    return icons[f.group.id] ??= L.divIcon({className: "dke-pin dke-s-" + f.group.id, html: html,
+                                           iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12]});
   }
   if (!isFinite(map.getMaxZoom())) map.setMaxZoom(19);  // no tile layer to set it: clustering needs one
   const cluster = L.markerClusterGroup({
@@ -64,8 +65,13 @@
     marker.on("click", () => select(f, {fromMap: true}));
     return marker;
   });
-  // On the map first, then the pins in one go: added to a cluster not yet on a map, every pin is checked against
-  // all pins before it (quadratic: 10,000 pins); added in chunks, the pins would appear after data-ready.
+  // The view first (the clusters are then made once, for it); the cluster on the map next, then the pins in one go:
+  // added to a cluster not yet on a map, every pin is checked against all pins before it (quadratic: 10,000 pins);
+  // added in chunks, the pins would appear after data-ready.
+  if (data.bounds) {
+    map.fitBounds([[data.bounds[1], data.bounds[0]], [data.bounds[3], data.bounds[2]]], {padding: [24, 24],
+                                                                                          maxZoom: 17});
+  }
   cluster.addTo(map);
   cluster.addLayers(markers);
   const overlays = {};
@@ -73,10 +79,6 @@
   overlays[s.findings] = cluster;
   L.control.layers(null, overlays, {collapsed: true}).addTo(map);
 
-  if (data.bounds) {
-    map.fitBounds([[data.bounds[1], data.bounds[0]], [data.bounds[3], data.bounds[2]]], {padding: [24, 24],
-                                                                                          maxZoom: 17});
-  }
   new ResizeObserver(() => map.invalidateSize()).observe(slot);
 
   function popup(f) {
