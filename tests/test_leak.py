@@ -186,9 +186,9 @@ def test_public_page_in_apptest(leaky_app, lang, text):
     assert at.table[0].value.iloc[:, 0].to_dict()["Blokland"] == 1  # density by area: the one published finding
     assert len(at.get("image")) == 1  # the approved photo, and no other
     [choice] = at.selectbox(key="public_answer_finding").options  # the one finding a resident may answer about
-    at.radio(key="public_answer_still_0").set_value("Ja, det er stadig et problem" if lang == "da"
+    at.radio(key="public_answer_still").set_value("Ja, det er stadig et problem" if lang == "da"
                                                   else "Yes, it is still a problem")
-    at.text_area(key="public_answer_text_0").input("Det er stadig mørkt")
+    at.text_area(key="public_answer_text").input("Det er stadig mørkt")
     at.button(key="FormSubmitter:public_answer_form-" + ("Send svar" if lang == "da" else "Send answer")).click()
     at.run()
     assert not at.exception and len(at.success) == 1

@@ -23,7 +23,10 @@ def _answer_form(findings, chosen: str | None) -> None:
     """The answer form: which finding (preselected from the map or list), yes or no, an optional short text."""
     if st.session_state.pop("public_answer_sent", False):
         st.success(t("answers.thanks"))
-    sent_before = st.session_state.get("public_answers_sent", 0)  # each answer sent: a new, empty form
+        # an empty form for the next answer: the same widgets emptied (new ones, under new keys, would stand beside
+        # the old ones on the page until the run ends; on a busy server a screen reader meets two forms)
+        st.session_state["public_answer_still"] = None
+        st.session_state["public_answer_text"] = ""
     with st.container(key="public_answer"):
         st.subheader(t("answers.question"))
         st.write(t("answers.intro"))
@@ -38,8 +41,8 @@ def _answer_form(findings, chosen: str | None) -> None:
                                format_func=lambda k: " · ".join((f"{by_key[k].icon} {by_key[k].category_label}",
                                                                  by_key[k].area, by_key[k].month, by_key[k].status)))
             still = st.radio(t("answers.question"), [t("answers.yes"), t("answers.no")], index=None,
-                             key=f"public_answer_still_{sent_before}")
-            text = st.text_area(t("answers.text"), max_chars=500, key=f"public_answer_text_{sent_before}")
+                             key="public_answer_still")
+            text = st.text_area(t("answers.text"), max_chars=500, key="public_answer_text")
             sent = st.form_submit_button(t("answers.send"), type="primary")
     if not sent:
         return
@@ -52,7 +55,6 @@ def _answer_form(findings, chosen: str | None) -> None:
         st.error(exc.message(lang))  # the form keeps what was typed
         return
     st.session_state["public_answer_sent"] = True
-    st.session_state["public_answers_sent"] = sent_before + 1
     st.rerun()
 
 
