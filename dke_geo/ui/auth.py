@@ -15,6 +15,7 @@ from dke_geo.ui.session import t
 
 SESSION = "auth_session"  # this tab's session token (a local login's is also in the browser's cookie)
 _COOKIE_READ = "auth_cookie_read"  # the cookie was looked at: Streamlit reads cookies once, when the tab connects
+_ENDED = "auth_ended"  # why this tab's session ended: said on every page until the next login
 
 
 def oidc_configured() -> bool:
@@ -51,10 +52,10 @@ def _text(value: object) -> str | None:
 
 def restore() -> None:
     """At the start of every run: the tab's session checked against the database, and the actor with the
-    account's role as it is now. A session that ended logs the tab out with a message saying why; a changed
-    role is announced. When the database cannot be reached the check raises (the caller says so) and the tab
-    keeps its actor for that run: every service needs the database as well, and the recording page keeps its
-    unsaved form until the database is back."""
+    account's role as it is now. A session that ended logs the tab out with a message saying why (on every page
+    until the next login); a changed role is announced. When the database cannot be reached the check raises (the
+    caller says so) and the tab keeps its actor for that run: every service needs the database as well, and the
+    recording page keeps its unsaved form until the database is back."""
     before = session.actor()
     try:
         token = st.session_state.get(SESSION) or _found_token()
@@ -62,11 +63,17 @@ def restore() -> None:
     except sessions.SessionEnded as ended:
         session.set_actor(None)
         st.session_state.pop(SESSION, None)
-        st.warning(ended.message(session.lang()))
+        # kept, not shown once: the run that found it may be cut short by the user's next click (a page switch
+        # while the page is still drawn), and the reason would be lost with it
+        st.session_state[_ENDED] = ended
+        actor = None
+    if actor is None:
+        session.set_actor(None)
+        if _ENDED in st.session_state:
+            st.warning(st.session_state[_ENDED].message(session.lang()))
         return
     session.set_actor(actor)
-    if actor is None:
-        return
+    st.session_state.pop(_ENDED, None)
     st.session_state[SESSION] = token
     if before.name == actor.name and before.role != actor.role:
         st.info(t("login.role_changed", role=t(f"role.{actor.role.value}")))
