@@ -301,6 +301,7 @@ WITHOUT_ACTOR = {
     "notifications.send_queued": "the sender (the app's scheduler, or the operator's `notify send`): it delivers what "
                                  "role-checked changes queued",
     "notifications.start_scheduler": "the app starting its sender (ui/session.py)",
+    "hotspots.prefetch": "the app's warm-up at start (ui/session.py): reads into the context's cache, returns nothing",
     "report_back.*": "the organisation's report-back page: its signed link is the authority (no login)",
     "fixes.report_via_link": "the organisation's report through its signed link, which report_back.grant checks",
 }

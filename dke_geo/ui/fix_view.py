@@ -18,7 +18,7 @@ from dke_geo.services import answers, notifications
 from dke_geo.services import fixes as svc
 from dke_geo.ui import session
 from dke_geo.ui.session import t
-from dke_geo.ui.widgets import plain
+from dke_geo.ui.widgets import message_once, plain
 
 _GROUP_COLOUR = {"open": "blue", "planned": "orange", "resolved": "green", "closed": "gray"}
 
@@ -57,8 +57,7 @@ def show(fix_id: str) -> None:
     fix = detail.fix
     seen_key = f"fixes_seen_{fix.id}"
     seen = st.session_state.setdefault(seen_key, fix.version)
-    if flash := st.session_state.pop("fixes_flash", None):
-        st.success(flash)
+    message_once("fixes_flash")
 
     st.header(plain(fix.title))
     badges = st.columns([1, 1, 6])

@@ -18,7 +18,7 @@ from dke_geo.services import fixes as svc
 from dke_geo.ui import session
 from dke_geo.ui.fix_view import answers_table, upload, when
 from dke_geo.ui.session import t
-from dke_geo.ui.widgets import plain
+from dke_geo.ui.widgets import message_once, plain
 
 
 def map_layer(walk: Walk) -> folium.FeatureGroup:
@@ -39,8 +39,7 @@ def panel(walk: Walk) -> None:
         return
     with st.container(border=True, key="fixes_fu_panel"):
         st.subheader(t("fixes.followup.title", fixes=len(items.fixes), findings=items.open_total))
-        if flash := st.session_state.pop("fixes_fu_flash", None):
-            st.success(flash)
+        message_once("fixes_fu_flash")
         _answers(walk)
         if items.fixes.empty and items.findings.empty:
             st.caption(t("fixes.followup.nothing"))

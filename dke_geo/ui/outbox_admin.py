@@ -13,7 +13,7 @@ from dke_geo.services import notifications
 from dke_geo.ui import session
 from dke_geo.ui.fix_view import messages_table, when
 from dke_geo.ui.session import t
-from dke_geo.ui.widgets import plain
+from dke_geo.ui.widgets import message_once, plain
 
 
 def _done(message: str) -> None:
@@ -25,8 +25,7 @@ def outbox() -> None:
     """The newest messages (or only the failing ones), and a resend of the one chosen."""
     ctx, actor, lang = session.context(), session.actor(), session.lang()
     st.subheader(t("admin.outbox.title"))
-    if flash := st.session_state.pop("admin_outbox_flash", None):
-        st.success(flash)
+    message_once("admin_outbox_flash")
     if not ctx.settings.smtp_configured:
         st.warning(t("admin.outbox.not_configured"))
     failed_only = st.toggle(t("admin.outbox.failed_only"), key="admin_outbox_failed")

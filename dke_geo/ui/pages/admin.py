@@ -8,14 +8,13 @@ from dke_geo.roles import Role
 from dke_geo.services import users as user_service
 from dke_geo.ui import outbox_admin, session
 from dke_geo.ui.session import t
-from dke_geo.ui.widgets import plain
+from dke_geo.ui.widgets import message_once, plain
 
 ctx, actor, lang = session.context(), session.actor(), session.lang()
 ROLES = [Role.STAFF, Role.PLANNER, Role.ADMIN]
 st.title(t("admin.title"))
 st.write(t("admin.intro"))
-if "admin_message" in st.session_state:
-    st.success(st.session_state.pop("admin_message"))
+message_once("admin_message")
 
 
 def _run(call, *args, done: str, **kwargs) -> None:

@@ -17,8 +17,7 @@ ctx, actor, lang = session.context(), session.actor(), session.lang()
 NEW = ""  # the choice "a new area"
 st.title(t("outlines.title"))
 st.caption(t("outlines.intro"))
-if message := st.session_state.pop("outlines_message", None):
-    st.success(message)
+widgets.message_once("outlines_message")
 try:
     history = area_service.outline_history(ctx, actor)
 except DkeError as exc:  # the page is only offered to roles that may correct outlines

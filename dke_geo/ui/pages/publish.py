@@ -9,13 +9,12 @@ from dke_geo.errors import DkeError
 from dke_geo.services import public
 from dke_geo.ui import session
 from dke_geo.ui.session import t
-from dke_geo.ui.widgets import plain
+from dke_geo.ui.widgets import message_once, plain
 
 ctx, actor, lang = session.context(), session.actor(), session.lang()
 st.title(t("publish.title"))
 st.info(t("publish.intro"))
-if "publish_message" in st.session_state:
-    st.success(st.session_state.pop("publish_message"))
+message_once("publish_message")
 
 
 def _run(call, *args, done: str | None = None, **kwargs):

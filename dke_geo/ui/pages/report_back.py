@@ -13,7 +13,7 @@ from dke_geo.services import fixes as fix_service
 from dke_geo.services import report_back
 from dke_geo.ui import session
 from dke_geo.ui.fix_view import upload
-from dke_geo.ui.widgets import plain
+from dke_geo.ui.widgets import message_once, plain
 
 ctx, token, client = session.context(), st.query_params.get("t", ""), st.context.ip_address or ""
 lang = session.lang()
@@ -28,8 +28,7 @@ fix = view.fix
 seen = st.session_state.get("reportback_seen", view.version)  # a report is checked against the version last shown
 submitted = False
 st.caption(t("reportback.intro", lang, organisation=plain(organisations.label(view.organisation, lang))))
-if flash := st.session_state.pop("reportback_flash", None):
-    st.success(flash)
+message_once("reportback_flash")
 
 st.header(plain(fix.title))
 if fix.description:

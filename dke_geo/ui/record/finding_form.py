@@ -98,8 +98,9 @@ def _finding_form() -> None:
     picker = f"record_pick_{gen}_{ss.get('record_pick_n', 0)}"  # a new, empty picker after each pick
     st.file_uploader(t("record.photos"), accept_multiple_files=True, key=picker, on_change=_take_files,
                      args=(picker,))  # no `type=`: a wrong file gets our message below, not Streamlit's English one
-    for message in ss.pop("record_refused", []):
+    for message in ss.get("record_refused", []):
         st.error(message, icon="🚫")
+    ss.pop("record_refused", None)  # once shown (widgets.message_once says why in this order)
     camera_on = ss.get("record_camera_on", False)
     st.button(t("record.camera"), icon="📷", width="stretch", type="primary" if camera_on else "secondary",
               key="record_camera_toggle", on_click=set_value, args=("record_camera_on", not camera_on))

@@ -78,11 +78,12 @@ def flash(kind: str, text: str) -> None:
 def show_flash(slot) -> None:
     """Show this run's message in `slot` (a fixed place above the map); a success also as a toast, seen wherever
     the page is scrolled to."""
-    message = ss.pop("record_flash", None)
+    message = ss.get("record_flash")
     if message:
         getattr(slot, message[0])(message[1])
         if message[0] == "success":
             st.toast(message[1], icon="✅")
+        ss.pop("record_flash", None)  # after it was shown: a run cut short by the next tap keeps it for the next run
 
 
 def set_value(key: str, value) -> None:
