@@ -4,6 +4,7 @@ import streamlit as st
 
 from dke_geo.config import StartupError
 from dke_geo.errors import DkeError
+from dke_geo.roles import Permission
 from dke_geo.services import maintenance
 from dke_geo.ui import auth, browser, navigation, session, widgets
 from dke_geo.ui.session import t
@@ -25,6 +26,8 @@ try:
 except DkeError as exc:  # the database is away: the login cannot be checked now; say why, show the public pages
     st.error(exc.message(session.lang()))
 actor = session.actor()
+if actor.can(Permission.VIEW_INTERNAL):
+    session.warm_up()  # the Hotspots page's libraries and data, loaded in the background once per server
 
 page = st.navigation(navigation.pages(actor), position="top")
 if page.url_path == navigation.REPORT_BACK_URL:  # the organisations' report-back link: its page alone

@@ -24,6 +24,11 @@ class LightCondition(StrEnum):
     DARK = "dark"
 
 
+_LEVELS = np.array([LightCondition.DARK.value, LightCondition.TWILIGHT.value, LightCondition.DAYLIGHT.value],
+                   dtype=object)  # by elevation, each condition's one string (_classify)
+_CHUNK = 100_000  # times per part in light_conditions
+
+
 def light_condition(at: datetime) -> LightCondition:
     """Daylight with the sun above the horizon (-0.833° for refraction), twilight down to civil
     dusk (-6°), dark below. `at` must be timezone-aware.
@@ -54,9 +59,6 @@ def light_conditions(times: pd.Series) -> np.ndarray:
                            for start in range(0, len(times), _CHUNK)])
 
 
-_CHUNK = 100_000
-
-
 def elevation(times: pd.Series) -> np.ndarray:
     """The sun's elevation at Albertslund in degrees (with refraction) at each aware time in `times`.
 
@@ -72,10 +74,6 @@ def elevation(times: pd.Series) -> np.ndarray:
     parts = [getattr(local.dt, p).to_numpy(dtype=float) for p in ("hour", "minute", "second")]
     utc_parts = [getattr(utc.dt, p).to_numpy(dtype=float) for p in ("year", "month", "day", "hour", "minute", "second")]
     return _elevation(*parts, zone, *utc_parts)
-
-
-_LEVELS = np.array([LightCondition.DARK.value, LightCondition.TWILIGHT.value, LightCondition.DAYLIGHT.value],
-                   dtype=object)
 
 
 def _classify(sun: np.ndarray) -> np.ndarray:

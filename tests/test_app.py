@@ -83,3 +83,23 @@ def test_nobody_sees_no_login_form_on_the_public_map(app):
 def test_demo_data_is_announced_on_every_page(app):
     at = app().run()  # the public page: no sidebar for residents, the notice heads the page
     assert any("DEMO" in w.value for w in at.warning) and not at.sidebar.warning
+
+
+def test_the_hotspots_warm_up_starts_with_the_first_staff_tab_not_for_residents(app_test, tmp_path):
+    """A server only residents use never reads the findings for the Hotspots page; the first staff tab starts the
+    read in the background (once per server), so the planner's first view finds it cached."""
+    from dke_geo.services.hotspots import HotspotsData
+    from dke_geo.ui import session
+
+    def cached_data():  # what the Hotspots page would find in the server's cache now (None: nothing read)
+        ctx = session.context()
+        return ctx.cached("hotspots.data", ctx.data_version(), None, lambda: None)
+
+    public = app_test(prepare_app_data(tmp_path / "public")).run()  # a resident on the public map
+    assert not public.exception
+    assert cached_data() is None
+
+    staff = app_test(prepare_app_data(tmp_path / "staff"), actor=Actor("demo-medarbejder", Role.STAFF)).run()
+    assert not staff.exception
+    session._warm_up_thread(session.config.load().values).join(60)  # the one thread this server started
+    assert isinstance(cached_data(), HotspotsData)

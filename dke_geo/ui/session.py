@@ -36,16 +36,27 @@ def _context(values: tuple[tuple[str, str], ...]) -> AppContext:
     context.columns.start()  # the SQLite column worker loads while the first page is drawn
     notifications.start_scheduler(context)  # one sender per app context, whatever the number of browser sessions
     _settle_heap()
-    threading.Thread(target=_warm_up, args=(context,), name="dke-geo-warm-up", daemon=True).start()
     return context
 
 
+def warm_up() -> None:
+    """Once a tab may see internal data (staff, planners), start loading what the Hotspots page needs before its
+    first view, once per server: esda, libpysal and altair, and the findings read as columns (some 2 s of a 2-core
+    server's time at 100,000 findings). In the background while the tab's first pages are drawn, so the first
+    planner to open Hotspots after a start does not wait for it (issue 14); a page that asks meanwhile waits for
+    this read instead of making its own (AppContext.cached). A server only residents use never pays for it."""
+    _warm_up_thread(config.load().values)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_thread(values: tuple[tuple[str, str], ...]) -> threading.Thread:
+    thread = threading.Thread(target=_warm_up, args=(_context(values),), name="dke-geo-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def _warm_up(context: AppContext) -> None:
-    """What the planners' Hotspots page needs before its first view: esda, libpysal and altair loaded, the findings
-    read as columns (some 2 s of a 2-core server's time at 100,000 findings). Done in the background while the first
-    pages are drawn, so the first planner to open the page after a start does not wait for it (issue 14); a page
-    that asks meanwhile waits for this read instead of making its own (AppContext.cached). Then the heap settles
-    again, with the new modules frozen too."""
+    """The warm-up's work; then the heap settles again, with the new modules frozen too (see `_settle_heap`)."""
     importlib.import_module("dke_geo.ui.hotspots_view")
     with contextlib.suppress(DkeError):  # the database is away: the page says so when it is opened
         hotspots.prefetch(context)

@@ -118,12 +118,12 @@ def category_buttons(key: str, default: str | None = None) -> str | None:
                     width="stretch")
 
 
-def message_once(key: str, kind: str = "success", where=st) -> None:
-    """The message an action left under `key` in session state for the run after it: shown, then forgotten. In this
-    order: Streamlit stops a run at its next element when the user has clicked again meanwhile, and a message taken
-    out before it was shown would be lost with that run."""
+def message_once(key: str) -> None:
+    """The success message an action left under `key` in session state for the run after it: shown, then
+    forgotten. In this order: Streamlit stops a run at its next element when the user has clicked again meanwhile,
+    and a message taken out before it was shown would be lost with that run."""
     if key in st.session_state:
-        getattr(where, kind)(st.session_state[key])
+        st.success(st.session_state[key])
         st.session_state.pop(key, None)
 
 

@@ -21,12 +21,13 @@ def _asked() -> None:
 
 def _answer_form(findings, chosen: str | None) -> None:
     """The answer form: which finding (preselected from the map or list), yes or no, an optional short text."""
-    if st.session_state.pop("public_answer_sent", False):
+    if st.session_state.get("public_answer_sent"):
         st.success(t("answers.thanks"))
         # an empty form for the next answer: the same widgets emptied (new ones, under new keys, would stand beside
         # the old ones on the page until the run ends; on a busy server a screen reader meets two forms)
         st.session_state["public_answer_still"] = None
         st.session_state["public_answer_text"] = ""
+        st.session_state.pop("public_answer_sent")  # once thanked (widgets.message_once says why in this order)
     with st.container(key="public_answer"):
         st.subheader(t("answers.question"))
         st.write(t("answers.intro"))
